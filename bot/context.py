@@ -1,0 +1,87 @@
+"""What a handler gets: the message, who sent it, where, one open transaction, and ways to answer.
+
+Everything a handler writes (its own rows, outgoing messages, counters, dialog state) goes into
+`ctx.session`; the router commits once when the handler returns, then wakes the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.directory import Group, Person
+from bot.messages import IncomingMessage, Outgoing
+from bot.outbox import EMERGENCY, NORMAL
+from storage import counters
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass
+class Context:
+    app: App
+    session: AsyncSession
+    message: IncomingMessage
+    sender: Person
+    group: Group | None
+    text: str  # cleaned text (control characters removed, length capped)
+    args: list[str] = field(default_factory=list)  # for commands: the words after the name
+    rest: str = ""  # for commands: everything after the name, spacing kept
+    outcome: str = "ok"  # what the audit log records for a command
+
+    @property
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    @property
+    def is_private(self) -> bool:
+        return self.message.room_id is None
+
+    @property
+    def role(self) -> str:
+        return self.sender.role
+
+    async def reply(self, text: str, *, priority: int = NORMAL, mention: bool = True) -> None:
+        """Answer where the message came from; in a group, @ the asker."""
+        if self.message.room_id:
+            mentions = (self.sender.id,) if mention else ()
+            out = Outgoing(self.message.room_id, None, text, mention_ids=mentions)
+        else:
+            out = Outgoing(None, self.sender.id, text)
+        await self.app.outbox.enqueue(self.session, out, priority=priority)
+
+    async def reply_private(self, text: str) -> None:
+        await self.send_to_contact(self.sender.id, text)
+
+    async def send_to_contact(self, contact_id: str, text: str, **kwargs: Any) -> int:
+        return await self.app.outbox.enqueue(self.session, Outgoing(None, contact_id, text), **kwargs)
+
+    async def send_to_group(self, room_id: str, text: str, **kwargs: Any) -> int:
+        return await self.app.outbox.enqueue(self.session, Outgoing(room_id, None, text), **kwargs)
+
+    async def notify_roles(self, roles: frozenset[str] | set[str], text: str, *, urgent: bool = False) -> int:
+        """Tell every officer (or other role) privately; returns how many were told."""
+        people = self.app.directory.with_roles(roles)
+        for person in people:
+            await self.send_to_contact(person.id, text, priority=EMERGENCY if urgent else NORMAL,
+                                       source="notice")
+        return len(people)
+
+    async def notify_work_groups(self, text: str, *, urgent: bool = False) -> int:
+        groups = self.app.directory.groups_in("work")
+        for g in groups:
+            await self.send_to_group(g.id, text, priority=EMERGENCY if urgent else NORMAL, source="notice")
+        return len(groups)
+
+    async def count(self, metric: str, key: str = "", n: int = 1) -> None:
+        """Count an event for the statistics in this transaction (right across restarts)."""
+        await counters.bump(self.session, self.app.name, self.now, metric,
+                            room_id=self.message.room_id, category=(self.group.category or "") if self.group else "",
+                            key=key, n=n)
+
+    async def start_dialog(self, name: str, state: str, data: dict[str, Any] | None = None) -> None:
+        await self.app.dialogs.start(self, name, state, data or {})

@@ -1,0 +1,114 @@
+"""Who is who and which group is which, cached in memory, written through to the database.
+
+Roles are looked up by the stable contact id, never by nickname: a resident who renames
+themselves "张警官" is still a resident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from storage.models import Contact, Room
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    role: str = "resident"
+    is_friend: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    category: str | None
+    member_count: int = 0
+    last_active_at: datetime | None = None
+
+
+class Directory:
+    def __init__(self, bot: str) -> None:
+        self.bot = bot
+        self.people: dict[str, Person] = {}
+        self.groups: dict[str, Group] = {}
+
+    async def load(self, session: AsyncSession) -> None:
+        for c in (await session.execute(select(Contact).where(Contact.bot == self.bot))).scalars():
+            self.people[c.id] = Person(c.id, c.name, c.role, c.is_friend)
+        for r in (await session.execute(select(Room).where(Room.bot == self.bot))).scalars():
+            self.groups[r.id] = Group(r.id, r.name, r.category, r.member_count, r.last_active_at)
+
+    async def seed(self, session: AsyncSession, config: Config, now: datetime) -> None:
+        """Config is the operator's word: its groups' categories and contacts' roles win at start."""
+        for g in config.groups:
+            await self.save_group(session, Group(g.room_id, g.name, g.category,
+                                                 self.groups.get(g.room_id, Group("", "", None)).member_count), now)
+        for c in config.contacts:
+            await self.save_person(session, Person(c.contact_id, c.name, c.role, c.friend), now, source="config")
+
+    # ---- people ----------------------------------------------------------------------------
+
+    def role_of(self, contact_id: str) -> str:
+        person = self.people.get(contact_id)
+        return person.role if person else "resident"
+
+    def person(self, contact_id: str, name: str = "") -> Person:
+        return self.people.get(contact_id) or Person(contact_id, name or contact_id)
+
+    def with_roles(self, roles: frozenset[str] | set[str]) -> list[Person]:
+        return [p for p in self.people.values() if p.role in roles]
+
+    async def save_person(self, session: AsyncSession, person: Person, now: datetime,
+                          source: str | None = None) -> Person:
+        row = await session.get(Contact, (self.bot, person.id))
+        if row is None:
+            row = Contact(bot=self.bot, id=person.id, created_at=now, role_source="default")
+            session.add(row)
+        row.name, row.role, row.is_friend = person.name, person.role, person.is_friend
+        if source:
+            row.role_source = source
+        await session.flush()
+        self.people[person.id] = person
+        return person
+
+    async def remember(self, session: AsyncSession, contact_id: str, name: str, now: datetime,
+                       *, friend: bool | None = None) -> Person:
+        """Keep a contact a flow needs (a friend, someone in a dialog); keeps an existing role."""
+        known = self.people.get(contact_id)
+        person = known or Person(contact_id, name)
+        if name and person.name != name:
+            person = replace(person, name=name)
+        if friend is not None:
+            person = replace(person, is_friend=friend)
+        if person == known:
+            return person
+        return await self.save_person(session, person, now)
+
+    # ---- groups ----------------------------------------------------------------------------
+
+    def group(self, room_id: str) -> Group | None:
+        return self.groups.get(room_id)
+
+    def groups_in(self, category: str) -> list[Group]:
+        return [g for g in self.groups.values() if g.category == category]
+
+    def group_named(self, name: str) -> Group | None:
+        return next((g for g in self.groups.values() if g.name == name), None)
+
+    async def save_group(self, session: AsyncSession, group: Group, now: datetime) -> Group:
+        row = await session.get(Room, (self.bot, group.id))
+        if row is None:
+            row = Room(bot=self.bot, id=group.id, created_at=now)
+            session.add(row)
+        row.name, row.category, row.member_count = group.name, group.category, group.member_count
+        row.last_active_at = group.last_active_at
+        await session.flush()
+        self.groups[group.id] = group
+        return group

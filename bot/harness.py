@@ -1,0 +1,189 @@
+"""A bot on a simulated clock with a transport the test (or scenario) drives.
+
+Used by the tests and by `jingmin sim`: say things as people, move time, read what the bot sent.
+Time moves only when told; every job and paced send due on the way fires at its own time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from datetime import datetime, timedelta
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MessageKind, RoomInvitation
+from bot.transport import MemoryTransport, RoomInfo, SentRecord
+from bot.vault import test_key
+
+SETTLE_HORIZON = timedelta(minutes=10)  # how far pacing may push the clock to flush replies
+
+
+class HarnessError(Exception):
+    pass
+
+
+class Harness:
+    def __init__(self, config: Config, *, clock: FakeClock | None = None, secret_key: str | None = None,
+                 seed: int = 0, app_factory=None) -> None:
+        self.config = config
+        self.clock = clock or FakeClock()
+        self.secret_key = secret_key or test_key()
+        self.seed = seed
+        self.transport = MemoryTransport(self.clock.now, [RoomInfo(g.room_id, g.name, 0) for g in config.groups])
+        self._app_factory = app_factory
+        self.app: App | None = None
+        self._ids = itertools.count(1)
+        self._read = 0
+        self.names = {c.name: c.contact_id for c in config.contacts}
+        self.rooms = {g.name: g.room_id for g in config.groups}
+
+    async def start(self) -> App:
+        factory = self._app_factory or (lambda **kw: App(**kw))
+        self.app = factory(config=self.config, transport=self.transport, secret_key=self.secret_key,
+                           clock=self.clock, rng=random.Random(self.seed), tally_interval=3600)
+        await self.app.start()
+        await self.settle()
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+
+    async def restart(self) -> App:
+        await self.stop()
+        return await self.start()
+
+    async def __aenter__(self) -> Harness:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    # ---- people and rooms ------------------------------------------------------------------
+
+    def contact_id(self, name: str) -> str:
+        return self.names.setdefault(name, f"wx:{name}")
+
+    def room_id(self, name: str) -> str:
+        if name not in self.rooms:
+            raise HarnessError(f"unknown room '{name}'")
+        return self.rooms[name]
+
+    # ---- driving ---------------------------------------------------------------------------
+
+    async def say(self, sender: str, text: str, room: str | None = None, *, kind: MessageKind = MessageKind.TEXT,
+                  mention: bool = False, message_id: str | None = None, settle: bool = True,
+                  attachment: bytes | None = None) -> str:
+        message_id = message_id or f"m{next(self._ids)}"
+        msg = IncomingMessage(
+            id=message_id, sender_id=self.contact_id(sender), sender_name=sender, text=text,
+            at=self.clock.now(), room_id=self.room_id(room) if room else None, room_name=room,
+            kind=kind, mentions_bot=mention, attachment=attachment,
+        )
+        await self.transport.deliver(msg)
+        if settle:
+            await self.settle()
+        return message_id
+
+    async def join(self, room: str, names: list[str], inviter: str | None = None) -> None:
+        await self.transport.deliver(MemberJoined(
+            self.room_id(room), room, tuple(self.contact_id(n) for n in names), tuple(names),
+            self.contact_id(inviter) if inviter else None, self.clock.now()))
+        await self.settle()
+
+    async def friend(self, name: str, hello: str = "") -> None:
+        await self.transport.deliver(FriendRequest(self.contact_id(name), name, hello, self.clock.now()))
+        await self.settle()
+
+    async def invite(self, room_name: str, inviter: str) -> None:
+        await self.transport.deliver(RoomInvitation(f"inv{next(self._ids)}", room_name,
+                                                    self.contact_id(inviter), self.clock.now()))
+        await self.settle()
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.run_until(self.clock.now() + delta)
+
+    async def run_until(self, target: datetime) -> None:
+        """Move the clock to `target`, stopping at every due job and paced send on the way."""
+        app = self._running()
+        while True:
+            await self._quiesce()
+            upcoming = [t for t in (self.clock.next_wake(), app.scheduler.next_due()) if t is not None]
+            nxt = min(upcoming) if upcoming else None
+            if nxt is None or nxt > target:
+                break
+            self._move(max(nxt, self.clock.now()))
+        self._move(target)
+        await self._quiesce()
+
+    async def settle(self) -> None:
+        """Let the bot finish what it is doing now, moving the clock only as pacing requires."""
+        app = self._running()
+        await self._quiesce()
+        horizon = self.clock.now() + SETTLE_HORIZON
+        while await self._has_due_before(horizon):
+            nxt = self.clock.next_wake()
+            if nxt is None or nxt > horizon:
+                break
+            self._move(nxt)
+            await self._quiesce()
+        await app.tally.flush()
+
+    def _move(self, when: datetime) -> None:
+        self.clock.set(when)
+        self._running().scheduler.wakeup()
+
+    async def _has_due_before(self, horizon: datetime) -> bool:
+        from sqlalchemy import func, select
+
+        from storage.models import OutboxMessage
+
+        app = self._running()
+        async with app.sessions() as session:
+            n = (await session.execute(select(func.count()).where(
+                OutboxMessage.bot == app.name, OutboxMessage.status == "pending",
+                OutboxMessage.not_before <= horizon))).scalar_one()
+        return n > 0
+
+    async def _quiesce(self, timeout: float = 20.0) -> None:
+        app = self._running()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        calm = 0
+        while calm < 3:
+            await asyncio.sleep(0.002)
+            busy = app.router.inflight or app.scheduler.busy or not app.outbox.idle.is_set()
+            calm = 0 if busy else calm + 1
+            if loop.time() > deadline:
+                raise HarnessError("the bot did not settle within 20 s")
+
+    def _running(self) -> App:
+        if self.app is None:
+            raise HarnessError("the bot is not running")
+        return self.app
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[SentRecord]:
+        return self.transport.sent
+
+    def take(self) -> list[SentRecord]:
+        """What the bot sent since the last take()."""
+        new = self.transport.sent[self._read:]
+        self._read = len(self.transport.sent)
+        return new
+
+    def texts_to(self, name: str, records: list[SentRecord] | None = None) -> list[str]:
+        """Texts sent to a room (by room name) or a person (private, by name)."""
+        records = self.transport.sent if records is None else records
+        target_room = self.rooms.get(name)
+        target_contact = self.names.get(name)
+        return [r.out.text for r in records
+                if (target_room and r.out.room_id == target_room)
+                or (target_contact and r.out.room_id is None and r.out.contact_id == target_contact)]

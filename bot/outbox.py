@@ -1,0 +1,270 @@
+"""The persistent outbox and its one sender task.
+
+Every outgoing message is a row written in the same transaction as the change that caused it;
+one sender drains the rows at a human pace, because WeChat bans accounts that send fast or
+mass-send identical text. Emergency replies take a priority lane past the pace and the caps.
+
+Delivery: a row is claimed ("sending") before the transport call and marked "sent" after. A row
+found "sending" at start-up may or may not have gone out; it is marked "uncertain" and logged,
+never resent, so a crash can not make the bot post the same thing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import OutboxSettings, QuietHours
+from bot.messages import Outgoing
+from bot.quiet import quiet_end
+from bot.transport import Transport, TransportError
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+EMERGENCY = 10  # priority at or above this skips pacing and the per-room cap
+HIGH = 5
+NORMAL = 0
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut long text into pieces of at most `limit` characters, preferring line breaks."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", limit // 2, limit)
+        if cut == -1:
+            cut = max(text.rfind(p, limit // 2, limit) for p in "。！？；，")
+        cut = limit if cut == -1 else cut + 1
+        pieces.append(text[:cut].rstrip("\n"))
+        text = text[cut:].lstrip("\n")
+    if text or not pieces:
+        pieces.append(text)
+    return pieces
+
+
+@dataclass
+class OutboxStats:
+    pending: int
+    failed: int
+    uncertain: int
+
+
+class Outbox:
+    def __init__(self, *, bot: str, sessions: async_sessionmaker[AsyncSession], transport: Transport,
+                 clock: Clock, settings: OutboxSettings, quiet: QuietHours,
+                 rng: random.Random | None = None) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.transport = transport
+        self.clock = clock
+        self.settings = settings
+        self.quiet = quiet
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._paused = False
+        self._next_normal_at: datetime | None = None
+        self._room_sent: dict[str, deque[datetime]] = defaultdict(deque)
+        self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
+        self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
+
+    # ---- writing -------------------------------------------------------------------------
+
+    async def enqueue(self, session: AsyncSession, out: Outgoing, *, priority: int = NORMAL,
+                      not_before: datetime | None = None, respect_quiet: bool = False,
+                      dedup_key: str | None = None, source: str = "reply") -> int:
+        """Add rows in the caller's transaction; returns how many were added (0: a duplicate)."""
+        now = self.clock.now()
+        due = max(not_before or now, now)
+        if respect_quiet:
+            due = quiet_end(due, self.quiet.start, self.quiet.end)
+        pieces = split_text(out.text, self.settings.max_text_length) if out.kind == "text" else [out.text]
+        rows = [
+            {
+                "bot": self.bot, "room_id": out.room_id, "contact_id": out.contact_id,
+                "mention_ids": list(out.mention_ids) if i == 0 else [], "kind": out.kind,
+                "body": piece, "priority": priority, "status": "pending", "attempts": 0,
+                "not_before": due, "created_at": now, "source": source,
+                "dedup_key": None if dedup_key is None else (dedup_key if i == 0 else f"{dedup_key}#{i}"),
+            }
+            for i, piece in enumerate(pieces)
+        ]
+        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)
+        added = 0
+        for row in rows:
+            stmt = insert(OutboxMessage).values(**row)
+            if dedup_key is not None:
+                stmt = stmt.on_conflict_do_nothing(index_elements=["bot", "dedup_key"])
+            result = await session.execute(stmt)
+            added += result.rowcount or 0
+        self.idle.clear()
+        return added
+
+    def wake(self) -> None:
+        """Call after the transaction that enqueued has committed."""
+        self.idle.clear()
+        self._wake.set()
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._recover()
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    async def _recover(self) -> None:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.bot == self.bot, OutboxMessage.status == "sending")
+                .values(status="uncertain", last_error="bot stopped while sending; not resent")
+            )
+            if result.rowcount:
+                log.warning("outbox rows left mid-send marked uncertain", extra={"rows": result.rowcount})
+            recent = await session.execute(
+                select(OutboxMessage.room_id, OutboxMessage.sent_at).where(
+                    OutboxMessage.bot == self.bot, OutboxMessage.status == "sent",
+                    OutboxMessage.room_id.is_not(None), OutboxMessage.sent_at > now - timedelta(hours=1),
+                ).order_by(OutboxMessage.sent_at)
+            )
+            for room_id, sent_at in recent:
+                self._room_sent[room_id].append(sent_at)
+
+    async def stats(self) -> OutboxStats:
+        async with self.sessions() as session:
+            rows = dict((await session.execute(
+                select(OutboxMessage.status, func.count()).where(OutboxMessage.bot == self.bot)
+                .group_by(OutboxMessage.status)
+            )).all())
+        return OutboxStats(rows.get("pending", 0), rows.get("failed", 0), rows.get("uncertain", 0))
+
+    # ---- sending -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                wait_until = await self._send_one()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database hiccuped: keep the sender alive
+                log.exception("outbox sender error")
+                wait_until = self.clock.now() + timedelta(seconds=5)
+            if wait_until is None or wait_until > self.clock.now():
+                await self._sleep(wait_until)
+
+    async def _sleep(self, until: datetime | None) -> None:
+        """Wait for `until` or for new work, whichever comes first."""
+        self._wake.clear()
+        self.idle.set()
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if until is not None:
+            waiters.append(asyncio.ensure_future(self.clock.sleep_until(until)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        self.idle.clear()
+
+    async def _send_one(self) -> datetime | None:
+        """Send the next deliverable row; return when to look again (None: when woken)."""
+        if self._paused or not self.transport.connected:
+            return self.clock.now() + timedelta(seconds=1)
+        now = self.clock.now()
+        async with self.sessions() as session:
+            candidates = (await session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.bot == self.bot, OutboxMessage.status == "pending",
+                    OutboxMessage.not_before <= now,
+                ).order_by(OutboxMessage.priority.desc(), OutboxMessage.not_before, OutboxMessage.id).limit(50)
+            )).scalars().all()
+            if not candidates:
+                return await self._next_not_before(session)
+        for row in candidates:
+            urgent = row.priority >= EMERGENCY
+            if not urgent and self._next_normal_at and now < self._next_normal_at:
+                return self._next_normal_at
+            if not urgent and row.room_id and not self._room_has_room(row.room_id, now):
+                continue  # this room is at its hourly cap; another room's message may go
+            await self._deliver(row, urgent)
+            return self.clock.now() if urgent or self._next_normal_at is None else self._next_normal_at
+        # Everything due is held back by room caps: look again when the first cap frees up.
+        return min(self._room_sent[r.room_id][0] + timedelta(hours=1) for r in candidates)
+
+    async def _next_not_before(self, session: AsyncSession) -> datetime | None:
+        return (await session.execute(
+            select(func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.bot == self.bot, OutboxMessage.status == "pending")
+        )).scalar()
+
+    def _room_has_room(self, room_id: str, now: datetime) -> bool:
+        sent = self._room_sent[room_id]
+        while sent and sent[0] <= now - timedelta(hours=1):
+            sent.popleft()
+        return len(sent) < self.settings.room_hourly_cap
+
+    async def _deliver(self, row: OutboxMessage, urgent: bool) -> None:
+        async with self.sessions.begin() as session:
+            claimed = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == "pending")
+                .values(status="sending", attempts=OutboxMessage.attempts + 1)
+            )
+            if not claimed.rowcount:
+                return
+        out = Outgoing(row.room_id, row.contact_id, row.body, row.kind, tuple(row.mention_ids or ()))
+        try:
+            await self.transport.send(out)
+        except (TransportError, OSError, asyncio.TimeoutError) as exc:
+            await self._failed(row, str(exc) or type(exc).__name__)
+            return
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sent", sent_at=now)
+            )
+        if row.room_id:
+            self._room_sent[row.room_id].append(now)
+        if not urgent:
+            gap = self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
+            self._next_normal_at = now + timedelta(seconds=gap)
+
+    async def _failed(self, row: OutboxMessage, error: str) -> None:
+        attempts = row.attempts + 1
+        gave_up = attempts >= self.settings.max_attempts
+        backoff = timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status="failed" if gave_up else "pending", last_error=error[:500],
+                    not_before=self.clock.now() + backoff,
+                )
+            )
+        if gave_up:
+            log.error("outbox message failed for good", extra={"outbox_id": row.id, "error": error})
+            if self.on_failed is not None and row.source != "failure-report":
+                await self.on_failed(row)
+        else:
+            log.warning("send failed, will retry", extra={"outbox_id": row.id, "attempt": attempts, "error": error})

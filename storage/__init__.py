@@ -1,0 +1,1 @@
+"""Persistence: typed SQLAlchemy models, Alembic migrations and the queries. Sends nothing."""
