@@ -95,6 +95,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    """stdin: one message a line; stdout: one JSON object a line (text, intent, confidence, detail)."""
+    import json
+
+    from handlers import classify
+
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        found = classify(text)
+        print(json.dumps({"text": text, "intent": found.intent, "confidence": found.confidence,
+                          "detail": found.detail}, ensure_ascii=False), flush=args.flush)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jingmin", description="警民群助手: WeChat bot for community police")
     parser.add_argument("--version", action="version", version=f"jingmin {__version__}")
@@ -118,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=list(ROLES))
     p.add_argument("--config", default=DEFAULT_CONFIG)
     p.set_defaults(func=cmd_bind_code)
+
+    p = sub.add_parser("classify", help="read messages from stdin, print their intents as JSON lines")
+    p.add_argument("--flush", action="store_true", help="flush after every line (for pipes)")
+    p.set_defaults(func=cmd_classify)
 
     for extend in _EXTENSIONS:
         extend(sub)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 
 from bot.plugin import Plugin
+from handlers.intents import Classification, classify
+
+__all__ = ["PLUGIN_MODULES", "load_plugins", "classify", "Classification"]
 
 PLUGIN_MODULES = [
     "handlers.help",
@@ -16,14 +18,3 @@ PLUGIN_MODULES = [
 def load_plugins() -> list[Plugin]:
     return [importlib.import_module(name).plugin for name in PLUGIN_MODULES]
 
-
-@dataclass(frozen=True)
-class Classification:
-    intent: str
-    confidence: float
-    detail: str | None = None
-
-
-def classify(text: str) -> Classification:
-    # Placeholder until the understanding issue lands its classifier: treat everything as chatter.
-    return Classification("other", 0.0)
