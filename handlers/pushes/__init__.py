@@ -1,0 +1,1 @@
+"""Scheduled pushes: notice library, /定时 time expressions."""

@@ -1,0 +1,129 @@
+"""Routing: each message goes to one place; roles by contact id; bad input never breaks the bot."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.harness import Harness
+from bot.messages import MessageKind
+from storage import counters
+from storage.models import AuditEntry, ProcessedMessage
+from tests.conftest import make_config
+
+
+async def audit_rows(bot):
+    async with bot.app.sessions() as s:
+        return (await s.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars().all()
+
+
+async def test_officer_help_lists_officer_commands(bot):
+    await bot.say("张警官", "/帮助", room="幸福里警务工作群")
+    [reply] = bot.take()
+    assert "/审计" in reply.out.text
+
+
+async def test_resident_named_like_the_officer_cannot_run_officer_commands(bot):
+    # A resident renamed to "张警官": the role comes from the contact id, not the nickname.
+    from bot.messages import IncomingMessage
+
+    impostor = "wx_impostor"
+
+    await bot.transport.deliver(IncomingMessage(
+        id="imp1", sender_id=impostor, sender_name="张警官", text="/审计", at=bot.clock.now(),
+        room_id=bot.room_id("幸福里居民群"), room_name="幸福里居民群"))
+    await bot.settle()
+    [reply] = bot.take()
+    assert "只有社区民警可以使用" in reply.out.text
+    rows = await audit_rows(bot)
+    assert [(r.actor_id, r.command, r.outcome) for r in rows] == [(impostor, "审计", "refused: role")]
+
+
+async def test_officer_commands_are_audited(bot):
+    await bot.say("张警官", "/审计", room="幸福里警务工作群")
+    rows = await audit_rows(bot)
+    assert [(r.actor_id, r.actor_role, r.command, r.outcome) for r in rows] == [
+        ("wx_zhang", "officer", "审计", "ok")]
+    await bot.say("张警官", "/审计 5")
+    assert "/审计" in bot.take()[-1].out.text
+
+
+async def test_unknown_command_gets_a_hint_but_hashtag_chatter_does_not(bot):
+    await bot.say("王阿姨", "/天气", room="幸福里居民群")
+    assert "没有“天气”这个命令" in bot.take()[0].out.text
+    await bot.say("王阿姨", "#今日打卡 走了一万步", room="幸福里居民群")
+    assert bot.take() == []
+
+
+async def test_ordinary_chatter_gets_no_reply_but_is_counted(bot):
+    for i, text in enumerate(["早上好", "今天天气真好", "吃了吗"]):
+        await bot.say("王阿姨" if i % 2 else "陈大爷", text, room="幸福里居民群")
+    assert bot.take() == []
+    async with bot.app.sessions() as s:
+        assert await counters.total(s, "xingfuli", "messages", room_id=bot.room_id("幸福里居民群")) == 3
+
+
+async def test_same_message_id_is_handled_once(bot):
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="dup-1")
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="dup-1")
+    assert len(bot.take()) == 1
+    # ... even after a restart, when the in-memory memory of ids is gone.
+    await bot.restart()
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="dup-1")
+    assert bot.take() == []
+
+
+async def test_same_text_again_within_ten_seconds_is_a_redelivery(bot):
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="a")
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="b")  # new id, same text, same second
+    assert len(bot.take()) == 1
+    await bot.advance(timedelta(seconds=30))
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群", message_id="c")
+    assert len(bot.take()) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x07\x1b[31m", "😀😀🙏", "a" * 100_000, "你好" * 50_000,
+                                  "/", "＃", "/帮助\x00"])
+async def test_odd_text_never_crashes_the_router(bot, text):
+    await bot.say("王阿姨", text, room="幸福里居民群")
+    await bot.say("王阿姨", text)
+    await bot.say("王阿姨", "/帮助", room="幸福里居民群")  # the bot still answers afterwards
+    assert "警务室" in bot.take()[-1].out.text
+
+
+@pytest.mark.parametrize("kind", [MessageKind.IMAGE, MessageKind.FILE, MessageKind.LINK,
+                                  MessageKind.MINI_PROGRAM, MessageKind.RECALL, MessageKind.VOICE])
+async def test_non_text_messages_are_counted_and_ignored(bot, kind):
+    await bot.say("王阿姨", "", room="幸福里居民群", kind=kind)
+    await bot.say("王阿姨", "[图片]", kind=kind)
+    assert bot.take() == []
+    async with bot.app.sessions() as s:
+        assert await counters.total(s, "xingfuli", f"messages_{kind.value}") == 2
+
+
+async def test_unknown_room_is_registered_uncategorised(bot):
+    from bot.messages import IncomingMessage
+
+    await bot.transport.deliver(IncomingMessage(
+        id="n1", sender_id="wx_x", sender_name="路人", text="大家好", at=bot.clock.now(),
+        room_id="room_new", room_name="新来的群"))
+    await bot.settle()
+    group = bot.app.directory.group("room_new")
+    assert (group.name, group.category) == ("新来的群", None)
+    await bot.restart()
+    assert bot.app.directory.group("room_new").name == "新来的群"
+
+
+async def test_mention_the_bot_does_not_understand_gets_the_menu(bot):
+    await bot.say("陈大爷", "@警民群助手 那个啥", room="幸福里居民群", mention=True)
+    [reply] = bot.take()
+    assert "可以帮您" in reply.out.text
+
+
+async def test_processed_ids_of_chatter_survive_restart(db_url):
+    harness = Harness(make_config(db_url))
+    async with harness:
+        await harness.say("王阿姨", "早", room="幸福里居民群", message_id="x1")
+        async with harness.app.sessions() as s:
+            n = (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one()
+        assert n == 1
