@@ -46,12 +46,14 @@ class Directory:
             self.groups[r.id] = Group(r.id, r.name, r.category, r.member_count, r.last_active_at)
 
     async def seed(self, session: AsyncSession, config: Config, now: datetime) -> None:
-        """Config is the operator's word: its groups' categories and contacts' roles win at start."""
+        """Config is the operator's word: its groups' categories and the roles it spells out win at
+        start; a contact listed without a role keeps one bound by code since."""
         for g in config.groups:
             await self.save_group(session, Group(g.room_id, g.name, g.category,
                                                  self.groups.get(g.room_id, Group("", "", None)).member_count), now)
         for c in config.contacts:
-            await self.save_person(session, Person(c.contact_id, c.name, c.role, c.friend), now, source="config")
+            role = c.role if "role" in c.model_fields_set else self.role_of(c.contact_id)
+            await self.save_person(session, Person(c.contact_id, c.name, role, c.friend), now, source="config")
 
     # ---- people ----------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""The scheduler facade: jobs fire at their due time on the moved clock, once, across restarts."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+import handlers
+from bot.app import App
+from bot.clock import SHANGHAI, FakeClock
+from bot.harness import Harness
+from bot.plugin import Plugin
+from tests.conftest import make_config
+
+fired: list[tuple[str, datetime, datetime]] = []
+ticker = Plugin("ticker")
+
+
+@ticker.job("tick")
+async def tick(app, payload, due):
+    fired.append((payload["label"], due, app.clock.now()))
+
+
+def ticker_app(**kwargs):
+    return App(plugins=[*handlers.load_plugins(), ticker], **kwargs)
+
+
+@pytest.fixture
+def harness(db_url):
+    fired.clear()
+    return Harness(make_config(db_url), app_factory=ticker_app,
+                   clock=FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)))
+
+
+def daily(hour: int) -> CronTrigger:
+    return CronTrigger(hour=hour, minute=0, timezone=SHANGHAI)
+
+
+async def test_a_daily_job_fires_at_its_time_each_day(harness):
+    async with harness:
+        harness.app.scheduler.add("t:morning", "tick", {"label": "早"}, daily(9))
+        await harness.advance(timedelta(days=3))
+    assert [(label, due.astimezone(SHANGHAI).strftime("%m-%d %H:%M")) for label, due, _ in fired] == [
+        ("早", "12-07 09:00"), ("早", "12-08 09:00"), ("早", "12-09 09:00")]
+    assert all(now == due for _, due, now in fired)  # fired at its own time, not at the end
+
+
+async def test_jobs_between_two_moments_fire_in_order(harness):
+    async with harness:
+        harness.app.scheduler.add("t:b", "tick", {"label": "b"}, daily(11))
+        harness.app.scheduler.add("t:a", "tick", {"label": "a"}, daily(10))
+        harness.app.scheduler.add_once("t:once", "tick", {"label": "once"},
+                                       datetime(2026, 12, 7, 10, 30, tzinfo=SHANGHAI))
+        await harness.advance(timedelta(hours=4))
+    assert [label for label, _, _ in fired] == ["a", "once", "b"]
+
+
+async def test_restart_does_not_duplicate_jobs(harness):
+    async with harness:
+        harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))
+    async with harness:
+        harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))  # re-added at start
+        assert harness.app.scheduler.job_ids("t:") == ["t:x"]
+        await harness.advance(timedelta(hours=2))
+    assert [label for label, _, _ in fired] == ["x"]
+
+
+async def test_missed_run_within_grace_fires_once_beyond_grace_is_skipped(harness):
+    async with harness:
+        harness.app.scheduler.add("t:g", "tick", {"label": "g"}, daily(9), grace=timedelta(hours=1))
+    harness.clock.set(datetime(2026, 12, 7, 9, 40, tzinfo=SHANGHAI))  # the bot was down at 09:00
+    async with harness:
+        await harness.settle()
+    assert [(label, now - due) for label, due, now in fired] == [("g", timedelta(minutes=40))]
+    fired.clear()
+    harness.clock.set(datetime(2026, 12, 8, 11, 0, tzinfo=SHANGHAI))  # down for two hours past 09:00
+    async with harness:
+        await harness.settle()
+        assert fired == []
+        await harness.advance(timedelta(days=1))
+    assert [due.astimezone(SHANGHAI).strftime("%m-%d %H:%M") for _, due, _ in fired] == ["12-09 09:00"]
+
+
+async def test_pause_resume_remove(harness):
+    async with harness:
+        s = harness.app.scheduler
+        s.add("t:p", "tick", {"label": "p"}, daily(9))
+        assert s.pause("t:p") and s.next_run("t:p") is None
+        await harness.advance(timedelta(days=1))
+        assert fired == []
+        assert s.resume("t:p") and s.next_run("t:p") is not None
+        assert s.remove("t:p") and not s.remove("t:p")
+
+
+async def test_two_bots_never_share_a_job_table(db_url):
+    fired.clear()
+    one = Harness(make_config(db_url), app_factory=ticker_app)
+    raw_two = make_config(db_url).model_dump()
+    raw_two["bot"]["name"] = "second"
+    from bot.config import Config
+
+    two = Harness(Config.model_validate(raw_two), app_factory=ticker_app, clock=one.clock)
+    async with one, two:
+        one.app.scheduler.add("t:same", "tick", {"label": "one"}, daily(9))
+        two.app.scheduler.add("t:same", "tick", {"label": "two"}, daily(10))
+        assert one.app.scheduler.next_run("t:same").hour == 9
+        assert two.app.scheduler.next_run("t:same").hour == 10
