@@ -1,12 +1,15 @@
 """Shared fixtures: every storage-touching test runs on SQLite and on PostgreSQL.
 
 PostgreSQL runs when JINGMIN_TEST_PG_URL is set (CI sets it); otherwise those tests skip with a
-visible reason. With CI=true a missing variable or an unreachable server fails the run.
+visible reason. With CI=true a missing variable or an unreachable server fails the run. Each
+PostgreSQL test gets a database of its own, created from the server named by the URL.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ PG_URL = os.environ.get("JINGMIN_TEST_PG_URL")
 IN_CI = os.environ.get("CI") == "true"
 
 
-def _reset_postgres(url: str) -> None:
+def _admin(url: str):
     import psycopg2
 
     from storage.db import sync_url
@@ -31,21 +34,37 @@ def _reset_postgres(url: str) -> None:
     except psycopg2.OperationalError as exc:
         pytest.fail(f"PostgreSQL at JINGMIN_TEST_PG_URL is unreachable: {exc}".splitlines()[0])
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    conn.close()
+    return conn
+
+
+@contextmanager
+def fresh_postgres(url: str):
+    """A throw-away database per test: tests (and parallel runs) never see each other's rows."""
+    from sqlalchemy.engine import make_url
+
+    name = f"jingmin_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin(url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+def db_url(request, tmp_path):
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
+        return
     if not PG_URL:
         if IN_CI:
             pytest.fail("CI=true but JINGMIN_TEST_PG_URL is not set: the PostgreSQL tests must run on CI")
         pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    _reset_postgres(PG_URL)
-    return PG_URL
+    with fresh_postgres(PG_URL) as url:
+        yield url
 
 
 def sample_raw() -> dict:
