@@ -13,6 +13,8 @@ from bot.clock import SHANGHAI
 from handlers.stats.chart import HEIGHT_PX, WIDTH_PX, render_week_chart
 from handlers.stats.report import fmt_count, parse_period, Period
 from storage import counters
+from storage import stats as stats_storage
+from storage.stats import Scope
 
 WORK = "幸福里警务工作群"
 MONDAY_0900 = datetime(2026, 12, 14, 9, 0, tzinfo=SHANGHAI)
@@ -178,3 +180,36 @@ def test_chart_renders_chinese_without_missing_glyphs(tmp_path):
                                   "suggestions": [0, 1, 0, 0, 0, 2, 0]})
     assert not [w for w in caught if "missing from" in str(w.message)]
     assert png_size(path) == (WIDTH_PX, HEIGHT_PX)
+
+
+async def test_totals_since_the_start_are_the_same_with_months_rolled_up(bot):
+    for day, n in ((date(2026, 9, 30), 7), (date(2026, 10, 1), 11), (date(2026, 11, 30), 13), (date(2026, 12, 3), 17)):
+        await bump(bot, day, "messages", n=n)
+        await bump(bot, day, "consultations", "answered", n=1, room=None)
+    app = bot.app
+    async with app.sessions.begin() as session:
+        before = await stats_storage.since_start(session, app.name, date(2026, 12, 13))
+        assert await stats_storage.roll_up_months(session, app.name, date(2026, 12, 14)) == 3  # Sep, Oct, Nov
+        assert await stats_storage.roll_up_months(session, app.name, date(2026, 12, 14)) == 0
+        after = await stats_storage.since_start(session, app.name, date(2026, 12, 13))
+        up_to_october = await stats_storage.since_start(session, app.name, date(2026, 10, 31))
+        in_residents = await stats_storage.since_start(session, app.name, date(2026, 12, 13),
+                                                       Scope(category="resident"))
+    assert before.by_key == after.by_key
+    assert after.get("messages") == 48 and after.get("consultations") == 4
+    assert up_to_october.get("messages") == 18
+    assert in_residents.get("messages") == 48 and in_residents.get("consultations") == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_report_day_and_time_come_from_the_config(db_url, chart_dir):
+    from bot.harness import Harness
+    from tests.conftest import make_config
+
+    config = make_config(db_url, stats={"weekly_day": "fri", "weekly_time": "17:30"})
+    async with Harness(config) as bot:
+        await bot.run_until(datetime(2026, 12, 11, 17, 29, tzinfo=SHANGHAI))
+        assert not [t for t in bot.texts_to(WORK) if "周报" in t]
+        await bot.run_until(datetime(2026, 12, 11, 17, 31, tzinfo=SHANGHAI))
+        reports = [t for t in bot.texts_to(WORK) if "周报" in t]
+        assert len(reports) == 1 and "11月30日至12月6日" in reports[0]

@@ -90,7 +90,7 @@ async def publish_weekly(app, period: Period, *, again_at: datetime | None, sess
         key = f"stats:weekly:{period.iso_week}:{g.id}{suffix}"
         await app.send(session, Outgoing(g.id, None, text), dedup_key=key, respect_quiet=True, source="stats")
         if chart:
-            await app.send(session, Outgoing(g.id, None, str(chart), kind="image"), dedup_key=key + ":chart",
+            await app.send(session, Outgoing(g.id, None, str(chart.resolve()), kind="image"), dedup_key=key + ":chart",
                            respect_quiet=True, source="stats")
     return len(groups)
 
@@ -145,7 +145,7 @@ async def show_stats(ctx: Context) -> None:
     if scope is None:
         await ctx.reply(TEXTS["unknown_scope"].format(name=" ".join(words), categories="、".join(CATEGORIES.values())))
         return
-    data = await reports.gather(ctx.session, ctx.app.name, period, scope)
+    data = await reports.gather(ctx.session, ctx.app.name, period, scope, today=today)
     whole = scope == Scope()
     if whole:
         data.extra = await reports.run_providers(stats_providers(ctx.app), ctx.app, ctx.session, period)

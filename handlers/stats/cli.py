@@ -82,7 +82,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         scope = _scope(directory, args.group)
         if scope is None:
             return None
-        data = await reports.gather(session, config.bot.name, period, scope)
+        data = await reports.gather(session, config.bot.name, period, scope, today=date.today())
         if args.csv:
             return stats_csv(data.current, directory)
         what = f"（{args.group}）" if args.group else ""
