@@ -81,10 +81,10 @@ async def test_monday_report_sums_up_the_week_in_the_articles_style(bot):
     assert len(texts) == 1
     report = texts[0]
     assert "【幸福里社区警民群周报】12月7日至12月13日" in report
-    assert "交流信息7条（比前期增加75%）" in report
+    assert "交流信息7条（比前一周增加75%）" in report
     assert "参与交流3人次" in report
     assert "业务咨询4次（自动解答3次，转民警1次）" in report
-    assert "意见建议2条（比前期减少50%）" in report
+    assert "意见建议2条（比前一周减少50%）" in report
     assert "线索举报1条" in report
     assert "预约办理2件" in report
     assert "推送反诈宣传1次" in report

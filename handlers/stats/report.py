@@ -41,10 +41,12 @@ TEXTS = {
     "extra_head": "待办事项：",
     "since": "累计：自{first}以来，累计交流信息{messages}条，业务咨询{consultations}次，意见建议{suggestions}条，"
              "线索举报{tips}条，预约办理{booked}件。",
-    "change_up": "比前期增加{pct}%",
-    "change_down": "比前期减少{pct}%",
-    "change_same": "与前期持平",
-    "change_new": "前期无记录",
+    "change_up": "比{before}增加{pct}%",
+    "change_down": "比{before}减少{pct}%",
+    "change_same": "与{before}持平",
+    "change_new": "{before}无记录",
+    "before_week": "前一周",
+    "before_period": "前一时段",
 }
 
 
@@ -113,15 +115,15 @@ def fmt_count(n: int) -> str:
     return str(n)
 
 
-def change_text(cur: int, prev: int) -> str:
+def change_text(cur: int, prev: int, before: str = TEXTS["before_week"]) -> str:
     if prev == 0:
-        return TEXTS["change_same"] if cur == 0 else TEXTS["change_new"]
+        return (TEXTS["change_same"] if cur == 0 else TEXTS["change_new"]).format(before=before)
     pct = round((cur - prev) * 100 / prev)
     if pct > 0:
-        return TEXTS["change_up"].format(pct=pct)
+        return TEXTS["change_up"].format(pct=pct, before=before)
     if pct < 0:
-        return TEXTS["change_down"].format(pct=-pct)
-    return TEXTS["change_same"]
+        return TEXTS["change_down"].format(pct=-pct, before=before)
+    return TEXTS["change_same"].format(before=before)
 
 
 def messages_of(numbers: dict[str, int] | Totals) -> int:
@@ -181,14 +183,15 @@ def render(report: Report, config: Config, directory: Directory, *, weekly: bool
     cur, prev, since = report.current, report.previous, report.since
     head = TEXTS["weekly_head" if weekly else "period_head"].format(
         community=config.bot.community, what=what, start=_md(report.period.start), end=_md(report.period.end))
+    before = TEXTS["before_week" if weekly or report.period.days == 7 else "before_period"]
     lines = [head]
     lines.append(TEXTS["messages"].format(messages=fmt_count(messages_of(cur)),
-                                          change=change_text(messages_of(cur), messages_of(prev)),
+                                          change=change_text(messages_of(cur), messages_of(prev), before),
                                           active=report.active))
     lines.append(TEXTS["consultations"].format(
         total=cur.get("consultations"), answered=cur.get("consultations", "answered"),
         forwarded=cur.get("consultations", "forwarded"), suggestions=cur.get("suggestions"),
-        s_change=change_text(cur.get("suggestions"), prev.get("suggestions")), tips=cur.get("tips")))
+        s_change=change_text(cur.get("suggestions"), prev.get("suggestions"), before), tips=cur.get("tips")))
     lines.append(TEXTS["appointments"].format(
         booked=cur.get("appointments_booked"), completed=cur.get("appointments_completed"),
         cancelled=cur.get("appointments_cancelled"), no_show=cur.get("appointments_no_show")))
