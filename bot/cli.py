@@ -142,8 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stats_commands(sub) -> None:
+    from handlers.stats.cli import extend
+
+    extend(sub)
+
+
 # Feature issues add their subcommands (sim, classify, stats, export) here.
-_EXTENSIONS: list = []
+_EXTENSIONS: list = [_stats_commands]
 
 
 def main(argv: list[str] | None = None) -> int:

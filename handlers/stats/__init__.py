@@ -1,0 +1,170 @@
+"""Statistics: the weekly report posted to the work groups with a chart, and /统计 on demand.
+
+Counting is done elsewhere (the core tally and ctx.count in each feature); this module only reads
+the counters. Other features add lines to reports by registering a provider in
+app.services["stats_providers"] (see report.StatsProvider).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import CATEGORIES
+from bot.context import Context
+from bot.messages import Outgoing
+from bot.plugin import MANAGERS, STAFF, Plugin
+from handlers.stats import report as reports
+from handlers.stats.chart import render_week_chart
+from handlers.stats.report import MESSAGE_METRICS, Period
+from storage import stats
+from storage.stats import Scope
+
+log = logging.getLogger(__name__)
+
+plugin = Plugin("stats")
+
+JOB_ID = "stats:weekly"
+JOB_KIND = "stats_weekly"
+GRACE = timedelta(hours=12)  # down at 09:00 and back by 21:00: the report still goes out that day
+CHART_DIR = Path("data/charts")
+
+TEXTS = {
+    "usage": "用法：/统计 [本周|上周|本月|上月|2026-11-01..2026-11-30] [群名或分类]；/统计 上周 发布 把周报重新发到工作群。",
+    "unknown_scope": "没有找到“{name}”这个群或分类。分类有：{categories}。",
+    "published": "上周周报已重新发到{n}个工作群。",
+    "no_work_group": "还没有工作群，周报无处可发。",
+    "publish_only_staff": "只有民警和辅警/文职可以发布周报。",
+    "chart_title": "{community} {start}至{end} 每日交流、咨询和建议",
+}
+
+WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月"}
+
+
+def stats_providers(app) -> list:
+    return app.services.setdefault("stats_providers", [])
+
+
+@plugin.on_start
+async def schedule_weekly(app) -> None:
+    stats_providers(app)
+    cfg = app.config.stats
+    trigger = CronTrigger(day_of_week=cfg.weekly_day, hour=cfg.weekly_time.hour, minute=cfg.weekly_time.minute,
+                          timezone=app.clock.tz)
+    app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=GRACE)
+
+
+@plugin.job(JOB_KIND)
+async def weekly_job(app, payload: dict, due: datetime) -> None:
+    period = reports.last_week(due.astimezone(app.clock.tz).date())
+    await publish_weekly(app, period, again_at=None)
+
+
+async def publish_weekly(app, period: Period, *, again_at: datetime | None, session=None) -> int:
+    """Post the report and chart of `period` to every work group; returns how many groups got it.
+
+    The dedup key names the ISO week, so the scheduled post goes out once however often the job
+    fires (restarts, catch-up); `again_at` marks a deliberate repost with a key of its own.
+    A command passes its own session, so everything commits with the command.
+    """
+    if session is None:
+        async with app.sessions.begin() as own:
+            n = await publish_weekly(app, period, again_at=again_at, session=own)
+        app.outbox.wake()
+        return n
+    groups = app.directory.groups_in("work")
+    if not groups:
+        log.warning("weekly report: no work group to post to")
+        return 0
+    data = await reports.gather(session, app.name, period, today=app.clock.now().date())
+    data.extra = await reports.run_providers(stats_providers(app), app, session, period)
+    series = await stats.daily(session, app.name, period.start, period.end, MESSAGE_METRICS + reports.CHART_METRICS)
+    text = reports.render(data, app.config, app.directory, weekly=True)
+    chart = await _chart(app, period, series, again_at)
+    suffix = f":again:{again_at.isoformat()}" if again_at else ""
+    for g in groups:
+        key = f"stats:weekly:{period.iso_week}:{g.id}{suffix}"
+        await app.send(session, Outgoing(g.id, None, text), dedup_key=key, respect_quiet=True, source="stats")
+        if chart:
+            await app.send(session, Outgoing(g.id, None, str(chart.resolve()), kind="image"), dedup_key=key + ":chart",
+                           respect_quiet=True, source="stats")
+    return len(groups)
+
+
+async def _chart(app, period: Period, series: dict[str, list[int]], again_at: datetime | None) -> Path | None:
+    merged = {"messages": [sum(day) for day in zip(*(series[m] for m in MESSAGE_METRICS))],
+              "consultations": series["consultations"], "suggestions": series["suggestions"]}
+    title = TEXTS["chart_title"].format(community=app.config.bot.community,
+                                        start=f"{period.start.month}月{period.start.day}日",
+                                        end=f"{period.end.month}月{period.end.day}日")
+    stamp = f"-{again_at:%Y%m%d%H%M%S}" if again_at else ""
+    path = CHART_DIR / f"weekly-{app.name}-{period.iso_week}{stamp}.png"
+    try:
+        return await asyncio.to_thread(render_week_chart, path, title, period.start, merged)
+    except Exception:  # the numbers still go out as text
+        log.exception("weekly chart failed")
+        return None
+
+
+def resolve_scope(app, words: list[str]) -> Scope | None:
+    if not words:
+        return Scope()
+    name = " ".join(words)
+    group = app.directory.group_named(name)
+    if group:
+        return Scope(room_id=group.id)
+    for code, label in CATEGORIES.items():
+        if name in (code, label, label.removesuffix("群")):
+            return Scope(category=code)
+    return None
+
+
+@plugin.command("统计", roles=MANAGERS, summary="查看群内交流、咨询、建议等统计",
+                usage="[本周|上周|本月|FROM..TO] [群名或分类] [发布]")
+async def show_stats(ctx: Context) -> None:
+    words = list(ctx.args)
+    publish = "发布" in words
+    words = [w for w in words if w != "发布"]
+    today = ctx.now.date()
+    period, what = None, ""
+    if words:
+        period = reports.parse_period(words[0], today)
+        if period:
+            what = WHAT.get(words[0], "")
+            words = words[1:]
+    if publish:
+        await _publish_again(ctx, period or reports.last_week(today))
+        return
+    if period is None:
+        period, what = reports.parse_period("本周", today), "本周"
+    scope = resolve_scope(ctx.app, words)
+    if scope is None:
+        await ctx.reply(TEXTS["unknown_scope"].format(name=" ".join(words), categories="、".join(CATEGORIES.values())))
+        return
+    data = await reports.gather(ctx.session, ctx.app.name, period, scope, today=today)
+    whole = scope == Scope()
+    if whole:
+        data.extra = await reports.run_providers(stats_providers(ctx.app), ctx.app, ctx.session, period)
+    heading = what + (_scope_name(ctx.app, scope) if not whole else "")
+    await ctx.reply(reports.render(data, ctx.app.config, ctx.app.directory, weekly=False, what=heading,
+                                   by_category=scope.room_id is None))
+
+
+def _scope_name(app, scope: Scope) -> str:
+    if scope.room_id:
+        g = app.directory.group(scope.room_id)
+        return f"（{g.name if g else scope.room_id}）"
+    return f"（{CATEGORIES.get(scope.category or '', scope.category)}）"
+
+
+async def _publish_again(ctx: Context, period: Period) -> None:
+    if ctx.role not in STAFF:
+        await ctx.reply(TEXTS["publish_only_staff"])
+        ctx.outcome = "denied"
+        return
+    n = await publish_weekly(ctx.app, period, again_at=ctx.now, session=ctx.session)
+    await ctx.reply(TEXTS["published"].format(n=n) if n else TEXTS["no_work_group"])

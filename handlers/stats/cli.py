@@ -1,0 +1,118 @@
+"""`jingmin stats` and `jingmin export registers`: the numbers and the registers from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import CATEGORIES
+from bot.directory import Directory
+from storage.stats import Scope
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-12-07") from None
+
+
+def extend(sub) -> None:
+    from bot.cli import DEFAULT_CONFIG
+
+    p = sub.add_parser("stats", help="print the statistics of a date range")
+    p.add_argument("--from", dest="start", type=_day, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--group", help="a group name or a category (resident, 居民群 ...)")
+    p.add_argument("--csv", action="store_true", help="one CSV row per group instead of the report text")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("export", help="export the registers")
+    ex = p.add_subparsers(dest="export_command", required=True)
+    reg = ex.add_parser("registers", help="接待服务登记簿 and 矛盾纠纷排查化解登记簿 as CSV and XLSX")
+    reg.add_argument("--from", dest="start", type=_day, required=True)
+    reg.add_argument("--to", dest="end", type=_day, required=True)
+    reg.add_argument("--out", default="data/registers", help="folder for the files (default: data/registers)")
+    reg.add_argument("--config", default=DEFAULT_CONFIG)
+    reg.set_defaults(func=cmd_export_registers)
+
+
+def _scope(directory: Directory, name: str | None) -> Scope | None:
+    if not name:
+        return Scope()
+    group = directory.group_named(name)
+    if group:
+        return Scope(room_id=group.id)
+    for code, label in CATEGORIES.items():
+        if name in (code, label):
+            return Scope(category=code)
+    return None
+
+
+async def _with_database(config, work):
+    from storage import db
+
+    engine = db.create_engine(config.database.url)
+    try:
+        await db.upgrade(engine)
+        async with db.session_factory(engine).begin() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.cli import _load
+    from handlers.stats import report as reports
+    from handlers.stats.export import stats_csv
+
+    config = _load(args.config)
+    if args.start > args.end:
+        print("error: --from is after --to", file=sys.stderr)
+        return 2
+    period = reports.Period(args.start, args.end)
+
+    async def work(session):
+        directory = Directory(config.bot.name)
+        await directory.load(session)
+        scope = _scope(directory, args.group)
+        if scope is None:
+            return None
+        data = await reports.gather(session, config.bot.name, period, scope, today=date.today())
+        if args.csv:
+            return stats_csv(data.current, directory)
+        what = f"（{args.group}）" if args.group else ""
+        return reports.render(data, config, directory, weekly=False, what=what, by_category=scope.room_id is None)
+
+    out = asyncio.run(_with_database(config, work))
+    if out is None:
+        print(f"error: no group or category named '{args.group}'", file=sys.stderr)
+        return 2
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+def cmd_export_registers(args: argparse.Namespace) -> int:
+    import handlers
+    from bot.cli import _load
+    from handlers.stats.export import write_register
+    from storage import registers
+    from zoneinfo import ZoneInfo
+
+    config = _load(args.config)
+    handlers.load_plugins()  # feature modules register their row providers when imported
+    tz = ZoneInfo(config.bot.timezone)
+
+    async def work(session):
+        return {code: await registers.collect(session, config.bot.name, code, args.start, args.end)
+                for code in registers.REGISTERS}
+
+    collected = asyncio.run(_with_database(config, work))
+    for code, rows in collected.items():
+        csv_path, xlsx_path = write_register(registers.REGISTERS[code], rows, tz, Path(args.out), args.start, args.end)
+        print(f"{registers.REGISTERS[code].title}: {len(rows)} rows -> {csv_path}, {xlsx_path}")
+    return 0

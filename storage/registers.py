@@ -1,0 +1,69 @@
+"""The paper registers the article's "五个定位" asks for, filled from what the system recorded.
+
+Each register has fixed columns. Features that own the records (consultations, appointments,
+disputes) register a row provider at import time:
+
+    @row_provider("reception")
+    async def consultation_rows(session, bot, start, end) -> list[RegisterRow]: ...
+
+and the exporter asks every provider of a register for the rows of days [start, end].
+Times are the ones the system stamped when the thing happened, never typed in later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class Register:
+    code: str
+    title: str
+    columns: tuple[str, ...]  # what a provider fills, besides 序号 which the exporter numbers
+
+
+REGISTERS: dict[str, Register] = {
+    "reception": Register("reception", "接待服务登记簿",
+                          ("登记时间", "类别", "事项", "来源", "群众", "办理情况", "办结时间", "经办人")),
+    "dispute": Register("dispute", "矛盾纠纷排查化解登记簿",
+                        ("登记时间", "来源", "纠纷类型", "简要情况", "当事人", "化解情况", "化解时间", "经办人")),
+}
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    at: datetime  # when the system recorded it: rows are ordered by this
+    cells: dict[str, str] = field(default_factory=dict)  # column title -> text (masked by the provider)
+
+
+RowProvider = Callable[[AsyncSession, str, date, date], Awaitable[list[RegisterRow]]]
+
+_PROVIDERS: dict[str, list[RowProvider]] = {code: [] for code in REGISTERS}
+
+
+def row_provider(register: str):
+    if register not in REGISTERS:
+        raise ValueError(f"unknown register '{register}' ({', '.join(REGISTERS)})")
+
+    def add(fn: RowProvider) -> RowProvider:
+        if fn not in _PROVIDERS[register]:
+            _PROVIDERS[register].append(fn)
+        return fn
+
+    return add
+
+
+def remove_provider(register: str, fn: RowProvider) -> None:
+    if fn in _PROVIDERS[register]:
+        _PROVIDERS[register].remove(fn)
+
+
+async def collect(session: AsyncSession, bot: str, register: str, start: date, end: date) -> list[RegisterRow]:
+    rows: list[RegisterRow] = []
+    for provider in _PROVIDERS[register]:
+        rows.extend(await provider(session, bot, start, end))
+    return sorted(rows, key=lambda r: r.at)

@@ -1,0 +1,183 @@
+"""Statistics queries over the counters: totals for a date range, per room/category/day, since the start.
+
+Totals since the start would scan every counter row ever written; closed months are therefore
+rolled up once into `stats_month_totals`, and a report adds the rolled months to the counters of
+the months still open. Rolled months form a contiguous run from the first counted month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Date, Integer, String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.counters import WHOLE_DAY
+from storage.models import ActiveSender, Base, Counter
+from storage.upsert import insert_for
+
+ROLLED = "__rolled__"  # marker row: this month is rolled up (even when it counted nothing)
+# A month is rolled up only when it closed this many days ago: a late write-behind flush is in.
+ROLL_AFTER = timedelta(days=2)
+
+
+class MonthTotal(Base):
+    """Whole-day counters of one closed month, summed per room, metric and key."""
+
+    __tablename__ = "stats_month_totals"
+
+    bot: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    room_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), default="")
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which counters a question is about: all, one room, or one category."""
+
+    room_id: str | None = None
+    category: str | None = None
+
+    def where(self, table) -> list:
+        conds = []
+        if self.room_id is not None:
+            conds.append(table.room_id == self.room_id)
+        if self.category is not None:
+            conds.append(table.category == self.category)
+        return conds
+
+
+@dataclass
+class Totals:
+    """Sums for a period: by (metric, key), and by metric per category and per room."""
+
+    by_key: dict[tuple[str, str], int] = field(default_factory=dict)
+    by_category: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    by_room: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+
+    def get(self, metric: str, key: str | None = None) -> int:
+        if key is not None:
+            return self.by_key.get((metric, key), 0)
+        return sum(v for (m, _), v in self.by_key.items() if m == metric)
+
+    def keys(self, metric: str) -> dict[str, int]:
+        return {k: v for (m, k), v in self.by_key.items() if m == metric and v}
+
+    def add(self, metric: str, key: str, category: str, room_id: str, value: int) -> None:
+        self.by_key[(metric, key)] = self.by_key.get((metric, key), 0) + value
+        cat = self.by_category[category]
+        cat[metric] = cat.get(metric, 0) + value
+        room = self.by_room[room_id]
+        room[metric] = room.get(metric, 0) + value
+
+
+async def totals(session: AsyncSession, bot: str, start: date, end: date, scope: Scope = Scope()) -> Totals:
+    """Whole-day counters summed over days [start, end]."""
+    q = (select(Counter.metric, Counter.key, Counter.category, Counter.room_id, func.sum(Counter.value))
+         .where(Counter.bot == bot, Counter.day >= start, Counter.day <= end, Counter.hour == WHOLE_DAY,
+                *scope.where(Counter))
+         .group_by(Counter.metric, Counter.key, Counter.category, Counter.room_id))
+    result = Totals()
+    for metric, key, category, room_id, value in await session.execute(q):
+        result.add(metric, key, category, room_id, int(value))
+    return result
+
+
+async def daily(session: AsyncSession, bot: str, start: date, end: date, metrics: list[str],
+                scope: Scope = Scope()) -> dict[str, list[int]]:
+    """For each metric, one number per day from start to end (for charts)."""
+    q = (select(Counter.day, Counter.metric, func.sum(Counter.value))
+         .where(Counter.bot == bot, Counter.day >= start, Counter.day <= end, Counter.hour == WHOLE_DAY,
+                Counter.metric.in_(metrics), *scope.where(Counter))
+         .group_by(Counter.day, Counter.metric))
+    days = (end - start).days + 1
+    series = {m: [0] * days for m in metrics}
+    for day, metric, value in await session.execute(q):
+        series[metric][(day - start).days] = int(value)
+    return series
+
+
+async def active_people(session: AsyncSession, bot: str, start: date, end: date, scope: Scope = Scope()) -> int:
+    """Distinct senders per room and day, added up over the days (人次)."""
+    q = select(func.count()).select_from(ActiveSender).where(
+        ActiveSender.bot == bot, ActiveSender.day >= start, ActiveSender.day <= end)
+    if scope.room_id is not None:
+        q = q.where(ActiveSender.room_id == scope.room_id)
+    elif scope.category is not None:
+        rooms = select(Counter.room_id).where(Counter.bot == bot, Counter.day >= start, Counter.day <= end,
+                                              Counter.category == scope.category).distinct()
+        q = q.where(ActiveSender.room_id.in_(rooms))
+    return int((await session.execute(q)).scalar_one())
+
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+async def roll_up_months(session: AsyncSession, bot: str, today: date) -> int:
+    """Roll up every closed month not rolled yet, oldest first; returns how many were rolled."""
+    rolled = (await session.execute(select(func.max(MonthTotal.month)).where(
+        MonthTotal.bot == bot, MonthTotal.metric == ROLLED))).scalar_one()
+    if rolled is not None:
+        month = next_month(rolled)
+    else:
+        first = (await session.execute(select(func.min(Counter.day)).where(Counter.bot == bot))).scalar_one()
+        if first is None:
+            return 0
+        month = month_start(first)
+    insert = insert_for(session)
+    n = 0
+    while next_month(month) + ROLL_AFTER <= today:
+        sums = (select(Counter.bot, Counter.room_id, Counter.metric, Counter.key,
+                       func.max(Counter.category), func.sum(Counter.value))
+                .where(Counter.bot == bot, Counter.day >= month, Counter.day < next_month(month),
+                       Counter.hour == WHOLE_DAY)
+                .group_by(Counter.bot, Counter.room_id, Counter.metric, Counter.key))
+        rows = [{"bot": b, "month": month, "room_id": r, "metric": m, "key": k, "category": c or "", "value": int(v)}
+                for b, r, m, k, c, v in await session.execute(sums)]
+        rows.append({"bot": bot, "month": month, "room_id": "", "metric": ROLLED, "key": "", "category": "",
+                     "value": 0})
+        await session.execute(insert(MonthTotal).on_conflict_do_nothing(), rows)
+        month = next_month(month)
+        n += 1
+    return n
+
+
+async def since_start(session: AsyncSession, bot: str, end: date, scope: Scope = Scope()) -> Totals:
+    """Whole-day counters summed from the first day counted up to `end`, rolled months included."""
+    last_rolled = (await session.execute(select(func.max(MonthTotal.month)).where(
+        MonthTotal.bot == bot, MonthTotal.metric == ROLLED, MonthTotal.month < month_start(end)))).scalar_one()
+    result = Totals()
+    counters_from = date(1970, 1, 1)
+    if last_rolled is not None:
+        counters_from = next_month(last_rolled)
+        q = (select(MonthTotal.metric, MonthTotal.key, MonthTotal.category, MonthTotal.room_id,
+                    func.sum(MonthTotal.value))
+             .where(MonthTotal.bot == bot, MonthTotal.month <= last_rolled, MonthTotal.metric != ROLLED,
+                    *scope.where(MonthTotal))
+             .group_by(MonthTotal.metric, MonthTotal.key, MonthTotal.category, MonthTotal.room_id))
+        for metric, key, category, room_id, value in await session.execute(q):
+            result.add(metric, key, category, room_id, int(value))
+    q = (select(Counter.metric, Counter.key, Counter.category, Counter.room_id, func.sum(Counter.value))
+         .where(Counter.bot == bot, Counter.day >= counters_from, Counter.day <= end, Counter.hour == WHOLE_DAY,
+                *scope.where(Counter))
+         .group_by(Counter.metric, Counter.key, Counter.category, Counter.room_id))
+    for metric, key, category, room_id, value in await session.execute(q):
+        result.add(metric, key, category, room_id, int(value))
+    return result
+
+
+async def first_day(session: AsyncSession, bot: str) -> date | None:
+    """The first day anything was counted: "since the start"."""
+    return (await session.execute(select(func.min(Counter.day)).where(Counter.bot == bot))).scalar_one()

@@ -1,0 +1,115 @@
+"""The command line: `jingmin stats` and `jingmin export registers` (CSV and XLSX)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import date, datetime, timezone
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from bot.cli import main
+from bot.clock import SHANGHAI
+from bot.harness import Harness
+from storage import counters
+from storage.registers import RegisterRow, remove_provider, row_provider
+from tests.conftest import make_config, sample_raw
+
+
+@pytest.fixture
+def config_file(db_url, tmp_path):
+    raw = sample_raw()
+    raw["database"] = {"url": db_url}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    async def seed() -> None:
+        async with Harness(make_config(db_url)) as bot:
+            app = bot.app
+            async with app.sessions.begin() as session:
+                at = datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
+                for room, category, n in (("幸福里居民群", "resident", 800), ("幸福里3号楼群", "building", 200)):
+                    await counters.bump(session, app.name, at, "messages", room_id=bot.room_id(room),
+                                        category=category, n=n)
+                await counters.bump(session, app.name, at, "consultations", room_id=bot.room_id("幸福里居民群"),
+                                    category="resident", key="answered", n=15)
+                await counters.bump(session, app.name, at, "suggestions", n=8)
+
+    asyncio.run(seed())
+    return path
+
+
+def test_stats_prints_the_report(config_file, capsys):
+    assert main(["stats", "--from", "2026-12-07", "--to", "2026-12-13", "--config", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "交流信息1000条" in out and "业务咨询15次" in out and "意见建议8条" in out
+
+
+def test_stats_csv_has_a_row_per_group_and_a_total(config_file, capsys):
+    assert main(["stats", "--from", "2026-12-07", "--to", "2026-12-13", "--csv", "--config", str(config_file)]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    by_name = {r["群"]: r for r in rows}
+    assert by_name["幸福里居民群"]["交流信息"] == "800"
+    assert by_name["幸福里居民群"]["业务咨询"] == "15"
+    assert by_name["幸福里3号楼群"]["分类"] == "楼栋群"
+    assert by_name["私聊"]["意见建议"] == "8"
+    assert by_name["合计"]["交流信息"] == "1000"
+
+
+def test_stats_for_one_group(config_file, capsys):
+    assert main(["stats", "--from", "2026-12-07", "--to", "2026-12-13", "--group", "幸福里3号楼群",
+                 "--config", str(config_file)]) == 0
+    assert "交流信息200条" in capsys.readouterr().out
+    assert main(["stats", "--from", "2026-12-07", "--to", "2026-12-13", "--group", "没有这个群",
+                 "--config", str(config_file)]) == 2
+
+
+def test_export_registers_writes_csv_and_xlsx(config_file, tmp_path, capsys):
+    asked = []
+
+    @row_provider("reception")
+    async def consultations(session, bot, start, end):
+        asked.append((bot, start, end))
+        return [
+            RegisterRow(datetime(2026, 12, 9, 15, 30, tzinfo=SHANGHAI),
+                        {"类别": "预约", "事项": "居住证", "来源": "私聊", "群众": "王**", "办理情况": "已办结"}),
+            RegisterRow(datetime(2026, 12, 8, 2, 5, tzinfo=timezone.utc),
+                        {"类别": "咨询", "事项": "身份证补办", "来源": "幸福里居民群", "办理情况": "自动解答"}),
+        ]
+
+    @row_provider("dispute")
+    async def disputes(session, bot, start, end):
+        return [RegisterRow(datetime(2026, 12, 10, 20, 0, tzinfo=SHANGHAI),
+                            {"来源": "幸福里3号楼群", "纠纷类型": "邻里噪音", "化解情况": "已调解"})]
+
+    out = tmp_path / "registers"
+    try:
+        assert main(["export", "registers", "--from", "2026-12-07", "--to", "2026-12-13", "--out", str(out),
+                     "--config", str(config_file)]) == 0
+    finally:
+        remove_provider("reception", consultations)
+        remove_provider("dispute", disputes)
+    assert asked == [("xingfuli", date(2026, 12, 7), date(2026, 12, 13))]
+
+    with (out / "接待服务登记簿_20261207-20261213.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["序号", "登记时间", "类别", "事项"]
+    # Ordered by the recorded time, shown in the community's time zone (02:05 UTC = 10:05 Beijing).
+    assert rows[1][:4] == ["1", "2026-12-08 10:05", "咨询", "身份证补办"]
+    assert rows[2][:5] == ["2", "2026-12-09 15:30", "预约", "居住证", "私聊"]
+    assert len(rows) == 3
+
+    wb = load_workbook(out / "接待服务登记簿_20261207-20261213.xlsx")
+    ws = wb.active
+    values = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert values[0][0].startswith("接待服务登记簿")
+    assert values[1][:2] == ["序号", "登记时间"]
+    assert values[2][1:4] == ["2026-12-08 10:05", "咨询", "身份证补办"]
+    assert len(values) == 4
+
+    wb = load_workbook(out / "矛盾纠纷排查化解登记簿_20261207-20261213.xlsx")
+    rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
+    assert rows[2][:4] == ["1", "2026-12-10 20:00", "幸福里3号楼群", "邻里噪音"]
+    assert "矛盾纠纷排查化解登记簿: 1 rows" in capsys.readouterr().out
