@@ -12,6 +12,7 @@ __all__ = ["PLUGIN_MODULES", "load_plugins", "classify", "Classification"]
 PLUGIN_MODULES = [
     "handlers.help",
     "handlers.admin",
+    "handlers.pushes.plugin",
 ]
 
 
