@@ -13,7 +13,8 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CATEGORIES, PUSH_KINDS
 from bot.context import Context
@@ -86,6 +87,27 @@ def _fmt(when: dt.datetime | None, app: App) -> str:
     return f"{when.astimezone(app.clock.tz):%Y-%m-%d %H:%M}" if when else TEXTS["no_next"]
 
 
+def after_commit(session: AsyncSession, action) -> None:
+    """Run a scheduler change once the handler's transaction has committed.
+
+    The job store is another connection to the same database: on SQLite, writing it while the
+    handler's transaction holds the write lock would wait for that lock and fail ("database is
+    locked"). And a job must not exist for a schedule whose row was rolled back.
+    """
+    def run(_session) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("scheduler change after commit failed")
+
+    event.listen(session.sync_session, "after_commit", run, once=True)
+
+
+def next_fire(app: App, row: PushScheduleRow) -> dt.datetime | None:
+    trigger = schedules.stored_when(row.when, app.clock.tz).trigger(app.clock.tz)
+    return trigger.get_next_fire_time(None, app.clock.now())
+
+
 # ---------------------------------------------------------------- start
 
 
@@ -140,7 +162,7 @@ async def create_schedule(ctx: Context) -> None:
         ctx.outcome = "refused: time"
         await ctx.reply(str(exc))
         return
-    parts = rest.split(maxsplit=2)
+    parts = _verbatim_tail(ctx.rest, rest)
     if len(parts) < 2:
         await ctx.reply(TEXTS["usage"])
         return
@@ -163,12 +185,23 @@ async def create_schedule(ctx: Context) -> None:
         created_by=ctx.sender.id, created_at=ctx.now, paused=False, source="chat")
     ctx.session.add(row)
     await ctx.session.flush()
-    nxt = schedules.register(ctx.app, row)
+    row_copy = schedules.detached(row)
+    after_commit(ctx.session, lambda: schedules.register(ctx.app, row_copy))
+    nxt = next_fire(ctx.app, row)
     if nxt is None:
         await ctx.reply(TEXTS["created_never"].format(id=row.id))
         return
     await ctx.reply(TEXTS["created"].format(id=row.id, when=row.when, target=_target_label(target),
                                             kind=PUSH_KINDS[kind], next=_fmt(nxt, ctx.app)))
+
+
+def _verbatim_tail(original: str, normalized_rest: str) -> list[str]:
+    """Kind, target and text as the officer typed them (split_when hands back normalised text,
+    which would turn a full-width "，" in an announcement into ","))."""
+    consumed = len(original.split()) - len(normalized_rest.split())
+    if consumed <= 0:
+        return normalized_rest.split(maxsplit=2)
+    return original.split(maxsplit=consumed + 2)[consumed:]
 
 
 async def _check_target(ctx: Context, target: str) -> bool:
@@ -218,7 +251,8 @@ async def cancel_schedule(ctx: Context) -> None:
         await ctx.reply(TEXTS["config_cancel"].format(id=row.id))
         return
     await ctx.session.delete(row)
-    ctx.app.scheduler.remove(schedules.job_id(row.id))
+    jid = schedules.job_id(row.id)
+    after_commit(ctx.session, lambda: ctx.app.scheduler.remove(jid))
     await ctx.reply(TEXTS["cancelled"].format(id=row.id))
 
 
@@ -228,7 +262,8 @@ async def pause_schedule(ctx: Context) -> None:
     if row is None:
         return
     row.paused = True
-    ctx.app.scheduler.pause(schedules.job_id(row.id))
+    jid = schedules.job_id(row.id)
+    after_commit(ctx.session, lambda: ctx.app.scheduler.pause(jid))
     await ctx.reply(TEXTS["paused"].format(id=row.id))
 
 
@@ -238,7 +273,9 @@ async def resume_schedule(ctx: Context) -> None:
     if row is None:
         return
     row.paused = False
-    nxt = schedules.register(ctx.app, row, replace=False)
+    row_copy = schedules.detached(row)
+    after_commit(ctx.session, lambda: schedules.register(ctx.app, row_copy, replace=False))
+    nxt = next_fire(ctx.app, row)
     await ctx.reply(TEXTS["resumed"].format(id=row.id, next=_fmt(nxt, ctx.app)))
 
 
@@ -293,8 +330,9 @@ async def _push_now(ctx: Context, kind: str, target: str, *, text: str | None = 
     await ctx.reply(TEXTS[key].format(n=result.queued, kind=PUSH_KINDS[kind], at=_fmt(start, app)))
     pace = app.config.outbox.min_interval_seconds + app.config.outbox.jitter_seconds
     check_at = start + dt.timedelta(seconds=pace * result.queued) + dt.timedelta(minutes=1)
-    _schedule_summary(app, {"batch": batch, "officer": ctx.sender.id, "rooms": [g.id for g in groups],
-                            "checks": 0}, check_at)
+    summary = {"batch": batch, "officer": ctx.sender.id, "rooms": [g.id for g in groups],
+               "checks": 0}
+    after_commit(ctx.session, lambda: _schedule_summary(app, summary, check_at))
 
 
 # ---------------------------------------------------------------- the summary after a push now
@@ -317,7 +355,8 @@ async def summarize(app: App, payload: dict[str, Any], due: dt.datetime) -> None
             room = key[len(prefix):].split("#", 1)[0]
             status[room] = _worse(status.get(room), state)
         if any(s in ("pending", "sending") for s in status.values()) and payload["checks"] < SUMMARY_MAX_CHECKS:
-            _schedule_summary(app, {**payload, "checks": payload["checks"] + 1}, app.clock.now() + SUMMARY_RECHECK)
+            again = {**payload, "checks": payload["checks"] + 1}
+            after_commit(session, lambda: _schedule_summary(app, again, app.clock.now() + SUMMARY_RECHECK))
             return
         total = len(payload["rooms"])
         sent = sum(1 for r in payload["rooms"] if status.get(r) == "sent")

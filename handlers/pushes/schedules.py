@@ -94,9 +94,14 @@ async def sync_schedules(app: App) -> None:
                 await session.delete(row)
                 del rows[row.id]
                 app.scheduler.remove(job_id(row.id))
-        keep = list(rows.values())
+        keep = [detached(r) for r in rows.values()]
     for row in keep:
         register(app, row, replace=row.id in changed)
+
+
+def detached(row: PushScheduleRow) -> PushScheduleRow:
+    """A plain copy to use after the session that loaded `row` has closed."""
+    return PushScheduleRow(**{c.key: getattr(row, c.key) for c in PushScheduleRow.__table__.columns})
 
 
 def register(app: App, row: PushScheduleRow, *, replace: bool = True) -> dt.datetime | None:
