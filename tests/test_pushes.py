@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from bot.clock import SHANGHAI, FakeClock
 from bot.harness import Harness
-from storage import counters  # noqa: F401
 from storage.models import Counter
 from storage.pushes import PushLog, PushScheduleRow
 from tests.conftest import make_config

@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import STAFF, Plugin
 from bot.quiet import quiet_end
-from handlers.pushes import delivery, schedules
+from handlers.pushes import schedules
 from handlers.pushes.delivery import ensure_services, is_public_holiday, push_to_groups, resolve_target
 from handlers.pushes.notices import FRAUD_TYPES
 from handlers.pushes.timeexpr import EXAMPLE_COMMAND, TimeExprError, split_when
@@ -381,4 +381,3 @@ def _room_name(app: App, room_id: str) -> str:
     return group.name if group else room_id
 
 
-__all__ = ["plugin", "delivery"]
