@@ -233,3 +233,41 @@ async def test_push_now_names_the_groups_that_failed(run):
     await bot.advance(timedelta(hours=1))
     summary = [t for t in bot.texts_to(OFFICER) if t.startswith("推送完成")]
     assert summary == ["推送完成：已推送 1/2 个群。没有发出去的群：居民2群。可以稍后再推送一次。"]
+
+
+async def test_police_news_pushed_at_night_goes_out_in_the_morning_then_the_summary(run):
+    bot = await run(start=at(2026, 12, 7, 22, 30))
+    await bot.say(OFFICER, "/警务动态 本周破获电信诈骗案2起，请大家提高警惕。 居民1群")
+    assert "2026-12-08 07:30" in bot.texts_to(OFFICER)[-1]
+    await bot.run_until(at(2026, 12, 8, 7, 0))
+    assert bot.texts_to("居民1群") == []
+    await bot.run_until(at(2026, 12, 8, 7, 45))
+    assert bot.texts_to("居民1群") == ["【警务动态】本周破获电信诈骗案2起，请大家提高警惕。"]
+    assert bot.texts_to(OFFICER)[-1] == "推送完成：已推送 1/1 个群。"
+
+
+async def test_an_uncategorised_group_gets_no_pushes(run):
+    bot = await run(schedules=[{"id": "all", "when": "每天 09:00", "kind": "announcement", "target": "全部",
+                                "text": "大家好"}])
+    from bot.directory import Group
+    async with bot.app.sessions.begin() as s:
+        await bot.app.directory.save_group(s, Group("room:闲聊群", "闲聊群", None), bot.clock.now())
+    await bot.run_until(at(2026, 12, 7, 9, 5))
+    assert [r.out.room_id for r in bot.sent].count("room:闲聊群") == 0
+    assert bot.texts_to("居民1群") == ["【社区公告】大家好"]
+
+
+async def test_a_config_schedule_can_be_paused_across_a_restart_but_not_cancelled(run):
+    bot = await run(schedules=[{"id": "weekly", "when": "每周一 09:00", "kind": "antifraud", "target": "居民群"}])
+    await bot.say(OFFICER, "/计划")
+    assert "weekly. 每周一 09:00 反诈 → 居民群（配置文件）　下次：2026-12-07 09:00" in bot.texts_to(OFFICER)[-1]
+    await bot.say(OFFICER, "/取消计划 weekly")
+    assert "config.yaml" in bot.texts_to(OFFICER)[-1]
+    await bot.say(OFFICER, "/暂停计划 weekly")
+    await bot.restart()
+    await bot.advance(timedelta(days=8))
+    assert notices(bot, "居民1群") == []
+    await bot.say(OFFICER, "/恢复计划 weekly")
+    assert "2026-12-21 09:00" in bot.texts_to(OFFICER)[-1]
+    await bot.advance(timedelta(days=7))
+    assert len(notices(bot, "居民1群")) == 1

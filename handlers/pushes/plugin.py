@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands import parse_command
 from bot.config import CATEGORIES, PUSH_KINDS
 from bot.context import Context
 from bot.messages import Outgoing
@@ -284,7 +285,8 @@ async def resume_schedule(ctx: Context) -> None:
 
 @plugin.command("公告", aliases=("警务动态",), roles=STAFF, summary="马上推送公告", usage="文字 [目标]")
 async def announce_now(ctx: Context) -> None:
-    kind = "police_news" if ctx.message.text.lstrip("/／#＃ ").startswith("警务动态") else "announcement"
+    parsed = parse_command(ctx.text)
+    kind = "police_news" if parsed is not None and parsed.name == "警务动态" else "announcement"
     text, target = _split_trailing_target(ctx, ctx.rest)
     if not text:
         await ctx.reply(TEXTS["announce_usage"])
