@@ -13,6 +13,7 @@ PLUGIN_MODULES = [
     "handlers.help",
     "handlers.admin",
     "handlers.stats",
+    "handlers.pushes.plugin",
 ]
 
 

@@ -13,6 +13,7 @@ from bot.clock import SHANGHAI
 from handlers.stats.chart import HEIGHT_PX, WIDTH_PX, render_week_chart
 from handlers.stats.report import fmt_count, parse_period, Period
 from storage import counters
+from tests.conftest import make_config
 from storage import stats as stats_storage
 from storage.stats import Scope
 
@@ -57,6 +58,12 @@ async def script_a_week(bot) -> None:
     await bump(bot, tuesday, "appointments_booked", "居住证", n=2, room=None)
     await bump(bot, tuesday, "pushes", "antifraud", room="幸福里居民群")
     await bump(bot, tuesday, "new_members", n=3)
+
+
+@pytest.fixture
+def config(db_url):
+    """The sample community without its push schedules: the scripted week counts pushes itself."""
+    return make_config(db_url, pushes={"schedules": []})
 
 
 def png_size(path) -> tuple[int, int]:

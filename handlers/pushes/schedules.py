@@ -1,0 +1,125 @@
+"""Schedules in the database and their APScheduler jobs ("push:<id>").
+
+config.yaml's schedules are copied into push_schedules at every start (source "config") so that
+/计划 lists them and a pause survives a restart; chat-created ones (source "chat") live only there.
+A job is only replaced when its schedule changed: replacing recomputes the next run from now, and
+a push that was due while the bot was down would silently be lost instead of sent within grace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import PushSchedule
+from handlers.pushes.timeexpr import TimeExprError, When, parse_when
+from storage.pushes import PushScheduleRow
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "push"
+# Stored expressions are When.describe() output; parsed against a fixed past "now" so a one-off
+# date that has gone by still reads back (the job decides what to do with it).
+_EPOCH = dt.datetime(2000, 1, 1)
+
+
+def job_id(schedule_id: str) -> str:
+    return f"{JOB_KIND}:{schedule_id}"
+
+
+def stored_when(text: str, tz: dt.tzinfo) -> When:
+    return parse_when(text, _EPOCH.replace(tzinfo=tz), tz)
+
+
+def grace_of(app: App, row: PushScheduleRow) -> dt.timedelta:
+    minutes = row.grace_minutes if row.grace_minutes is not None else app.config.pushes.grace_minutes
+    return dt.timedelta(minutes=minutes)
+
+
+async def all_rows(session: AsyncSession, bot: str) -> list[PushScheduleRow]:
+    return list((await session.execute(
+        select(PushScheduleRow).where(PushScheduleRow.bot == bot).order_by(PushScheduleRow.created_at,
+                                                                           PushScheduleRow.id)
+    )).scalars())
+
+
+async def next_chat_id(session: AsyncSession, bot: str) -> str:
+    ids = (await session.execute(select(PushScheduleRow.id).where(PushScheduleRow.bot == bot))).scalars()
+    numbers = [int(i) for i in ids if i.isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def _config_fields(cfg: PushSchedule, when: When) -> dict:
+    return {"when": when.describe(), "kind": cfg.kind, "target": cfg.target, "text": cfg.text,
+            "skip_holidays": cfg.skip_holidays, "grace_minutes": cfg.grace_minutes}
+
+
+async def sync_schedules(app: App) -> None:
+    """Bring push_schedules and the jobs in line with config.yaml; re-register chat schedules."""
+    tz = app.clock.tz
+    changed: set[str] = set()
+    async with app.sessions.begin() as session:
+        rows = {r.id: r for r in await all_rows(session, app.name)}
+        wanted: set[str] = set()
+        for cfg in app.config.pushes.schedules:
+            try:
+                when = stored_when(cfg.when, tz)
+            except TimeExprError as exc:
+                log.error("pushes.schedules: bad time expression, schedule not registered",
+                          extra={"schedule": cfg.id, "when": cfg.when, "problem": str(exc)})
+                continue
+            wanted.add(cfg.id)
+            fields = _config_fields(cfg, when)
+            row = rows.get(cfg.id)
+            if row is None:
+                row = PushScheduleRow(bot=app.name, id=cfg.id, created_at=app.clock.now(), paused=False)
+                session.add(row)
+                rows[cfg.id] = row
+            elif row.source == "chat":
+                log.warning("config schedule id replaces a chat schedule", extra={"schedule": cfg.id})
+            if row.source != "config" or any(getattr(row, k) != v for k, v in fields.items()):
+                changed.add(cfg.id)
+            row.source = "config"
+            for key, value in fields.items():
+                setattr(row, key, value)
+        for row in list(rows.values()):
+            if row.source == "config" and row.id not in wanted:
+                await session.delete(row)
+                del rows[row.id]
+                app.scheduler.remove(job_id(row.id))
+        keep = [detached(r) for r in rows.values()]
+    for row in keep:
+        register(app, row, replace=row.id in changed)
+
+
+def detached(row: PushScheduleRow) -> PushScheduleRow:
+    """A plain copy to use after the session that loaded `row` has closed."""
+    return PushScheduleRow(**{c.key: getattr(row, c.key) for c in PushScheduleRow.__table__.columns})
+
+
+def register(app: App, row: PushScheduleRow, *, replace: bool = True) -> dt.datetime | None:
+    """Create (or keep) the job for a schedule; returns its next run time."""
+    jid = job_id(row.id)
+    exists = jid in app.scheduler.job_ids(JOB_KIND + ":")
+    if exists and not replace:
+        if row.paused:
+            app.scheduler.pause(jid)
+        elif app.scheduler.next_run(jid) is None:
+            app.scheduler.resume(jid)
+        return app.scheduler.next_run(jid)
+    when = stored_when(row.when, app.clock.tz)
+    grace = grace_of(app, row)
+    if when.kind == "once" and when.run_date + grace < app.clock.now():
+        app.scheduler.remove(jid)
+        return None  # long gone; the job already ran or was missed and logged
+    app.scheduler.add(jid, JOB_KIND, {"schedule": row.id}, when.trigger(app.clock.tz), grace=grace)
+    if row.paused:
+        app.scheduler.pause(jid)
+    return app.scheduler.next_run(jid)
