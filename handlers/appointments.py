@@ -341,7 +341,7 @@ async def got_slot(ctx: Context, data: dict, text: str) -> str | None:
         await ctx.reply(TEXTS["not_understood"])
         return None
     data["slot"] = chosen.start.isoformat()
-    return "confirm" if data.get("reschedule") else "name"
+    return "confirm" if data.get("name") and data.get("phone_enc") else "name"  # already given: don't ask again
 
 
 async def ask_name(ctx: Context, data: dict) -> None:
@@ -419,8 +419,7 @@ async def book(ctx: Context, data: dict) -> str:
     code = await _unused_code(ctx)
     new = Booking(bot=app.name, code=code, service=service.name, day=start.date(), slot_start=start,
                   slot_end=start + timedelta(minutes=service.slot_minutes), contact_id=ctx.sender.id,
-                  name=data.get("name") or (old.name if old else ""),
-                  phone_enc=data.get("phone_enc") or (old.phone_enc if old else ""),
+                  name=data["name"], phone_enc=data["phone_enc"],
                   status=BOOKED, created_at=ctx.now)
     ctx.session.add(new)
     when = when_label(app, new.slot_start, new.slot_end)
@@ -535,7 +534,8 @@ async def reschedule(ctx: Context, match: re.Match) -> bool:
         return True
     await ctx.reply(TEXTS["reschedule_start"].format(service=b.service,
                                                      when=when_label(ctx.app, b.slot_start, b.slot_end)))
-    await ctx.start_dialog("booking", "day", {"service": b.service, "reschedule": b.code})
+    await ctx.start_dialog("booking", "day", {"service": b.service, "reschedule": b.code, "name": b.name,
+                                              "phone_enc": b.phone_enc})
     return True
 
 
