@@ -405,6 +405,8 @@ async def book(ctx: Context, data: dict) -> str:
     app, service = ctx.app, _service(ctx, data)
     start = datetime.fromisoformat(data["slot"])
     old = await store.by_code(ctx.session, app.name, data["reschedule"]) if data.get("reschedule") else None
+    if old is not None and old.status != BOOKED:  # cancelled meanwhile (a closed day): a new booking
+        old = None
     if old is None:
         existing = await store.active_booking(ctx.session, app.name, ctx.sender.id, service.name)
         if existing is not None:
@@ -413,7 +415,7 @@ async def book(ctx: Context, data: dict) -> str:
     if not await store.take_place(ctx.session, app.name, service.name, start, service.capacity):
         await ctx.reply(TEXTS["slot_full"])
         return "slot" if await _slots_for(ctx, data) else "day"
-    if old is not None and old.status == BOOKED:
+    if old is not None:
         await _close(ctx, old, CANCELLED, note="改约")
         await ctx.session.flush()  # the old row stops being active before the new one exists
     code = await _unused_code(ctx)

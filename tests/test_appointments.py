@@ -10,7 +10,6 @@ import csv
 import logging
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
