@@ -207,14 +207,15 @@ async def test_one_active_booking_per_service_and_my_bookings_cancel_and_resched
 
 
 @pytest.fixture
-def one_place_config(db_url):
+def two_place_config(db_url):
     raw = sample_raw()
     service = next(s for s in raw["services"] if s["name"] == "居住证")
-    return make_config(db_url, services=[{**service, "capacity": 1}], guide=[])
+    return make_config(db_url, services=[{**service, "capacity": 2}], guide=[])
 
 
-async def test_two_residents_racing_for_the_last_place(one_place_config):
-    async with Harness(one_place_config) as bot:
+async def test_two_residents_racing_for_the_last_place(two_place_config):
+    async with Harness(two_place_config) as bot:
+        await book(bot, "小周", day="明天", slot="9:00", name="周小明", phone="13700001111")
         for who in ("王阿姨", "陈大爷"):
             for t in ("预约", "1", "明天", "9:00", who, PHONE if who == "王阿姨" else "13912345678"):
                 await say(bot, who, t)
@@ -222,14 +223,14 @@ async def test_two_residents_racing_for_the_last_place(one_place_config):
         await asyncio.gather(bot.say("王阿姨", "确认", settle=False), bot.say("陈大爷", "确认", settle=False))
         await bot.settle()
         rows = await bookings(bot)
-        assert len(rows) == 1
-        loser = "陈大爷" if rows[0].contact_id == bot.contact_id("王阿姨") else "王阿姨"
+        assert len(rows) == 2
+        loser = "陈大爷" if rows[1].contact_id == bot.contact_id("王阿姨") else "王阿姨"
         assert "刚刚被别人约满" in bot.texts_to(loser)[-2]
         assert "09:00" not in await last(bot, loser) and "09:30-10:00" in await last(bot, loser)
         await say(bot, loser, "1")  # offered the next slot, and takes it
         await say(bot, loser, "确认")
         assert CODE_RE.search(await last(bot, loser))
-        assert len(await bookings(bot)) == 2
+        assert len(await bookings(bot)) == 3
 
 
 async def test_take_place_is_atomic_under_concurrent_tasks(bot):
