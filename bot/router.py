@@ -139,8 +139,11 @@ class Router:
             await self._handle(msg, group, text, route)
 
     def _is_redelivery(self, msg: IncomingMessage) -> bool:
-        """The same sender and text in the same chat within 10 s: a gateway redelivery."""
-        if msg.kind != MessageKind.TEXT or not msg.text:
+        """The same sender and text in the same chat within 10 s: a gateway redelivery.
+
+        Not inside a dialog: there "1" then "1" (first choice, then first choice again) is
+        two real answers, and a duplicate delivery is still caught by its message id."""
+        if msg.kind != MessageKind.TEXT or not msg.text or self.app.dialogs.maybe_active(msg):
             return False
         key = (msg.chat_key, msg.sender_id, msg.text)
         previous = self._last_text.get(key)

@@ -14,6 +14,7 @@ PLUGIN_MODULES = [
     "handlers.admin",
     "handlers.stats",
     "handlers.pushes.plugin",
+    "handlers.appointments",
 ]
 
 

@@ -3,3 +3,4 @@
 # Feature issues add one import line each, e.g. `from storage import appointments  # noqa: F401`.
 from storage import stats  # noqa: F401,E402
 from storage import pushes  # noqa: F401
+from storage import appointments  # noqa: F401

@@ -103,3 +103,10 @@ async def test_dialogs_of_two_people_do_not_mix(chat):
     await chat.say("王阿姨", "5")
     assert chat.texts_to("王阿姨")[-1] == "好的，王秀英住5楼，已记下。"
     assert chat.texts_to("陈大爷")[-1] == "好的，陈建国住2楼，已记下。"
+
+
+async def test_the_same_answer_twice_in_a_row_is_two_answers(chat):
+    await chat.say("王阿姨", "/登记")
+    await chat.say("王阿姨", "3")  # a name that happens to be "3"
+    await chat.say("王阿姨", "3")  # within the same second: not mistaken for a redelivery
+    assert chat.texts_to("王阿姨")[-1] == "好的，3住3楼，已记下。"
