@@ -10,6 +10,7 @@ from bot.plugin import Plugin
 PLUGIN_MODULES = [
     "handlers.help",
     "handlers.admin",
+    "handlers.tips",
 ]
 
 
