@@ -77,9 +77,9 @@ class Outbox:
         self._room_sent: dict[str, deque[datetime]] = defaultdict(deque)
         self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
         self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
-        # Sources whose recipient is confidential (tips): once a row of theirs is sent or given
-        # up on, its contact_id is cleared, so the table does not tell who was written to.
-        self.forget_recipient_sources: set[str] = set()
+        # Confidential sources (tips): once a row of theirs is sent or given up on, its contact_id
+        # and text are cleared, so the table tells neither who was written to nor what was said.
+        self.confidential_sources: set[str] = set()
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class Outbox:
             self._next_normal_at = now + timedelta(seconds=gap)
 
     def _forget(self, row: OutboxMessage) -> dict:
-        return {"contact_id": None} if row.source in self.forget_recipient_sources else {}
+        return {"contact_id": None, "body": ""} if row.source in self.confidential_sources else {}
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
         attempts = row.attempts + 1

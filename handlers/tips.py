@@ -7,7 +7,8 @@ Group:     举报/线索 or the classifier's "tip" → a short public nudge to r
 Officers:  /线索, /线索 查看 N, /线索 回复 N 文本, /线索 结案 N 结果 (private chat only).
 
 Confidentiality: the reporter's contact id exists only encrypted in `tips`; every message to the
-reporter goes through the outbox with source "tip", whose recipient is cleared once sent.
+reporter (and every full-text view) goes through the outbox with source "tip", whose recipient and
+text are cleared once sent.
 """
 
 from __future__ import annotations
@@ -425,6 +426,7 @@ async def list_open(ctx: Context) -> None:
 
 
 async def view(ctx: Context, tip: store.Tip) -> None:
+    ctx.reply_source = store.OUTBOX_SOURCE  # the full text must not stay behind in the outbox
     vault = ctx.app.vault
     reporter = OFFICER_TEXTS["reporter_hidden"] if tip.confidential or not tip.reporter_name_enc \
         else vault.decrypt(tip.reporter_name_enc)
@@ -478,7 +480,7 @@ class TipDesk:
 
 @plugin.on_start
 async def setup(app) -> None:
-    app.outbox.forget_recipient_sources.add(store.OUTBOX_SOURCE)
+    app.outbox.confidential_sources.add(store.OUTBOX_SOURCE)
     app.services["tips"] = TipDesk(app)
     async with app.sessions.begin() as session:
         # Rows left "uncertain" by a crash, and drafts of dialogs nobody came back to.

@@ -145,8 +145,8 @@ async def drop_drafts(session: AsyncSession, bot: str, ids: list[int] | None = N
 
 
 async def forget_recipients(session: AsyncSession, bot: str) -> None:
-    """Clear the reporter's contact id from tip messages that are out (or will never go)."""
+    """Clear recipient and text of tip messages that are out (or will never go)."""
     await session.execute(update(OutboxMessage).where(
         OutboxMessage.bot == bot, OutboxMessage.source == OUTBOX_SOURCE,
-        OutboxMessage.status.in_(("sent", "failed", "uncertain")), OutboxMessage.contact_id.is_not(None),
-    ).values(contact_id=None))
+        OutboxMessage.status.in_(("sent", "failed", "uncertain")), OutboxMessage.body != "",
+    ).values(contact_id=None, body=""))
