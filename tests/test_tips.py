@@ -113,6 +113,19 @@ async def test_back_cancel_and_restart_follow_the_dialog_rules(bot):
     assert "已取消" in bot.texts_to(REPORTER)[-1]
     async with bot.app.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(Tip))).scalar_one() == 0
+    assert REPORTER_ID not in await dump(bot)  # even the core's 已取消 went out as a tip message
+
+
+async def test_an_abandoned_dialog_times_out_and_drops_its_attachments(bot):
+    await bot.say(REPORTER, "举报")
+    await bot.say(REPORTER, "1")
+    await bot.say(REPORTER, "a.jpg", kind=MessageKind.IMAGE, attachment=b"img" * 10)
+    await bot.advance(timedelta(minutes=31))
+    await bot.say(REPORTER, "你好")
+    assert "已自动结束" in bot.texts_to(REPORTER)[-1]
+    async with bot.app.sessions() as s:
+        assert (await s.execute(select(func.count()).select_from(TipAttachment))).scalar_one() == 0
+    assert REPORTER_ID not in await dump(bot)
 
 
 async def test_unclear_answers_are_asked_again(bot):
@@ -314,3 +327,28 @@ async def test_a_resident_cannot_run_the_officer_command(bot):
     await bot.say(REPORTER, "/线索 查看 1")
     answer = bot.texts_to(REPORTER)[-1]
     assert "只有" in answer and "吸毒" not in answer
+
+
+# ---- the outbox forgets tip recipients, whatever happens to the message ----------------------------
+
+async def test_a_reply_that_cannot_be_delivered_still_forgets_the_reporter(bot):
+    await report(bot)
+    bot.transport.failures_to_inject = 1000  # WeChat refuses everything for a while
+    await bot.say("张警官", "/线索 回复 1 请问具体是几号楼？")
+    await bot.advance(timedelta(hours=1))
+    async with bot.app.sessions() as s:
+        [failed] = (await s.execute(select(OutboxMessage).where(
+            OutboxMessage.status == "failed", OutboxMessage.source == "tip"))).scalars().all()
+        assert failed.contact_id is None and failed.body == ""
+    assert REPORTER_ID not in await dump(bot)
+
+
+async def test_rows_left_uncertain_by_a_crash_are_cleared_at_start(bot):
+    from datetime import datetime, timezone
+
+    async with bot.app.sessions.begin() as s:
+        now = datetime.now(timezone.utc)
+        s.add(OutboxMessage(bot=bot.app.name, contact_id=REPORTER_ID, body="关于您反映的线索", status="uncertain",
+                            source="tip", not_before=now, created_at=now, mention_ids=[]))
+    await bot.restart()
+    assert REPORTER_ID not in await dump(bot)
