@@ -18,8 +18,13 @@ class ParsedCommand:
     rest: str = ""  # everything after the name, inner spacing kept (announcement texts)
 
 
+def strip_mentions(text: str) -> str:
+    """Drop the "@name " WeChat puts in front of a message that @-mentions someone."""
+    return _LEADING_MENTIONS.sub("", text.strip()).strip()
+
+
 def parse_command(text: str) -> ParsedCommand | None:
-    text = _LEADING_MENTIONS.sub("", text.strip()).strip()
+    text = strip_mentions(text)
     if len(text) < 2 or text[0] not in PREFIXES:
         return None
     body = text[1:].lstrip()

@@ -32,6 +32,9 @@ class Context:
     args: list[str] = field(default_factory=list)  # for commands: the words after the name
     rest: str = ""  # for commands: everything after the name, spacing kept
     outcome: str = "ok"  # what the audit log records for a command
+    # The outbox `source` of reply()/reply_private(): a confidential flow sets its own so the
+    # outbox can forget the recipient once the message is out (Outbox.forget_recipient_sources).
+    reply_source: str = "reply"
 
     @property
     def now(self) -> datetime:
@@ -52,10 +55,10 @@ class Context:
             out = Outgoing(self.message.room_id, None, text, mention_ids=mentions)
         else:
             out = Outgoing(None, self.sender.id, text)
-        await self.app.outbox.enqueue(self.session, out, priority=priority)
+        await self.app.outbox.enqueue(self.session, out, priority=priority, source=self.reply_source)
 
     async def reply_private(self, text: str) -> None:
-        await self.send_to_contact(self.sender.id, text)
+        await self.send_to_contact(self.sender.id, text, source=self.reply_source)
 
     async def send_to_contact(self, contact_id: str, text: str, **kwargs: Any) -> int:
         return await self.app.outbox.enqueue(self.session, Outgoing(None, contact_id, text), **kwargs)

@@ -72,6 +72,8 @@ class Dialogs:
             await self._end(ctx, row)
             return False
         spec = self.specs[row.dialog]
+        if spec.reply_source:
+            ctx.reply_source = spec.reply_source
         if row.expires_at <= ctx.now:
             await self._end(ctx, row)
             if spec.on_timeout:

@@ -77,6 +77,9 @@ class Outbox:
         self._room_sent: dict[str, deque[datetime]] = defaultdict(deque)
         self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
         self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
+        # Confidential sources (tips): once a row of theirs is sent or given up on, its contact_id
+        # and text are cleared, so the table tells neither who was written to nor what was said.
+        self.confidential_sources: set[str] = set()
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -243,13 +246,17 @@ class Outbox:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sent", sent_at=now)
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status="sent", sent_at=now, **self._forget(row))
             )
         if row.room_id:
             self._room_sent[row.room_id].append(now)
         if not urgent:
             gap = self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
             self._next_normal_at = now + timedelta(seconds=gap)
+
+    def _forget(self, row: OutboxMessage) -> dict:
+        return {"contact_id": None, "body": ""} if row.source in self.confidential_sources else {}
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
         attempts = row.attempts + 1
@@ -259,7 +266,7 @@ class Outbox:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                     status="failed" if gave_up else "pending", last_error=error[:500],
-                    not_before=self.clock.now() + backoff,
+                    not_before=self.clock.now() + backoff, **(self._forget(row) if gave_up else {}),
                 )
             )
         if gave_up:

@@ -81,6 +81,7 @@ class DialogSpec:
     states: dict[str, DialogStateSpec] = field(default_factory=dict)
     on_cancel: Handler | None = None
     on_timeout: Handler | None = None
+    reply_source: str | None = None  # outbox source of every reply in this dialog (see Context)
 
     def state(self, name: str, prompt: Handler, accepts_attachments: bool = False):
         def register(handle: Handler) -> Handler:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.commands import parse_command
+from bot.commands import parse_command, strip_mentions
 from bot.context import Context
 from bot.directory import Group
 from bot.masking import mask_text
@@ -131,7 +131,8 @@ class Router:
             self.app.tally.message(msg, group)
             if msg.kind == MessageKind.RECALL:
                 return
-            text = clean_text(msg.text) if msg.kind == MessageKind.TEXT else ""
+            # What handlers read is what the person wrote, without "@警民群助手 " in front.
+            text = strip_mentions(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else ""
             route = self._pick_route(msg, text)
             if route is None:
                 self.app.tally.processed(msg)

@@ -15,6 +15,7 @@ PLUGIN_MODULES = [
     "handlers.stats",
     "handlers.pushes.plugin",
     "handlers.appointments",
+    "handlers.tips",
 ]
 
 

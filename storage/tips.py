@@ -1,0 +1,152 @@
+"""Tip reports (线索举报): the tip, its attachments, officers' replies, and the daily quota.
+
+What is never stored in plain text: the reporter's contact id (Fernet, only so replies can be
+delivered), the receipt (a keyed hash), the tip's text and attachments (Fernet). The quota is
+counted by a keyed hash that includes the day, so it links no two tips of one reporter.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, OutboxMessage, Stamp
+from storage.upsert import insert_for
+
+OPEN, CLOSED = "open", "closed"
+OUTBOX_SOURCE = "tip"
+
+
+class Tip(Base):
+    __tablename__ = "tips"
+    __table_args__ = (Index("ix_tips_bot_status", "bot", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(64), default="")
+    body_enc: Mapped[str] = mapped_column(Text)  # what happened (Fernet)
+    when_where_enc: Mapped[str | None] = mapped_column(Text)  # Fernet; None: skipped
+    summary: Mapped[str] = mapped_column(String(64))  # masked, first 40 characters
+    confidential: Mapped[bool] = mapped_column(default=True)
+    reporter_enc: Mapped[str] = mapped_column(Text)  # contact id (Fernet), to deliver replies
+    reporter_name_enc: Mapped[str | None] = mapped_column(Text)  # only when not confidential
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default=OPEN)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    first_reply_at: Mapped[datetime | None] = mapped_column(Stamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Stamp)
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+class TipAttachment(Base):
+    """An image or file sent during the dialog; tip_id stays None until the tip is confirmed."""
+
+    __tablename__ = "tip_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    data_enc: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet token of the bytes
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class TipReply(Base):
+    """What officers told the reporter: replies and the closing result, shown on 查询."""
+
+    __tablename__ = "tip_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(Stamp)
+    kind: Mapped[str] = mapped_column(String(8))  # reply | close
+    text: Mapped[str] = mapped_column(Text)
+
+
+class TipQuota(Base):
+    """Tips per reporter and day, by a keyed hash of (day, contact id)."""
+
+    __tablename__ = "tip_quota"
+
+    bot: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    reporter_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+async def used_today(session: AsyncSession, bot: str, day: date, reporter_hash: str) -> int:
+    row = await session.get(TipQuota, (bot, day, reporter_hash))
+    return row.n if row else 0
+
+
+async def use_quota(session: AsyncSession, bot: str, day: date, reporter_hash: str) -> None:
+    insert = insert_for(session)
+    stmt = insert(TipQuota).values(bot=bot, day=day, reporter_hash=reporter_hash, n=1)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["bot", "day", "reporter_hash"], set_={"n": TipQuota.n + 1}))
+
+
+async def by_receipt(session: AsyncSession, receipt_hash: str) -> Tip | None:
+    return (await session.execute(select(Tip).where(Tip.receipt_hash == receipt_hash))).scalar_one_or_none()
+
+
+async def get(session: AsyncSession, bot: str, tip_id: int) -> Tip | None:
+    tip = await session.get(Tip, tip_id)
+    return tip if tip is not None and tip.bot == bot else None
+
+
+async def open_tips(session: AsyncSession, bot: str, limit: int = 30) -> list[Tip]:
+    return list((await session.execute(
+        select(Tip).where(Tip.bot == bot, Tip.status == OPEN).order_by(Tip.created_at, Tip.id).limit(limit)
+    )).scalars())
+
+
+async def overdue_count(session: AsyncSession, bot: str, now: datetime, hours: int) -> int:
+    """Tips still without an officer reply `hours` after they came in (the weekly report's figure)."""
+    return (await session.execute(select(func.count()).select_from(Tip).where(
+        Tip.bot == bot, Tip.first_reply_at.is_(None), Tip.created_at <= now - timedelta(hours=hours),
+        Tip.status == OPEN))).scalar_one()
+
+
+async def replies(session: AsyncSession, tip_id: int) -> list[TipReply]:
+    return list((await session.execute(
+        select(TipReply).where(TipReply.tip_id == tip_id).order_by(TipReply.at, TipReply.id))).scalars())
+
+
+async def attachment_count(session: AsyncSession, tip_id: int) -> int:
+    return (await session.execute(select(func.count()).select_from(TipAttachment)
+                                  .where(TipAttachment.tip_id == tip_id))).scalar_one()
+
+
+async def attach(session: AsyncSession, bot: str, ids: list[int], tip_id: int) -> None:
+    if ids:
+        await session.execute(update(TipAttachment).where(
+            TipAttachment.bot == bot, TipAttachment.id.in_(ids), TipAttachment.tip_id.is_(None))
+            .values(tip_id=tip_id))
+
+
+async def drop_drafts(session: AsyncSession, bot: str, ids: list[int] | None = None,
+                      older_than: datetime | None = None) -> None:
+    """Attachments of dialogs that were cancelled or abandoned."""
+    stmt = delete(TipAttachment).where(TipAttachment.bot == bot, TipAttachment.tip_id.is_(None))
+    if ids is not None:
+        stmt = stmt.where(TipAttachment.id.in_(ids or [-1]))
+    if older_than is not None:
+        stmt = stmt.where(TipAttachment.created_at < older_than)
+    await session.execute(stmt)
+
+
+async def forget_recipients(session: AsyncSession, bot: str) -> None:
+    """Clear recipient and text of tip messages that are out (or will never go)."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.bot == bot, OutboxMessage.source == OUTBOX_SOURCE,
+        OutboxMessage.status.in_(("sent", "failed", "uncertain")), OutboxMessage.body != "",
+    ).values(contact_id=None, body=""))
