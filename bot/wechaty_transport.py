@@ -131,7 +131,7 @@ class WechatyTransport(Transport):
             return
         self._connected = up
         metrics.CONNECTED.set(1 if up else 0)
-        log.warning("WeChat gateway %s (%s)", "connected" if up else "disconnected", why,
+        log.log(logging.INFO if up else logging.WARNING, "WeChat gateway %s (%s)", "connected" if up else "disconnected", why,
                     extra={"endpoint": self.endpoint})
         if self.on_connection_change is not None:
             try:

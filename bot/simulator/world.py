@@ -148,6 +148,8 @@ class SimWorld:
         self._prefix = secrets.token_hex(3)
         self._seq = itertools.count(1)
         self._sent_changed = asyncio.Event()
+        # Called with every message injected or sent (the web chat page shows them live).
+        self.listeners: list = []
 
     # ---- building the community ----
 
@@ -189,6 +191,7 @@ class SimWorld:
         )
         self.messages[message.id] = message
         self.feed.push(EventType.EVENT_TYPE_MESSAGE, {"messageId": message.id})
+        self._notify(message)
         return message.id
 
     def inject_join(self, room_id: str, contact_ids: Iterable[str], inviter_id: str) -> None:
@@ -271,7 +274,15 @@ class SimWorld:
         )
         self.sent.append(sent)
         self._sent_changed.set()
+        self._notify(message)
         return sent
+
+    def _notify(self, message: SimMessage) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(message)
+            except Exception:  # a closed page must not break the world
+                pass
 
     async def wait_sent(self, count: int, timeout: float = 5.0) -> list[SentMessage]:
         """Wait until at least `count` messages were sent in all; raise TimeoutError otherwise."""
