@@ -12,6 +12,8 @@ __all__ = ["PLUGIN_MODULES", "load_plugins", "classify", "Classification"]
 PLUGIN_MODULES = [
     "handlers.help",
     "handlers.admin",
+    "handlers.groups",
+    "handlers.welcome",
 ]
 
 
