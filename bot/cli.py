@@ -95,6 +95,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_simulator(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    setup_logging(config.bot.log_level)
+    from bot.runner import run_simulator
+
+    http_port = config.wechat.web_port if args.http_port is None else args.http_port
+    try:
+        return asyncio.run(run_simulator(config, args.port, http_port, args.host))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from bot.scenario import run_script
+
+    return run_script(args.script)
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     """stdin: one message a line; stdout: one JSON object a line (text, intent, confidence, detail)."""
     import json
@@ -136,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="read messages from stdin, print their intents as JSON lines")
     p.add_argument("--flush", action="store_true", help="flush after every line (for pipes)")
     p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("simulator", help="run only the simulated WeChat (gRPC puppet service + web page/API)")
+    p.add_argument("--port", type=int, default=8788, help="gRPC port the bot connects to (default 8788)")
+    p.add_argument("--http-port", type=int, default=None, help="web page and API port (default wechat.web_port)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--config", default=DEFAULT_CONFIG)
+    p.set_defaults(func=cmd_simulator)
+
+    p = sub.add_parser("sim", help="play a scenario file against a fresh bot, print what it sent as JSON lines")
+    p.add_argument("--script", required=True, help="scenario YAML (see SCENARIOS.md)")
+    p.set_defaults(func=cmd_sim)
 
     for extend in _EXTENSIONS:
         extend(sub)

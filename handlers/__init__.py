@@ -16,6 +16,8 @@ PLUGIN_MODULES = [
     "handlers.pushes.plugin",
     "handlers.appointments",
     "handlers.tips",
+    "handlers.groups",
+    "handlers.welcome",
 ]
 
 

@@ -1,0 +1,98 @@
+"""Messages/s through the real SDK and the simulator, one run, the same 5,000 mixed messages:
+(a) a bare SDK listener that does nothing, (b) our bot (WechatyTransport + App, all handlers).
+
+    python bench/bench_transport.py [--messages 5000] [--senders 50]
+
+(b) counts a message done when the router has finished it (replies are queued in the outbox and
+paced; sending them is not part of the figure). Database: a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from bot.wechaty_compat import prepare, reset_sdk_caches  # noqa: E402
+
+prepare()
+
+from bench.bench_sdk_bare import run as run_bare  # noqa: E402
+from bot.app import App  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import parse_config  # noqa: E402
+from bot.simulator import PuppetSimulator  # noqa: E402
+from bot.simulator.seed import world_from_config  # noqa: E402
+from bot.vault import test_key  # noqa: E402
+from bot.wechaty_transport import WechatyTransport  # noqa: E402
+
+CHATTER = ["大家早上好", "今天天气不错", "收到", "好的谢谢", "请问办理居住证需要带什么材料？", "楼下有人乱停车",
+           "快递放哪里了", "小区门口的路灯坏了", "谢谢张警官", "明天几点开会", "👍", "有没有人捡到一串钥匙"]
+
+
+def mixed(i: int, rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.03:
+        return "/帮助"
+    return f"{rng.choice(CHATTER)} {i}"
+
+
+async def run_bot(messages: int, senders: int, tmp: str) -> dict:
+    import yaml
+
+    raw = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "config.yaml"), encoding="utf-8"))
+    raw["database"] = {"url": f"sqlite+aiosqlite:///{tmp}/bench.db"}
+    raw["groups"] = [{"name": "压测群", "id": "room_bench", "category": "resident"}]
+    raw["contacts"] = [{"name": "张警官", "id": "wx_zhang", "role": "officer", "rooms": ["压测群"]}] + [
+        {"name": f"居民{i}", "id": f"wx_resident_{i}", "rooms": ["压测群"]} for i in range(senders)]
+    config = parse_config(raw, env={})
+    world = world_from_config(config)
+    simulator = PuppetSimulator(world)
+    await simulator.start()
+    transport = WechatyTransport(simulator.endpoint, simulator.token)
+    app = App(config, transport, secret_key=test_key(), clock=SystemClock())
+    await app.start()
+    rng = random.Random(1)
+    try:
+        started = time.perf_counter()
+        for i in range(messages):
+            world.inject_message(f"wx_resident_{i % senders}", mixed(i, rng), room_id="room_bench")
+        await asyncio.sleep(0.05)
+        while transport.inflight or app.router.inflight or len(world.feed):
+            await asyncio.sleep(0.005)
+        elapsed = time.perf_counter() - started
+    finally:
+        await app.stop()
+        await simulator.stop()
+    return {"messages": messages, "seconds": round(elapsed, 3), "messages_per_second": round(messages / elapsed, 1)}
+
+
+async def main_async(messages: int, senders: int) -> dict:
+    reset_sdk_caches()
+    bare = await run_bare(messages, senders)
+    reset_sdk_caches()
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = await run_bot(messages, senders, tmp)
+    return {"bare_sdk": {k: bare[k] for k in ("messages", "seconds", "messages_per_second")}, "our_bot": ours,
+            "b_over_a": round(ours["messages_per_second"] / bare["messages_per_second"], 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--senders", type=int, default=50)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    print(json.dumps(asyncio.run(main_async(args.messages, args.senders)), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The aiohttp server: /healthz and /metrics always; with a simulated WeChat also the web chat
+page (rooms and private chats, speak as anyone, the bot's replies live over a WebSocket) and a
+small JSON API to inject events and read what the bot sent.
+
+API (simulator only):
+  GET  /api/state                       rooms, contacts, bot id/name
+  GET  /api/messages?since=N            every message injected or sent, from index N
+  GET  /api/sent?since=N                what the bot sent, from index N
+  POST /api/say     {from, text, room?}  a contact writes (room by name or id; none: private)
+  POST /api/join    {room, contacts: [names], inviter?}
+  POST /api/friend  {from, hello?}
+  POST /api/invite  {room, inviter}
+  GET  /ws                              WebSocket: one JSON message per chat line
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+PAGE = Path(__file__).parent / "webui" / "chat.html"
+
+
+def _line(world, message) -> dict[str, Any]:
+    sender = world.contacts.get(message.from_id)
+    return {
+        "id": message.id, "kind": message.kind, "text": message.filename if message.kind in ("image", "file")
+        else message.text, "from": message.from_id, "from_name": sender.name if sender else message.from_id,
+        "room": message.room_id or None, "to": message.to_id or None, "at": message.at.isoformat(),
+        "bot": message.from_id == world.bot.id,
+    }
+
+
+class WebServer:
+    def __init__(self, app=None, transport=None, world=None) -> None:
+        self.app = app
+        self.transport = transport if transport is not None else getattr(app, "transport", None)
+        self.world = world
+        self.lines: list[dict[str, Any]] = []
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self.web = web.Application()
+        self.web.add_routes([web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)])
+        if world is not None:
+            world.listeners.append(self._on_message)
+            self.web.add_routes([
+                web.get("/", self.page), web.get("/ws", self.ws), web.get("/api/state", self.state),
+                web.get("/api/messages", self.messages), web.get("/api/sent", self.sent),
+                web.post("/api/say", self.say), web.post("/api/join", self.join),
+                web.post("/api/friend", self.friend), web.post("/api/invite", self.invite),
+            ])
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        self.runner = web.AppRunner(self.web, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - port 0 picks one
+        return self.port
+
+    async def stop(self) -> None:
+        if self.world is not None and self._on_message in self.world.listeners:
+            self.world.listeners.remove(self._on_message)
+        for ws in list(self.sockets):
+            await ws.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    # ---- health --------------------------------------------------------------------------
+
+    async def _outbox(self):
+        if self.app is None or not getattr(self.app, "started", False):
+            return None
+        return await self.app.outbox.stats()
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        connected = bool(self.transport is not None and self.transport.connected)
+        stats = await self._outbox()
+        last = getattr(self.transport, "last_event_at", None)
+        body = {"connected": connected,
+                "outbox": {"pending": stats.pending, "failed": stats.failed, "uncertain": stats.uncertain}
+                if stats else None,
+                "last_event_at": last.isoformat() if last else None}
+        return web.json_response(body, status=200 if connected else 503)
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        stats = await self._outbox()
+        if stats is not None:
+            metrics.OUTBOX_PENDING.set(stats.pending)
+            metrics.OUTBOX_FAILED.set(stats.failed)
+        metrics.CONNECTED.set(1 if self.transport is not None and self.transport.connected else 0)
+        return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+    # ---- the simulated WeChat ------------------------------------------------------------
+
+    def _on_message(self, message) -> None:
+        line = _line(self.world, message)
+        self.lines.append(line)
+        data = json.dumps(line, ensure_ascii=False)
+        for ws in list(self.sockets):
+            if not ws.closed:
+                asyncio.ensure_future(ws.send_str(data))
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+
+    async def ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=30)
+        await ws.prepare(request)
+        self.sockets.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    try:
+                        await self._inject_say(json.loads(msg.data))
+                    except (KeyError, ValueError) as error:
+                        await ws.send_str(json.dumps({"error": str(error)}, ensure_ascii=False))
+        finally:
+            self.sockets.discard(ws)
+        return ws
+
+    async def state(self, request: web.Request) -> web.Response:
+        w = self.world
+        return web.json_response({
+            "bot": {"id": w.bot.id, "name": w.bot.name},
+            "rooms": [{"id": r.id, "name": r.topic, "members": [m for m in r.member_ids if m != w.bot.id]}
+                      for r in w.rooms.values() if w.bot.id in r.member_ids],
+            "contacts": [{"id": c.id, "name": c.name, "friend": c.friend}
+                         for c in w.contacts.values() if c.id != w.bot.id],
+        })
+
+    async def messages(self, request: web.Request) -> web.Response:
+        return web.json_response(self.lines[int(request.query.get("since", 0)):])
+
+    async def sent(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", 0))
+        return web.json_response([{"id": s.id, "kind": s.kind, "text": s.text, "at": s.at.isoformat(),
+                                   "room": s.room_id, "to": s.contact_id, "mentions": list(s.mention_ids)}
+                                  for s in self.world.sent[since:]])
+
+    async def _body(self, request: web.Request) -> dict:
+        try:
+            return await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="body must be JSON") from None
+
+    async def _inject_say(self, body: dict) -> str:
+        from bot.simulator.seed import ensure_contact, room_named
+
+        sender = ensure_contact(self.world, body["from"]) if body.get("from") else body["from_id"]
+        room = room_named(self.world, body["room"]) if body.get("room") else None
+        mentions = [self.world.bot.id] if f"@{self.world.bot.name}" in body.get("text", "") else []
+        return self.world.inject_message(sender, body.get("text", ""), room_id=room, mentions=mentions)
+
+    async def say(self, request: web.Request) -> web.Response:
+        try:
+            return web.json_response({"id": await self._inject_say(await self._body(request))})
+        except KeyError as error:
+            return web.json_response({"error": str(error)}, status=400)
+
+    async def join(self, request: web.Request) -> web.Response:
+        from bot.simulator.seed import ensure_contact, room_named
+
+        body = await self._body(request)
+        try:
+            room = room_named(self.world, body["room"])
+            ids = [ensure_contact(self.world, n) for n in body.get("contacts", [])]
+            inviter = ensure_contact(self.world, body["inviter"]) if body.get("inviter") else (ids[0] if ids else "")
+            self.world.inject_join(room, ids, inviter)
+        except KeyError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"ok": True})
+
+    async def friend(self, request: web.Request) -> web.Response:
+        from bot.simulator.seed import ensure_contact
+
+        body = await self._body(request)
+        contact = ensure_contact(self.world, body["from"], friend=False)
+        return web.json_response({"id": self.world.inject_friend_request(contact, body.get("hello", ""))})
+
+    async def invite(self, request: web.Request) -> web.Response:
+        from bot.simulator.seed import ensure_contact
+
+        body = await self._body(request)
+        inviter = ensure_contact(self.world, body["inviter"])
+        room_id = body.get("room_id") or f"room:{body['room']}"
+        return web.json_response({"id": self.world.inject_room_invite(room_id, inviter, topic=body["room"])})
+
+
+def now_unix() -> float:
+    return time.time()
