@@ -12,6 +12,10 @@ __all__ = ["PLUGIN_MODULES", "load_plugins", "classify", "Classification"]
 PLUGIN_MODULES = [
     "handlers.help",
     "handlers.admin",
+    "handlers.safety",
+    "handlers.guide",
+    "handlers.suggestions",
+    "handlers.disputes",
 ]
 
 

@@ -91,6 +91,12 @@ def test_talk_about_danger_is_not_emergency(text):
     assert classify(text).intent != "emergency"
 
 
+@pytest.mark.parametrize("text", ["3号楼201", "3号楼", "我家住3单元", "5号楼302室", "明天上午"])
+def test_dialog_answers_are_never_emergencies(text):
+    """The emergency handler preempts every flow, so a bare address must not read as one."""
+    assert classify(text).intent != "emergency"
+
+
 @pytest.mark.parametrize(
     "text, kind",
     [
