@@ -177,17 +177,21 @@ async def test_fire_gets_119_at_once_and_everyone_is_alerted(bot):
     assert await counts(bot, "emergencies") == {"119": 1}
 
 
-async def test_emergency_jumps_ahead_of_a_queue_of_pushes(bot):
+async def test_emergency_jumps_ahead_of_a_queue_and_past_the_hourly_cap(bot):
     from bot.messages import Outgoing
 
+    cap = bot.config.outbox.room_hourly_cap
     async with bot.app.sessions.begin() as session:
-        for i in range(6):
+        for i in range(cap + 5):
             await bot.app.outbox.enqueue(session, Outgoing(bot.room_id(RESIDENTS), None, f"通知{i}"))
-    await bot.say("王阿姨", "我老伴晕倒了叫不醒", room=BUILDING, settle=False)
+    bot.app.outbox.wake()
+    await bot.advance(timedelta(minutes=5))  # the cap is reached: the rest wait for the next hour
+    said_at = bot.clock.now()
+    await bot.say("陈大爷", "我老伴晕倒了叫不醒", room=RESIDENTS, settle=False)
     await bot.settle()
-    texts = [r.out.text for r in bot.sent]
-    first_120 = next(i for i, t in enumerate(texts) if "120" in t)
-    assert first_120 < texts.index("通知2")
+    [reply] = [r for r in bot.sent if "120" in r.out.text and r.out.room_id == bot.room_id(RESIDENTS)]
+    assert reply.at - said_at < timedelta(seconds=1)
+    assert f"通知{cap + 4}" not in [r.out.text for r in bot.sent]  # still held back by the cap
 
 
 async def test_emergency_in_private_chat_and_inside_an_unfinished_flow(config):
