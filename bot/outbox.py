@@ -168,6 +168,9 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before looking, not before sleeping: a wake() that arrives while we query
+            # (another transaction committing) must not be lost, or that message would wait.
+            self._wake.clear()
             try:
                 wait_until = await self._send_one()
             except asyncio.CancelledError:
@@ -180,7 +183,8 @@ class Outbox:
 
     async def _sleep(self, until: datetime | None) -> None:
         """Wait for `until` or for new work, whichever comes first."""
-        self._wake.clear()
+        if self._wake.is_set():
+            return
         self.idle.set()
         waiters = [asyncio.ensure_future(self._wake.wait())]
         if until is not None:

@@ -65,6 +65,7 @@ class IntentSpec:
     intent: str
     handler: Handler
     priority: int = 0
+    preempt: bool = False  # runs even inside a dialog or on a phrase match (emergencies)
 
 
 @dataclass
@@ -122,9 +123,12 @@ class Plugin:
 
         return register
 
-    def intent(self, intent: str, *, priority: int = 0):
+    def intent(self, intent: str, *, priority: int = 0, preempt: bool = False):
+        """preempt=True: every message classified `intent` reaches this handler first, even from
+        someone in the middle of a dialog or when a phrase matches (the dialog is left as it was)."""
+
         def register(fn: Handler) -> Handler:
-            self.intents.append(IntentSpec(intent, fn, priority))
+            self.intents.append(IntentSpec(intent, fn, priority, preempt))
             return fn
 
         return register

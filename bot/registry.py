@@ -47,6 +47,11 @@ class Registry:
         for specs in self._intents.values():
             specs.sort(key=lambda s: -s.priority)
 
+    @property
+    def preempting(self) -> frozenset[str]:
+        """Intents with a handler that must see every such message (see Plugin.intent)."""
+        return frozenset(i for i, specs in self._intents.items() if any(s.preempt for s in specs))
+
     def intent_handlers(self, intent: str) -> list[IntentSpec]:
         return self._intents.get(intent, [])
 

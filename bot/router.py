@@ -78,6 +78,7 @@ class Router:
         self._lock_users: dict[str, int] = {}
         self.inflight = 0
         reg = app.registry
+        self._preempting = reg.preempting
         self._commands: dict[str, CommandSpec] = {}
         for spec in reg.commands:
             for name in (spec.name, *spec.aliases):
@@ -155,6 +156,11 @@ class Router:
         return previous is not None and msg.at - previous < REDELIVERY_WINDOW
 
     def _pick_route(self, msg: IncomingMessage, text: str):
+        found = None
+        if self._preempting and msg.kind == MessageKind.TEXT and text and parse_command(text) is None:
+            found = self.app.classify(text)
+            if found.intent in self._preempting:
+                return ("urgent", found)  # a cry for help is never swallowed by a dialog or phrase
         if self.app.dialogs.maybe_active(msg):
             return ("dialog", None)
         if msg.kind != MessageKind.TEXT or not text:
@@ -170,7 +176,7 @@ class Router:
                 continue
             if phrase.pattern.search(text):
                 return ("phrase", None)
-        found = self.app.classify(text)
+        found = found or self.app.classify(text)
         if self.app.registry.intent_handlers(found.intent) or msg.mentions_bot:
             return ("intent", found)
         return None
@@ -188,7 +194,9 @@ class Router:
                     handled = await self.app.dialogs.handle(ctx)
                     if not handled and msg.kind == MessageKind.TEXT and text:
                         kind, detail = self._pick_route_after_dialog(msg, text)
-                if kind == "command":
+                if kind == "urgent":
+                    await self._run_urgent(ctx, detail)
+                elif kind == "command":
                     await self._run_command(ctx, *detail)
                 elif kind in ("phrase", "intent") and not handled:
                     await self._run_intents(ctx, detail)
@@ -237,6 +245,11 @@ class Router:
             room_id=ctx.message.room_id, command=spec.name, args=mask_text(ctx.rest)[:1000],
             outcome=ctx.outcome[:200],
         ))
+
+    async def _run_urgent(self, ctx: Context, found) -> None:
+        for spec in self.app.registry.intent_handlers(found.intent):
+            if spec.preempt and await spec.handler(ctx, found):
+                return
 
     async def _run_intents(self, ctx: Context, found) -> None:
         for phrase in self.app.registry.phrases:

@@ -18,6 +18,10 @@ PLUGIN_MODULES = [
     "handlers.tips",
     "handlers.groups",
     "handlers.welcome",
+    "handlers.safety",
+    "handlers.guide",
+    "handlers.suggestions",
+    "handlers.disputes",
 ]
 
 

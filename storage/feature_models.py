@@ -5,3 +5,4 @@ from storage import stats  # noqa: F401,E402
 from storage import pushes  # noqa: F401
 from storage import appointments  # noqa: F401
 from storage import tips  # noqa: F401
+from storage import understanding  # noqa: F401

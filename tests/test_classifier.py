@@ -64,6 +64,14 @@ def test_holdout_scam_precision(holdout_report):
         ("有人在砸我家门,说要杀了我", "110"),
         ("孙子在广场找不着了,刚才还在这", "110"),
         ("老妹儿快报警,楼下俩人拿刀干起来了", "110"),
+        # a generic call for help never decides the number: the specific danger does
+        ("楼下着火了快来人", "119"),
+        ("救命!3单元2楼着火了快来人", "119"),
+        ("快来人啊我爸晕倒了", "120"),
+        ("救命,电梯卡住了里面有人", "119"),
+        ("快报警,有人在撬我家门", "110"),
+        ("救命啊", "110"),
+        ("快报警", "110"),
     ],
 )
 def test_emergency_and_service(text, service):
@@ -80,6 +88,12 @@ def test_emergency_and_service(text, service):
     ],
 )
 def test_talk_about_danger_is_not_emergency(text):
+    assert classify(text).intent != "emergency"
+
+
+@pytest.mark.parametrize("text", ["3号楼201", "3号楼", "我家住3单元", "5号楼302室", "明天上午"])
+def test_dialog_answers_are_never_emergencies(text):
+    """The emergency handler preempts every flow, so a bare address must not read as one."""
     assert classify(text).intent != "emergency"
 
 

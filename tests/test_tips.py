@@ -122,7 +122,8 @@ async def test_an_abandoned_dialog_times_out_and_drops_its_attachments(bot):
     await bot.say(REPORTER, "a.jpg", kind=MessageKind.IMAGE, attachment=b"img" * 10)
     await bot.advance(timedelta(minutes=31))
     await bot.say(REPORTER, "你好")
-    assert "已自动结束" in bot.texts_to(REPORTER)[-1]
+    assert "已自动结束" in bot.texts_to(REPORTER)[-2]
+    assert "可以帮您" in bot.texts_to(REPORTER)[-1]  # then "你好" is answered with the menu
     async with bot.app.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(TipAttachment))).scalar_one() == 0
     assert REPORTER_ID not in await dump(bot)

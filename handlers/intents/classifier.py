@@ -21,10 +21,18 @@ from handlers.intents.normalize import normalize
 INTENTS = ("consultation", "suggestion", "tip", "emergency", "scam", "appointment", "dispute", "other")
 
 EMERGENCY_MIN = 3.0  # one decisive cue ("着火", "救命") or two supporting ones
+MODEL_EMERGENCY_MIN = 0.4  # the model alone calls an emergency only when it is fairly sure
 SCAM_MIN = 4.0  # never a single cue: "客服" or "一折" alone is ordinary chat
 RULE_WEIGHT = 5.0  # rules dominate; the model mostly breaks ties and covers rule-less text
-# When a police emergency is tied with a fire/medical one, 110 dispatches the others.
+# The number follows the strongest *specific* cue (fire/gas, injury/illness, crime); generic
+# calls for help ("救命", "快来人", lexicon group `help`) count toward the intent only. When a
+# police emergency is tied with a fire/medical one, 110 dispatches the others; with no specific
+# cue at all, 110.
 SERVICE_TIE_ORDER = ("110", "119", "120")
+
+
+def _service(scores: rules.RuleScores) -> str:
+    return scores.best_group("emergency", SERVICE_TIE_ORDER, only=SERVICE_TIE_ORDER) or "110"
 
 
 @dataclass(frozen=True)
@@ -45,16 +53,20 @@ class Classifier:
             return Classification("other", 0.95)
         scores = rules.score(norm)
         if scores.intent["emergency"] >= EMERGENCY_MIN:
-            service = scores.best_group("emergency", SERVICE_TIE_ORDER)
-            return Classification("emergency", _squash(scores.intent["emergency"]), service)
+            return Classification("emergency", _squash(scores.intent["emergency"]), _service(scores))
         combined = self._combine(norm, scores)
-        intent = max(combined, key=combined.__getitem__)
-        detail = _scam_type(scores) if intent == "scam" else None
-        if intent == "emergency":  # the model spotted it below the rule threshold: still alert
-            detail = scores.best_group("emergency", SERVICE_TIE_ORDER) or "110"
         # Softmax in rule-point units: a one-point lead reads as ~0.7, not a saturated 1.0,
         # so callers can tell a clear case from a coin toss.
         scaled = {k: v / self.rule_weight for k, v in combined.items()}
+        intent = max(combined, key=combined.__getitem__)
+        if intent == "emergency" and _softmax_at(scaled, intent) < MODEL_EMERGENCY_MIN:
+            # A coin-toss guess with no emergency cue ("3号楼201", an answer to "which building?")
+            # must not wake the officers: the emergency handler preempts every flow.
+            scaled["emergency"] = combined["emergency"] = -math.inf
+            intent = max(combined, key=combined.__getitem__)
+        detail = _scam_type(scores) if intent == "scam" else None
+        if intent == "emergency":  # the model spotted it below the rule threshold: still alert
+            detail = _service(scores)
         return Classification(intent, round(_softmax_at(scaled, intent), 3), detail)
 
     def _combine(self, norm: str, scores: rules.RuleScores) -> dict[str, float]:

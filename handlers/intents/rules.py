@@ -34,8 +34,9 @@ class RuleScores:
     group: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     hits: list[str] = field(default_factory=list)
 
-    def best_group(self, intent: str, tie_order: tuple[str, ...] = ()) -> str | None:
-        groups = self.group.get(intent)
+    def best_group(self, intent: str, tie_order: tuple[str, ...] = (),
+                   only: tuple[str, ...] | None = None) -> str | None:
+        groups = {g: s for g, s in self.group.get(intent, {}).items() if only is None or g in only}
         if not groups:
             return None
         top = max(groups.values())

@@ -1,0 +1,95 @@
+"""What consultations and suggestions share: officers list the open ones and answer by number,
+and the answer goes back to the resident where they asked (来访有回声). Not a plugin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.context import Context
+from bot.masking import mask_text
+from bot.messages import Outgoing
+from storage.understanding import ANSWERED, Answerable, count_open, get_item, open_items
+
+ANSWER_ARGS = re.compile(r"^回复\s*#?(\d+)\s+(.+)$", re.S)
+LIST_LIMIT = 20
+PREVIEW = 60  # characters of the resident's text shown in lists and answers
+
+
+@dataclass(frozen=True)
+class FollowupTexts:
+    """The words one feature uses; see the TEXTS dicts of handlers.guide and handlers.suggestions."""
+
+    empty: str
+    head: str  # "{n}" open in all
+    answer_to_resident: str  # "{text}", "{answer}"
+    done: str  # "{id}", "{name}"
+    not_found: str  # "{id}"
+    already: str  # "{id}"
+    usage: str
+
+
+def preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
+
+
+def where_asked(ctx: Context, room_id: str | None) -> str:
+    if room_id is None:
+        return "私聊"
+    group = ctx.app.directory.group(room_id)
+    return group.name if group else "群聊"
+
+
+def person_name(ctx: Context, contact_id: str) -> str:
+    return ctx.app.directory.person(contact_id).name or "居民"
+
+
+async def list_open(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
+    rows = await open_items(ctx.session, model, ctx.app.name, LIST_LIMIT)
+    if not rows:
+        await ctx.reply(texts.empty)
+        return
+    total = await count_open(ctx.session, model, ctx.app.name)
+    lines = [texts.head.format(n=total)]
+    tz = ctx.app.clock.tz
+    for row in rows:
+        who = person_name(ctx, getattr(row, "asker_id", None) or getattr(row, "author_id"))
+        lines.append(f"#{row.id} {row.at.astimezone(tz):%m-%d %H:%M} {who}（{where_asked(ctx, row.room_id)}）："
+                     f"{preview(row.text)}")
+    lines.append(texts.usage)
+    await ctx.reply("\n".join(lines))
+
+
+async def answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
+    """`/咨询 回复 N 文本`: the answer goes to the resident, in the group (@) or privately."""
+    found = ANSWER_ARGS.match(ctx.rest.strip())
+    if not found:
+        await ctx.reply(texts.usage)
+        ctx.outcome = "refused: usage"
+        return
+    item_id, reply = int(found.group(1)), found.group(2).strip()
+    row = await get_item(ctx.session, model, ctx.app.name, item_id)
+    if row is None:
+        await ctx.reply(texts.not_found.format(id=item_id))
+        ctx.outcome = "refused: not found"
+        return
+    if row.status == ANSWERED:
+        await ctx.reply(texts.already.format(id=item_id))
+        ctx.outcome = "refused: already answered"
+        return
+    resident = getattr(row, "asker_id", None) or getattr(row, "author_id")
+    body = texts.answer_to_resident.format(text=preview(row.text), answer=reply)
+    out = (Outgoing(row.room_id, None, body, mention_ids=(resident,)) if row.room_id
+           else Outgoing(None, resident, body))
+    await ctx.app.outbox.enqueue(ctx.session, out, source="answer")
+    row.status, row.answer, row.answered_at, row.answered_by = ANSWERED, mask_text(reply), ctx.now, ctx.sender.id
+    await ctx.reply(texts.done.format(id=item_id, name=person_name(ctx, resident)))
+    ctx.outcome = f"answered #{item_id}"
+
+
+async def list_or_answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
+    if ctx.args and ctx.args[0].startswith("回复"):
+        await answer(ctx, model, texts)
+    else:
+        await list_open(ctx, model, texts)

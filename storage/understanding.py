@@ -1,0 +1,90 @@
+"""Consultations, suggestions and the dispute register: what residents asked, proposed or reported.
+
+Text is kept only where a flow needs it (an officer answers a consultation or a suggestion later;
+the dispute register needs a summary), always with phone and ID numbers masked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Index, Integer, String, Text, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, Stamp
+
+OPEN = "open"
+ANSWERED = "answered"
+
+
+class Consultation(Base):
+    """业务咨询: answered from the guide at once, or forwarded and answered by an officer."""
+
+    __tablename__ = "consultations"
+    __table_args__ = (Index("ix_consultations_open", "bot", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Stamp)
+    room_id: Mapped[str | None] = mapped_column(String(128))  # None: asked in private chat
+    asker_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)  # masked
+    entry_id: Mapped[str | None] = mapped_column(String(64))  # the guide entry that answered it
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(Stamp)
+    answered_by: Mapped[str | None] = mapped_column(String(128))  # contact id, or "guide"
+
+
+class Suggestion(Base):
+    """意见建议: thanked at once, answerable by an officer."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (Index("ix_suggestions_open", "bot", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Stamp)
+    room_id: Mapped[str | None] = mapped_column(String(128))
+    author_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)  # masked
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(Stamp)
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class DisputeRecord(Base):
+    """矛盾纠纷排查化解登记簿: one row per reported dispute, time recorded by the system."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_bot_at", "bot", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Stamp)
+    room_id: Mapped[str | None] = mapped_column(String(128))
+    reporter_id: Mapped[str] = mapped_column(String(128))  # so the officer can follow up
+    summary: Mapped[str] = mapped_column(Text)  # masked
+    status: Mapped[str] = mapped_column(String(10), default=OPEN)  # open | resolved
+
+
+Answerable = TypeVar("Answerable", Consultation, Suggestion)
+
+
+async def open_items(session: AsyncSession, model: type[Answerable], bot: str, limit: int = 20) -> list[Answerable]:
+    rows = await session.execute(
+        select(model).where(model.bot == bot, model.status == OPEN).order_by(model.id).limit(limit))
+    return list(rows.scalars())
+
+
+async def count_open(session: AsyncSession, model: type[Answerable], bot: str) -> int:
+    return (await session.execute(
+        select(func.count()).where(model.bot == bot, model.status == OPEN))).scalar_one()
+
+
+async def get_item(session: AsyncSession, model: type[Answerable], bot: str, item_id: int) -> Answerable | None:
+    row = await session.get(model, item_id)
+    return row if row is not None and row.bot == bot else None
