@@ -31,11 +31,15 @@ QUESTIONS = ["请问办居住证要带什么材料", "身份证丢了怎么补�
 SUGGESTIONS = ["建议小区门口加个路灯", "建议物业晚上多巡逻几次"]
 
 
-def make_messages(n: int, rooms: list[tuple[str, str]], rng: random.Random) -> list[IncomingMessage]:
+def make_messages(n: int, rooms: list[tuple[str, str]], rng: random.Random,
+                  actionable: float = 0.07) -> list[IncomingMessage]:
+    """`actionable`: the share of questions, suggestions and commands (the rest is chatter and
+    images). The article's district saw 150 consultations and 80 suggestions in 1.2万 messages,
+    about 2 %; the default 7 % is a busier day than that."""
     messages = []
     for i in range(n):
         room_id, room_name = rooms[i % len(rooms)]
-        roll = rng.random()
+        roll = rng.random() / actionable * 0.07
         kind, text = MessageKind.TEXT, rng.choice(CHATTER)
         if roll < 0.04:
             text = rng.choice(QUESTIONS)
@@ -43,7 +47,7 @@ def make_messages(n: int, rooms: list[tuple[str, str]], rng: random.Random) -> l
             text = rng.choice(SUGGESTIONS)
         elif roll < 0.07:
             text = "/帮助"
-        elif roll < 0.10:
+        elif rng.random() < 0.03:
             kind, text = MessageKind.IMAGE, ""
         messages.append(IncomingMessage(
             id=f"b{i}", sender_id=f"wx_r{rng.randrange(400)}", sender_name="居民", text=f"{text}",
@@ -51,7 +55,7 @@ def make_messages(n: int, rooms: list[tuple[str, str]], rng: random.Random) -> l
     return messages
 
 
-async def main(n: int) -> None:
+async def main(n: int, actionable: float = 0.07) -> None:
     setup_logging("WARNING")
     with tempfile.TemporaryDirectory() as tmp:
         config = make_config(f"sqlite+aiosqlite:///{tmp}/bench.db")
@@ -61,7 +65,7 @@ async def main(n: int) -> None:
         await app.start()
         app.outbox.pause()  # measure handling, not WeChat's pace
         rooms = [(g.room_id, g.name) for g in config.groups]
-        messages = make_messages(n, rooms, random.Random(1))
+        messages = make_messages(n, rooms, random.Random(1), actionable)
         for warm in make_messages(200, rooms, random.Random(2)):
             await app.router.handle_event(IncomingMessage(**{**warm.__dict__, "id": "w" + warm.id}))
         start = time.perf_counter()
@@ -72,11 +76,13 @@ async def main(n: int) -> None:
         stats = await app.outbox.stats()
         await app.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"messages: {n}  elapsed: {elapsed:.2f} s  throughput: {n / elapsed:,.0f} messages/s  "
+    print(f"messages: {n} ({actionable:.0%} actionable)  elapsed: {elapsed:.2f} s  throughput: {n / elapsed:,.0f} messages/s  "
           f"peak RSS: {rss_mb:.0f} MB  replies queued: {stats.pending}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=20_000)
-    asyncio.run(main(parser.parse_args().messages))
+    parser.add_argument("--actionable", type=float, default=0.07, help="share of messages that need an answer")
+    args = parser.parse_args()
+    asyncio.run(main(args.messages, args.actionable))
