@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.masking import mask_text
-from bot.plugin import OFFICER, STAFF, Plugin
-from handlers.followup import preview, where_asked
+from bot.plugin import OFFICER, Plugin
+from handlers.followup import meant_for_us, preview, where_asked
 from handlers.intents import Classification
 from storage.understanding import DisputeRecord
 
@@ -18,15 +18,12 @@ TEXTS = {
     "officer_notice": "矛盾纠纷 #{id}（{where}，{name}）：{text}\n已记入矛盾纠纷登记簿。",
 }
 
-GROUP_MIN_CONFIDENCE = 0.6  # grumbling in passing is not a dispute to register
 SUMMARY_MAX = 500
 
 
 @plugin.intent("dispute")
 async def register(ctx: Context, found: Classification) -> bool:
-    if ctx.group is not None and ctx.role in STAFF:
-        return False
-    if ctx.group is not None and not ctx.message.mentions_bot and found.confidence < GROUP_MIN_CONFIDENCE:
+    if not meant_for_us(ctx, found.confidence):
         return False
     row = DisputeRecord(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, reporter_id=ctx.sender.id,
                         summary=mask_text(ctx.text)[:SUMMARY_MAX])

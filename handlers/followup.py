@@ -9,11 +9,26 @@ from dataclasses import dataclass
 from bot.context import Context
 from bot.masking import mask_text
 from bot.messages import Outgoing
+from bot.plugin import STAFF
 from storage.understanding import ANSWERED, Answerable, count_open, get_item, open_items
+
+GROUP_MIN_CONFIDENCE = 0.6  # in a group, only a clear case (or an @ to the bot) is acted on
 
 ANSWER_ARGS = re.compile(r"^回复\s*#?(\d+)\s+(.+)$", re.S)
 LIST_LIMIT = 20
 PREVIEW = 60  # characters of the resident's text shown in lists and answers
+
+
+def meant_for_us(ctx: Context, confidence: float) -> bool:
+    """Whether a group message is a resident's own suggestion or dispute to record.
+
+    Officers and staff speaking in a group are doing their job, not filing one; grumbling in
+    passing ("我觉得还行") leans toward these intents with low confidence and is left alone."""
+    if ctx.group is None:
+        return True
+    if ctx.role in STAFF:
+        return False
+    return ctx.message.mentions_bot or confidence >= GROUP_MIN_CONFIDENCE
 
 
 @dataclass(frozen=True)

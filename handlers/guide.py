@@ -15,7 +15,7 @@ from bot.context import Context
 from handlers.help import menu_text
 from bot.masking import mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
-from handlers.followup import FollowupTexts, list_or_answer, preview, where_asked
+from handlers.followup import FollowupTexts, GROUP_MIN_CONFIDENCE, list_or_answer, preview, where_asked
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
 from handlers.intents.segment import tokens
@@ -41,7 +41,6 @@ FOLLOWUP = FollowupTexts(TEXTS["list_empty"], TEXTS["list_head"], TEXTS["to_resi
 
 # In a group, a question that matches no entry is forwarded only when it is clearly meant for the
 # police post (or the bot was @-ed): "请问谁家丢了钥匙？" is neighbours talking, not a consultation.
-GROUP_MIN_CONFIDENCE = 0.6
 DIRECT_MIN_CONFIDENCE = 0.4
 POLICE_BUSINESS = ("派出所", "警务室", "民警", "警官", "户口", "户籍", "证明", "办理", "手续", "材料",
                    "身份证", "居住证", "签注", "护照", "通行证", "落户", "迁户", "报案", "备案")

@@ -8,7 +8,7 @@ import re
 from bot.context import Context
 from bot.masking import mask_text
 from bot.plugin import STAFF, Plugin
-from handlers.followup import FollowupTexts, list_or_answer, preview, where_asked
+from handlers.followup import FollowupTexts, list_or_answer, meant_for_us, preview, where_asked
 from handlers.intents import Classification
 from storage.understanding import Suggestion
 
@@ -30,10 +30,6 @@ TEXTS = {
 FOLLOWUP = FollowupTexts(TEXTS["list_empty"], TEXTS["list_head"], TEXTS["to_resident"],
                          TEXTS["done"], TEXTS["not_found"], TEXTS["already"], TEXTS["usage"])
 
-# Group chatter like "我觉得还行" leans toward suggestion with low confidence; only a clear one
-# (or an explicit “建议：”, or an @ to the bot) is recorded in a group.
-GROUP_MIN_CONFIDENCE = 0.6
-
 
 @plugin.phrase(r"^\s*建议\s*[：:]")
 async def explicit(ctx: Context, match: re.Match) -> bool:
@@ -47,9 +43,7 @@ async def explicit(ctx: Context, match: re.Match) -> bool:
 
 @plugin.intent("suggestion")
 async def understood(ctx: Context, found: Classification) -> bool:
-    if ctx.group is not None and ctx.role in STAFF:
-        return False
-    if ctx.group is not None and not ctx.message.mentions_bot and found.confidence < GROUP_MIN_CONFIDENCE:
+    if not meant_for_us(ctx, found.confidence):
         return False
     await _record(ctx, ctx.text)
     return True
