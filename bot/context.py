@@ -35,6 +35,8 @@ class Context:
     # The outbox `source` of reply()/reply_private(): a confidential flow sets its own so the
     # outbox can forget the recipient once the message is out (Outbox.forget_recipient_sources).
     reply_source: str = "reply"
+    # Counts wait here and go in with one statement when the handler is done (flush_counts).
+    _counts: dict[counters.CountKey, int] = field(default_factory=dict, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -82,9 +84,15 @@ class Context:
 
     async def count(self, metric: str, key: str = "", n: int = 1) -> None:
         """Count an event for the statistics in this transaction (right across restarts)."""
-        await counters.bump(self.session, self.app.name, self.now, metric,
-                            room_id=self.message.room_id, category=(self.group.category or "") if self.group else "",
-                            key=key, n=n)
+        category = (self.group.category or "") if self.group else ""
+        k = counters.CountKey(self.now.date(), counters.WHOLE_DAY, self.message.room_id or "", category, metric, key)
+        self._counts[k] = self._counts.get(k, 0) + n
+
+    async def flush_counts(self) -> None:
+        """Write the counts of this message (the router calls it before it commits)."""
+        if self._counts:
+            counts, self._counts = self._counts, {}
+            await counters.bump_many(self.session, self.app.name, counts)
 
     async def start_dialog(self, name: str, state: str, data: dict[str, Any] | None = None) -> None:
         await self.app.dialogs.start(self, name, state, data or {})

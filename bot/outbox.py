@@ -52,6 +52,20 @@ def split_text(text: str, limit: int) -> list[str]:
     return pieces
 
 
+_INSERTS: dict[tuple[str, bool], object] = {}
+
+
+def _insert(dialect: str, dedup: bool):
+    """The row INSERT (with ON CONFLICT DO NOTHING on the dedup key), built once per dialect."""
+    stmt = _INSERTS.get((dialect, dedup))
+    if stmt is None:
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage.__table__)
+        if dedup:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["bot", "dedup_key"])
+        _INSERTS[(dialect, dedup)] = stmt
+    return stmt
+
+
 @dataclass
 class OutboxStats:
     pending: int
@@ -74,6 +88,10 @@ class Outbox:
         self._task: asyncio.Task | None = None
         self._paused = False
         self._next_normal_at: datetime | None = None
+        # While the pace holds normal rows back only an emergency row can go, so a wake-up
+        # needs a look at the table only if one may have been added (or may be retrying).
+        self._urgent_maybe = True
+        self._urgent_retrying: set[int] = set()
         self._room_sent: dict[str, deque[datetime]] = defaultdict(deque)
         self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
         self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
@@ -102,14 +120,13 @@ class Outbox:
             }
             for i, piece in enumerate(pieces)
         ]
-        insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)
+        stmt = _insert(session.bind.dialect.name, dedup=dedup_key is not None)
         added = 0
         for row in rows:
-            stmt = insert(OutboxMessage).values(**row)
-            if dedup_key is not None:
-                stmt = stmt.on_conflict_do_nothing(index_elements=["bot", "dedup_key"])
-            result = await session.execute(stmt)
+            result = await session.execute(stmt, row)
             added += result.rowcount or 0
+        if priority >= EMERGENCY:
+            self._urgent_maybe = True
         self.idle.clear()
         return added
 
@@ -201,6 +218,9 @@ class Outbox:
         if self._paused or not self.transport.connected:
             return self.clock.now() + timedelta(seconds=1)
         now = self.clock.now()
+        if self._next_normal_at and now < self._next_normal_at and not (self._urgent_maybe or self._urgent_retrying):
+            return self._next_normal_at  # paced, and nothing urgent can be waiting
+        self._urgent_maybe = False
         async with self.sessions() as session:
             candidates = (await session.execute(
                 select(OutboxMessage).where(
@@ -210,6 +230,8 @@ class Outbox:
             )).scalars().all()
             if not candidates:
                 return await self._next_not_before(session)
+        if candidates[0].priority >= EMERGENCY:
+            self._urgent_maybe = True  # more may follow this one
         for row in candidates:
             urgent = row.priority >= EMERGENCY
             if not urgent and self._next_normal_at and now < self._next_normal_at:
@@ -253,6 +275,7 @@ class Outbox:
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                     status="sent", sent_at=now, **self._forget(row))
             )
+        self._urgent_retrying.discard(row.id)
         if row.room_id:
             self._room_sent[row.room_id].append(now)
         if not urgent:
@@ -266,6 +289,10 @@ class Outbox:
         attempts = row.attempts + 1
         gave_up = attempts >= self.settings.max_attempts
         backoff = timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+        if row.priority >= EMERGENCY and not gave_up:
+            self._urgent_retrying.add(row.id)
+        else:
+            self._urgent_retrying.discard(row.id)
         async with self.sessions.begin() as session:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id).values(

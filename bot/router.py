@@ -25,6 +25,7 @@ from bot.masking import mask_text
 from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation
 from bot.plugin import CommandSpec
 from storage.models import AuditEntry, ProcessedMessage
+from storage.db import has_work
 from storage.upsert import insert_for
 
 if TYPE_CHECKING:
@@ -67,6 +68,13 @@ class RecentIds:
         if len(self._ids) > self._size:
             self._ids.popitem(last=False)
         return True
+
+
+_NOTE_ID: dict[str, object] = {}  # INSERT ... ON CONFLICT DO NOTHING of a message id, per dialect
+
+
+class _AlreadyHandled(Exception):
+    """A message id already recorded (a redelivery older than RecentIds remembers): roll back."""
 
 
 class Router:
@@ -183,10 +191,9 @@ class Router:
 
     async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route) -> None:
         kind, detail = route
+        acted = True
         try:
             async with self.app.sessions.begin() as session:
-                if not await self._first_time(session, msg):
-                    return
                 ctx = Context(self.app, session, msg, self.app.directory.person(msg.sender_id, msg.sender_name),
                               group, text)
                 handled = False
@@ -200,10 +207,22 @@ class Router:
                     await self._run_command(ctx, *detail)
                 elif kind in ("phrase", "intent") and not handled:
                     await self._run_intents(ctx, detail)
+                # The message id goes in with what the handler wrote, so a redelivery (even
+                # after a restart) is handled once. A handler that only looked ("not for me")
+                # wrote nothing: its id is noted with the chatter, and no transaction is paid.
+                await ctx.flush_counts()
+                acted = has_work(session)
+                if acted and not await self._first_time(session, msg):
+                    raise _AlreadyHandled
+        except _AlreadyHandled:
+            log.info("message handled before; this run rolled back", extra={"message_id": msg.id})
         except Exception:
             log.exception("handler failed", extra={"message_id": msg.id, "route": kind})
             await self._apologise(msg)
-        self.app.outbox.wake()
+        if acted:
+            self.app.outbox.wake()
+        else:
+            self.app.tally.processed(msg)
 
     def _pick_route_after_dialog(self, msg: IncomingMessage, text: str):
         """The dialog had ended (timed out): route the message as if there had been none."""
@@ -211,11 +230,11 @@ class Router:
         return route if route else ("none", None)
 
     async def _first_time(self, session, msg: IncomingMessage) -> bool:
-        insert = insert_for(session)
-        result = await session.execute(
-            insert(ProcessedMessage).values(bot=self.app.name, id=msg.id, received_at=self.app.clock.now())
-            .on_conflict_do_nothing()
-        )
+        dialect = session.bind.dialect.name
+        stmt = _NOTE_ID.get(dialect)
+        if stmt is None:
+            stmt = _NOTE_ID[dialect] = insert_for(session)(ProcessedMessage.__table__).on_conflict_do_nothing()
+        result = await session.execute(stmt, {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
         return bool(result.rowcount)
 
     async def _run_command(self, ctx: Context, parsed, spec: CommandSpec | None) -> None:

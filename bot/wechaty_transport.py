@@ -4,9 +4,10 @@
   login/logout/error and every connection change are logged.
 - Order: the SDK runs each event listener as its own task, so a message needing one more RPC is
   handled after a later one. We replace the SDK's listeners with synchronous ones that note each
-  event in arrival order and start converting it at once; a single releaser hands the converted
-  events on in that order, to one queue per chat (a room, or a private contact), drained by one
-  task per chat. Chats proceed in parallel, each in arrival order.
+  event in arrival order and start converting it at once; as each conversion finishes, every
+  finished one at the head of the line is handed on, in that order, to one queue per chat (a
+  room, or a private contact), drained by one task per chat. Chats proceed in parallel, each in
+  arrival order. A watchdog gives up on an event stuck loading for CONVERT_TIMEOUT.
 - Duplicates are left to the router (same id; same text from the same sender within 10 s).
 - Reconnect: wechaty_compat.run_with_reconnect (exponential backoff, capped); while down
   `connected` is False, `on_connection_change(False)` pauses the outbox, login resumes it.
@@ -37,7 +38,8 @@ from bot.wechaty_compat import endpoint_reachable, free_tcp_port, make_options, 
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
-CONVERT_TIMEOUT = 30.0  # seconds one event may take to load before the releaser moves on
+CONVERT_TIMEOUT = 30.0  # seconds one event may take to load before those behind it move on
+WATCH_INTERVAL = 1.0
 AT_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after an @name
 
 # wechaty_puppet.MessageType names -> the core's kinds
@@ -70,11 +72,10 @@ class WechatyTransport(Transport):
         self._sink: EventSink | None = None
         self._bot: Any = None
         self._task: asyncio.Task | None = None
-        self._releaser: asyncio.Task | None = None
+        self._watchdog: asyncio.Task | None = None
         self._connected = False
         self._logged_in = asyncio.Event()
         self._arrivals: collections.deque[asyncio.Future] = collections.deque()
-        self._arrived = asyncio.Event()
         self._chats: dict[str, collections.deque] = {}
         self._chat_tasks: set[asyncio.Task] = set()
         self.on_connection_change: Callable[[bool], Any] | None = None
@@ -100,7 +101,7 @@ class WechatyTransport(Transport):
         self._logged_in.clear()
         options = make_options(self.endpoint, self.token, self._web_port or free_tcp_port(), name=self._name)
         self._bot = _make_bot(options, self)
-        self._releaser = asyncio.create_task(self._release(), name="wechaty-releaser")
+        self._watchdog = asyncio.create_task(self._watch(), name="wechaty-watch")
         self._task = asyncio.create_task(
             run_with_reconnect(self._bot, self._first_delay, self._max_delay, on_drop=self._dropped),
             name="wechaty-bot")
@@ -115,14 +116,14 @@ class WechatyTransport(Transport):
     async def stop(self) -> None:
         if self._bot is not None:
             await stop_bot(self._bot, self._task)
-        for task in [self._releaser, *self._chat_tasks]:
+        for task in [self._watchdog, *self._chat_tasks]:
             if task is not None:
                 task.cancel()
-        await asyncio.gather(*(t for t in [self._releaser, *self._chat_tasks] if t), return_exceptions=True)
+        await asyncio.gather(*(t for t in [self._watchdog, *self._chat_tasks] if t), return_exceptions=True)
         for fut in self._arrivals:
             fut.cancel()
         self._arrivals.clear()
-        self._bot = self._task = self._releaser = None
+        self._bot = self._task = self._watchdog = None
         self._sink = None
         self._set_connected(False, "stopped")
 
@@ -161,32 +162,40 @@ class WechatyTransport(Transport):
     def _arrival(self, name: str) -> Callable[[Any], None]:
         def listener(payload: Any) -> None:  # synchronous: runs in the order the stream delivers
             self.inflight += 1
-            self._arrivals.append(asyncio.ensure_future(self._convert(name, payload)))
-            self._arrived.set()
+            task = asyncio.ensure_future(self._convert(name, payload))
+            self._arrivals.append(task)
+            task.add_done_callback(self._converted)
 
         return listener
 
-    async def _release(self) -> None:
-        while True:
-            while not self._arrivals:
-                self._arrived.clear()
-                await self._arrived.wait()
-            future = self._arrivals[0]
-            try:
-                event = await asyncio.wait_for(asyncio.shield(future), CONVERT_TIMEOUT)
-            except asyncio.CancelledError:
-                if not future.cancelled():
-                    raise
-                event = None
-            except Exception:
-                log.exception("could not read an event from the gateway")
-                future.cancel()
-                event = None
-            self._arrivals.popleft()
+    def _converted(self, _task: asyncio.Future) -> None:
+        """Hand on every converted event at the head of the line, in arrival order."""
+        arrivals = self._arrivals
+        while arrivals and arrivals[0].done():
+            task = arrivals.popleft()
+            event = None
+            if task.cancelled():
+                log.warning("gave up reading an event from the gateway after %.0f s", CONVERT_TIMEOUT)
+            elif task.exception() is not None:
+                log.error("could not read an event from the gateway", exc_info=task.exception())
+            else:
+                event = task.result()
             if event is None:
                 self.inflight -= 1
-                continue
-            self._dispatch(event)
+            else:
+                self._dispatch(event)
+
+    async def _watch(self) -> None:
+        """An event that takes too long to load (a hung RPC) must not hold back those behind it."""
+        loop = asyncio.get_running_loop()
+        stuck, since = None, 0.0
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            head = self._arrivals[0] if self._arrivals else None
+            if head is not stuck:
+                stuck, since = head, loop.time()
+            elif head is not None and loop.time() - since >= CONVERT_TIMEOUT:
+                head.cancel()
 
     def _dispatch(self, event: Any) -> None:
         if isinstance(event, IncomingMessage):

@@ -26,21 +26,31 @@ class CountKey:
     key: str = ""
 
 
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert(session: AsyncSession):
+    """INSERT ... ON CONFLICT adding to the value, built once per dialect (building is not cheap)."""
+    dialect = session.bind.dialect.name
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        insert = insert_for(session)(Counter)
+        stmt = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["bot", "day", "hour", "room_id", "metric", "key"],
+            set_={"value": Counter.value + insert.excluded.value, "category": insert.excluded.category},
+        )
+    return stmt
+
+
 async def bump_many(session: AsyncSession, bot: str, increments: dict[CountKey, int]) -> None:
     if not increments:
         return
-    insert = insert_for(session)
-    stmt = insert(Counter)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["bot", "day", "hour", "room_id", "metric", "key"],
-        set_={"value": Counter.value + stmt.excluded.value, "category": stmt.excluded.category},
-    )
     rows = [
         {"bot": bot, "day": k.day, "hour": k.hour, "room_id": k.room_id, "category": k.category,
          "metric": k.metric, "key": k.key, "value": n}
         for k, n in sorted(increments.items(), key=lambda kv: (kv[0].day, kv[0].hour, kv[0].room_id, kv[0].metric, kv[0].key))
     ]
-    await session.execute(stmt, rows)
+    await session.execute(_upsert(session), rows)
 
 
 async def bump(session: AsyncSession, bot: str, at: datetime, metric: str, *, room_id: str | None = None,

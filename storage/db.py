@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -33,8 +34,25 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+class _Session(Session):
+    """A session that notes when its transaction first takes a connection (see `has_work`)."""
+
+
+@event.listens_for(_Session, "after_begin")
+def _took_connection(session: Session, _transaction, _connection) -> None:
+    session.info["connected"] = True
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_Session)
+
+
+def has_work(session: AsyncSession) -> bool:
+    """Whether anything ran in, or waits to be written by, this session's transaction.
+
+    A handler that looked and decided to do nothing leaves it False: its caller can then skip
+    the transaction's own bookkeeping (and SQLite's BEGIN/COMMIT never happen at all)."""
+    return bool(session.info.get("connected") or session.new or session.dirty or session.deleted)
 
 
 def alembic_config() -> AlembicConfig:

@@ -127,3 +127,27 @@ async def test_processed_ids_of_chatter_survive_restart(db_url):
         async with harness.app.sessions() as s:
             n = (await s.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one()
         assert n == 1
+
+
+async def test_a_redelivery_older_than_the_remembered_ids_is_still_answered_once(bot):
+    # The router keeps two days of ids in memory; a gateway replaying an older message is caught
+    # by the id stored with the answer, and what the handler did the second time is rolled back.
+    await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群", message_id="old-1")
+    assert len(bot.take()) == 1
+    bot.app.router.recent = type(bot.app.router.recent)()  # as if the id had aged out
+    await bot.advance(timedelta(minutes=1))  # past the same-text window: only the id can tell
+    await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群", message_id="old-1")
+    assert bot.take() == []
+    async with bot.app.sessions() as s:
+        assert await counters.total(s, "xingfuli", "consultations") == 1
+
+
+async def test_a_message_a_handler_only_looked_at_is_still_known_after_a_restart(bot):
+    # "路灯坏了" in a group without @ is not taken down as a suggestion; its id must still be
+    # remembered, or a redelivery after a restart would be looked at again as new.
+    await bot.say("王阿姨", "小区门口的路灯坏了", room="幸福里居民群", message_id="look-1")
+    assert bot.take() == []
+    await bot.restart()
+    async with bot.app.sessions() as s:
+        ids = (await s.execute(select(ProcessedMessage.id))).scalars().all()
+    assert "look-1" in ids
