@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from re import _parser as sre_parse  # private, but the only parser of re's own syntax
 from typing import Callable
 
 import yaml
@@ -73,13 +74,73 @@ def load_cues(path: Path = LEXICON_PATH) -> tuple[Cue, ...]:
     return tuple(cues)
 
 
+# The index behind score(): a cue can only match a text holding a character its match can
+# start with, so a message tries a few dozen of the ~600 cues instead of every one.
+
+_ZERO_WIDTH = (sre_parse.AT, sre_parse.ASSERT, sre_parse.ASSERT_NOT)  # ^ $ \b look-arounds
+
+
+def _starts(items) -> tuple[set[str] | None, bool]:
+    """The characters a match of the parsed regex `items` can start with (None: any at all)
+    and whether it can match the empty string. Anything unfamiliar gives None: try always."""
+    chars: set[str] = set()
+    for op, arg in items:
+        if op in _ZERO_WIDTH:  # the next item starts the match
+            continue
+        if op == sre_parse.LITERAL:
+            return chars | {chr(arg)}, False
+        if op == sre_parse.IN:  # [abc]; ranges, \d and [^...] give up
+            if any(kind != sre_parse.LITERAL for kind, _ in arg):
+                return None, False
+            return chars | {chr(c) for _, c in arg}, False
+        if op == sre_parse.BRANCH:  # a|b
+            parts, optional = arg[1], False
+        elif op == sre_parse.SUBPATTERN and not arg[1]:  # (...) without inline flags
+            parts, optional = [arg[3]], False
+        elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):  # x? x* x{2,5}
+            parts, optional = [arg[2]], arg[0] == 0
+        else:
+            return None, False
+        starts = [_starts(part) for part in parts]
+        if any(first is None for first, _ in starts):
+            return None, False
+        chars = chars.union(*(first for first, _ in starts))
+        if not optional and not any(empty for _, empty in starts):
+            return chars, False
+    return chars, True
+
+
+def _start_chars(source: str) -> set[str] | None:
+    if not source.startswith("re:"):
+        return {source.lower()[0]} if source else None
+    if re.compile(source[3:]).flags & re.IGNORECASE:
+        return None
+    chars, can_be_empty = _starts(sre_parse.parse(source[3:]))
+    return None if can_be_empty else chars
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, list[tuple[int, Cue]]], list[tuple[int, Cue]]]:
+    """(position, cue) pairs by the characters a match can start with; cues to try always."""
+    by_char: dict[str, list[tuple[int, Cue]]] = defaultdict(list)
+    always = []
+    for i, cue in enumerate(load_cues()):
+        chars = _start_chars(cue.source)
+        if chars is None:
+            always.append((i, cue))
+        for c in chars or ():
+            by_char[c].append((i, cue))
+    return dict(by_char), always
+
+
 def score(text: str) -> RuleScores:
     """Sum the weights of every cue present in normalised `text`."""
+    by_char, always = _index()
+    candidates = [pair for c in by_char.keys() & set(text) for pair in by_char[c]]
+    matched = {i: cue for i, cue in candidates + always if cue.matches(text)}
     result = RuleScores()
     boost = 0.0
-    for cue in load_cues():
-        if not cue.matches(text):
-            continue
+    for cue in (matched[i] for i in sorted(matched)):  # lexicon order: it decides group ties
         result.hits.append(f"{cue.intent}:{cue.source}")
         if cue.group == "_boost":
             boost += cue.weight
