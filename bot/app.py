@@ -79,6 +79,7 @@ class App:
         for hook in self.registry.startup:
             await hook(self)
         await self.tally.start()
+        self.classify("你好")  # load the word list and the model now, not on a resident's first message
         await self.transport.start(self.router.handle_event)
         self.started = True
         log.info("bot started", extra={"bot": self.name, "plugins": [p.name for p in self.registry.plugins]})

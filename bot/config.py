@@ -101,6 +101,9 @@ class WechatSettings(Strict):
     endpoint: str | None = None
     token: str | None = None
     accept_friends: bool = True
+    # Accepting many requests in a row is what gets an account restricted: one at a time, at
+    # least this far apart (plus up to half as much again at random). 0 accepts at once.
+    friend_accept_interval_seconds: float = Field(30.0, ge=0, le=3600)
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
 

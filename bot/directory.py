@@ -47,10 +47,13 @@ class Directory:
 
     async def seed(self, session: AsyncSession, config: Config, now: datetime) -> None:
         """Config is the operator's word: its groups' categories and the roles it spells out win at
-        start; a contact listed without a role keeps one bound by code since."""
+        start; a contact listed without a role keeps one bound by code since, a known group the name
+        it was last renamed to."""
         for g in config.groups:
-            await self.save_group(session, Group(g.room_id, g.name, g.category,
-                                                 self.groups.get(g.room_id, Group("", "", None)).member_count), now)
+            known = self.groups.get(g.room_id)
+            # A known group keeps the name WeChat last gave it (a rename), unless it had none.
+            name = known.name if known is not None and known.name != known.id else g.name
+            await self.save_group(session, Group(g.room_id, name, g.category, known.member_count if known else 0), now)
         for c in config.contacts:
             role = c.role if "role" in c.model_fields_set else self.role_of(c.contact_id)
             await self.save_person(session, Person(c.contact_id, c.name, role, c.friend), now, source="config")

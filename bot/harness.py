@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.app import App
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MessageKind, RoomInvitation
+from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MessageKind, RoomInvitation, RoomRenamed
 from bot.transport import MemoryTransport, RoomInfo, SentRecord
 from bot.vault import test_key
 
@@ -103,6 +103,13 @@ class Harness:
     async def invite(self, room_name: str, inviter: str) -> None:
         await self.transport.deliver(RoomInvitation(f"inv{next(self._ids)}", room_name,
                                                     self.contact_id(inviter), self.clock.now()))
+        await self.settle()
+
+    async def rename(self, room_name: str, new_name: str) -> None:
+        """Someone renames the group: same room id, new name (later messages carry the new one)."""
+        room_id = self.room_id(room_name)
+        self.rooms[new_name] = room_id
+        await self.transport.deliver(RoomRenamed(room_id, new_name, self.clock.now()))
         await self.settle()
 
     async def advance(self, delta: timedelta) -> None:

@@ -56,6 +56,13 @@ class MemberJoined:
 
 
 @dataclass(frozen=True)
+class RoomRenamed:
+    room_id: str
+    name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class MemberLeft:
     room_id: str
     member_ids: tuple[str, ...]

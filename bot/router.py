@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,9 @@ from bot.commands import parse_command, strip_mentions
 from bot.context import Context
 from bot.directory import Group
 from bot.masking import mask_text
-from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation
+from bot.messages import (
+    FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
+)
 from bot.plugin import CommandSpec
 from storage.models import AuditEntry, ProcessedMessage
 from storage.db import has_work
@@ -110,6 +113,8 @@ class Router:
                 await self._run_event("joined", event, event.room_id)
             elif isinstance(event, MemberLeft):
                 await self._run_event("left", event, event.room_id)
+            elif isinstance(event, RoomRenamed):
+                await self._renamed(event)
             elif isinstance(event, FriendRequest):
                 await self._run_event("friend", event, None)
             elif isinstance(event, RoomInvitation):
@@ -118,6 +123,15 @@ class Router:
             log.exception("event handling failed", extra={"event": type(event).__name__})
         finally:
             self.inflight -= 1
+
+    async def _renamed(self, event: RoomRenamed) -> None:
+        """A group keeps its id, category and counts under a new name."""
+        group = self.app.directory.group(event.room_id)
+        if group is None or not event.name or group.name == event.name:
+            return
+        async with self.app.sessions.begin() as session:
+            await self.app.directory.save_group(session, replace(group, name=event.name), event.at)
+        log.info("group renamed", extra={"room_id": event.room_id})
 
     async def _run_event(self, name: str, event, room_id: str | None) -> None:
         handlers = self.app.registry.events.get(name, [])

@@ -140,6 +140,11 @@ class Scheduler:
         job = self._aps.get_job(job_id)
         return job.next_run_time if job else None
 
+    def payload(self, job_id: str) -> dict[str, Any] | None:
+        """The payload a pending job will run with (None: no such job)."""
+        job = self._aps.get_job(job_id)
+        return job.args[1] if job else None
+
     def job_ids(self, prefix: str = "") -> list[str]:
         return [j.id for j in self._aps.get_jobs() if j.id.startswith(prefix)]
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable, Union
 
-from bot.messages import FriendRequest, IncomingMessage, MemberJoined, MemberLeft, Outgoing, RoomInvitation
+from bot.messages import (
+    FriendRequest, IncomingMessage, MemberJoined, MemberLeft, Outgoing, RoomInvitation, RoomRenamed,
+)
 
-Event = Union[IncomingMessage, MemberJoined, MemberLeft, FriendRequest, RoomInvitation]
+Event = Union[IncomingMessage, MemberJoined, MemberLeft, RoomRenamed, FriendRequest, RoomInvitation]
 EventSink = Callable[[Event], Awaitable[None]]
 
 

@@ -1,7 +1,7 @@
 """The core's Transport over the real wechaty SDK (a puppet service gives the WeChat account).
 
-- Events: message, room-join, room-leave, friendship, room-invite become the core's dataclasses;
-  login/logout/error and every connection change are logged.
+- Events: message, room-join, room-leave, room-topic, friendship, room-invite become the core's
+  dataclasses; login/logout/error and every connection change are logged.
 - Order: the SDK runs each event listener as its own task, so a message needing one more RPC is
   handled after a later one. We replace the SDK's listeners with synchronous ones that note each
   event in arrival order and start converting it at once; as each conversion finishes, every
@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 from bot import metrics
 from bot.messages import (
-    FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, Outgoing, RoomInvitation,
+    FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, Outgoing, RoomInvitation, RoomRenamed,
 )
 from bot.transport import EventSink, RoomInfo, Transport, TransportError
 from bot.wechaty_compat import endpoint_reachable, free_tcp_port, make_options, prepare, run_with_reconnect, stop_bot
@@ -50,7 +50,7 @@ _KINDS = {
     "MESSAGE_TYPE_MINI_PROGRAM": MessageKind.MINI_PROGRAM, "MESSAGE_TYPE_RECALLED": MessageKind.RECALL,
     "MESSAGE_TYPE_EMOTICON": MessageKind.EMOTICON,
 }
-_ORDERED_EVENTS = ("message", "room-join", "room-leave", "friendship", "room-invite")
+_ORDERED_EVENTS = ("message", "room-join", "room-leave", "room-topic", "friendship", "room-invite")
 
 
 def _now() -> datetime:
@@ -200,7 +200,7 @@ class WechatyTransport(Transport):
     def _dispatch(self, event: Any) -> None:
         if isinstance(event, IncomingMessage):
             key = event.chat_key
-        elif isinstance(event, (MemberJoined, MemberLeft)):
+        elif isinstance(event, (MemberJoined, MemberLeft, RoomRenamed)):
             key = f"room:{event.room_id}"
         elif isinstance(event, FriendRequest):
             key = f"contact:{event.contact_id}"
@@ -246,6 +246,11 @@ class WechatyTransport(Transport):
                 names.append(contact.name)
             return MemberJoined(payload.room_id, await room.topic() or payload.room_id, tuple(payload.invited_ids),
                                 tuple(names), payload.inviter_id or None, self._now())
+        if name == "room-topic":
+            room = bot.Room.load(payload.room_id)
+            if room.is_ready():  # its cached payload would go on reporting the old name
+                room.payload.topic = payload.new_topic
+            return RoomRenamed(payload.room_id, payload.new_topic, self._now())
         if name == "room-leave":
             return MemberLeft(payload.room_id, tuple(payload.removed_ids), self._now())
         if name == "friendship":

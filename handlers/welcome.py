@@ -26,19 +26,40 @@ TEXTS = {
 
 
 @plugin.on("friend")
-async def accept_friend(app, session, event: FriendRequest) -> None:
+async def friend_request(app, session, event: FriendRequest) -> None:
+    """Queue the acceptance in the next free slot; the job accepts and greets (see accept_friend)."""
     if not app.config.wechat.accept_friends:
         log.info("friend request left for a person to answer", extra={"contact_id": event.contact_id})
         return
+    now = app.clock.now()
+    if "welcome.next_friend_slot" not in app.services:  # after a restart: behind those still queued
+        queued = [t for t in map(app.scheduler.next_run, app.scheduler.job_ids("friend:")) if t]
+        app.services["welcome.next_friend_slot"] = max(queued, default=now) + timedelta(
+            seconds=app.config.wechat.friend_accept_interval_seconds if queued else 0)
+    due = max(now, app.services["welcome.next_friend_slot"])
+    interval = app.config.wechat.friend_accept_interval_seconds
+    app.services["welcome.next_friend_slot"] = due + timedelta(seconds=interval * (1 + app.rng.random() / 2))
+    # In the scheduler's store, so a restart before the slot does not lose the request.
+    app.scheduler.add_once(f"friend:{event.request_id or event.contact_id}", "friend", {
+        "contact_id": event.contact_id, "name": event.contact_name, "hello": event.hello,
+        "request_id": event.request_id}, due, grace=timedelta(days=3))
+    if due > now:
+        log.info("friend request queued", extra={"contact_id": event.contact_id, "due": due.isoformat()})
+
+
+@plugin.job("friend")
+async def accept_friend(app, payload: dict, due) -> None:
+    event = FriendRequest(payload["contact_id"], payload["name"], payload["hello"], app.clock.now(),
+                          request_id=payload["request_id"])
     try:
         await app.transport.accept_friend(event)
     except TransportError:
         log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id})
         return
-    person = await app.directory.remember(session, event.contact_id, event.contact_name, app.clock.now(),
-                                          friend=True)
-    await app.send(session, Outgoing(None, event.contact_id,
-                                     TEXTS["friend"] + "\n" + menu_text(app, person.role)))
+    async with app.sessions.begin() as session:
+        person = await app.directory.remember(session, event.contact_id, event.contact_name, app.clock.now(),
+                                              friend=True)
+        await app.send(session, Outgoing(None, event.contact_id, TEXTS["friend"] + "\n" + menu_text(app, person.role)))
 
 
 @plugin.on("joined")
@@ -53,7 +74,11 @@ async def member_joined(app, session, event: MemberJoined) -> None:
     job_id = f"welcome:{event.room_id}"
     entry = pending.get(event.room_id)
     if entry is None:
-        entry = pending[event.room_id] = {"names": [], "due": app.clock.now() + MERGE_WINDOW}
+        # A welcome already waiting in the job store (the bot restarted within the window)
+        # takes the new names too, at its own time.
+        waiting, due = app.scheduler.payload(job_id), app.scheduler.next_run(job_id)
+        entry = pending[event.room_id] = {"names": list(waiting["names"]) if waiting and due else [],
+                                          "due": due if waiting and due else app.clock.now() + MERGE_WINDOW}
     entry["names"] += [n for n in names if n not in entry["names"]]
     app.scheduler.add_once(job_id, "welcome", {"room_id": event.room_id, "names": entry["names"]}, entry["due"])
 

@@ -151,3 +151,15 @@ async def test_a_message_a_handler_only_looked_at_is_still_known_after_a_restart
     async with bot.app.sessions() as s:
         ids = (await s.execute(select(ProcessedMessage.id))).scalars().all()
     assert "look-1" in ids
+
+
+async def test_a_renamed_group_stays_the_same_group_under_its_new_name(bot):
+    await bot.say("王阿姨", "早上好", room="幸福里居民群")
+    await bot.rename("幸福里居民群", "幸福里邻里一家亲")
+    group = bot.app.directory.group(bot.room_id("幸福里居民群"))
+    assert (group.name, group.category) == ("幸福里邻里一家亲", "resident")
+    await bot.say("张警官", "/群", room="幸福里警务工作群")
+    listing = bot.take()[-1].out.text
+    assert "幸福里邻里一家亲" in listing and "幸福里居民群" not in listing
+    await bot.restart()
+    assert bot.app.directory.group(bot.room_id("幸福里居民群")).name == "幸福里邻里一家亲"

@@ -59,6 +59,18 @@ async def test_friend_request_is_accepted_and_greeted_with_the_menu(tmp_path):
         assert greeting.contact_id == "wx_new" and "警民群助手" in greeting.text
 
 
+async def test_a_group_renamed_on_wechat_keeps_its_category_under_the_new_name(tmp_path):
+    async with live_bot(_db(tmp_path), tmp_path) as bot:
+        room = bot.room("幸福里居民群")
+        bot.say("王阿姨", "早上好", room="幸福里居民群")
+        bot.world.inject_topic(room, "幸福里邻里一家亲", bot.contact("王阿姨"))
+        await bot.until(lambda: bot.app.directory.group(room).name == "幸福里邻里一家亲")
+        assert bot.app.directory.group(room).category == "resident"
+        bot.say("张警官", "/群", room="幸福里警务工作群")
+        [listing] = await bot.wait_sent(1)
+        assert "幸福里邻里一家亲" in listing.text and "幸福里居民群" not in listing.text
+
+
 async def test_duplicate_deliveries_are_handled_once(tmp_path):
     async with live_bot(_db(tmp_path), tmp_path) as bot:
         from wechaty_grpc.wechaty.puppet import EventType
