@@ -1,8 +1,9 @@
 """Write-behind counting of ordinary messages: one short transaction a second, not one a message.
 
-What is buffered: message counts (per room/day and per hour), distinct senders (keyed hashes),
-ids of chatter that needed no action, and each room's last activity. A crash loses at most the
-last flush interval of these counts; actions (bookings, tips ...) are never buffered.
+What is buffered: message counts (per room/day and per hour), distinct senders (only their keyed
+hash is written), ids of chatter that needed no action, and each room's last activity. A crash
+loses at most the last flush interval of these counts; actions (bookings, tips ...) are never
+buffered.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Tally:
         metric = "messages" if msg.kind == MessageKind.TEXT else f"messages_{msg.kind.value}"
         self._counts[CountKey(now.date(), WHOLE_DAY, room, category, metric)] += 1
         self._counts[CountKey(now.date(), now.hour, room, category, metric)] += 1
-        self._senders.add((now.date(), room, counters.sender_hash(self.secret, msg.sender_id)))
+        self._senders.add((now.date(), room, msg.sender_id))
         if msg.room_id:
             self._active[msg.room_id] = now
         if len(self._processed) + len(self._counts) > self.max_pending:
@@ -84,7 +85,8 @@ class Tally:
             try:
                 async with self.sessions.begin() as session:
                     await counters.bump_many(session, self.bot, dict(counts))
-                    await counters.add_active_senders(session, self.bot, senders)
+                    await counters.add_active_senders(session, self.bot, {
+                        (d, room, counters.sender_hash(self.secret, who)) for d, room, who in senders})
                     if processed:
                         insert = insert_for(session)
                         await session.execute(insert(ProcessedMessage).on_conflict_do_nothing(), [

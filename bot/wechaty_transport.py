@@ -287,7 +287,7 @@ class WechatyTransport(Transport):
         room_name = None
         if room is not None:
             await room.ready()
-            room_name = await room.topic()
+            room_name = room.payload.topic or await room.topic()  # topic(): a name from the members
         kind = _KINDS.get(msg.type().name, MessageKind.OTHER)
         text = msg.text() or ""
         mentions = tuple(getattr(p, "mention_ids", None) or ())
