@@ -78,12 +78,12 @@ class Harness:
 
     async def say(self, sender: str, text: str, room: str | None = None, *, kind: MessageKind = MessageKind.TEXT,
                   mention: bool = False, message_id: str | None = None, settle: bool = True,
-                  attachment: bytes | None = None) -> str:
+                  attachment: bytes | None = None, attachment_name: str | None = None) -> str:
         message_id = message_id or f"m{next(self._ids)}"
         msg = IncomingMessage(
             id=message_id, sender_id=self.contact_id(sender), sender_name=sender, text=text,
             at=self.clock.now(), room_id=self.room_id(room) if room else None, room_name=room,
-            kind=kind, mentions_bot=mention, attachment=attachment,
+            kind=kind, mentions_bot=mention, attachment=attachment, attachment_name=attachment_name,
         )
         await self.transport.deliver(msg)
         if settle:

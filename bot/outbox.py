@@ -17,6 +17,7 @@ import random
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Awaitable, Callable
 
 from sqlalchemy import func, select, update
@@ -96,7 +97,8 @@ class Outbox:
         self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
         self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
         # Confidential sources (tips): once a row of theirs is sent or given up on, its contact_id
-        # and text are cleared, so the table tells neither who was written to nor what was said.
+        # and text are cleared, so the table tells neither who was written to nor what was said;
+        # the file an image/file row sent (decrypted for the send) is deleted then too.
         self.confidential_sources: set[str] = set()
 
     # ---- writing -------------------------------------------------------------------------
@@ -276,6 +278,7 @@ class Outbox:
                     status="sent", sent_at=now, **self._forget(row))
             )
         self._urgent_retrying.discard(row.id)
+        self._drop_file(row)
         if row.room_id:
             self._room_sent[row.room_id].append(now)
         if not urgent:
@@ -284,6 +287,13 @@ class Outbox:
 
     def _forget(self, row: OutboxMessage) -> dict:
         return {"contact_id": None, "body": ""} if row.source in self.confidential_sources else {}
+
+    def _drop_file(self, row: OutboxMessage) -> None:
+        if row.source in self.confidential_sources and row.kind in ("image", "file") and row.body:
+            try:
+                Path(row.body).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not delete a sent confidential file", extra={"outbox_id": row.id, "error": str(exc)})
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
         attempts = row.attempts + 1
@@ -301,6 +311,7 @@ class Outbox:
                 )
             )
         if gave_up:
+            self._drop_file(row)
             log.error("outbox message failed for good", extra={"outbox_id": row.id, "error": error})
             if self.on_failed is not None and row.source != "failure-report":
                 await self.on_failed(row)

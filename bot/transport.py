@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Awaitable, Callable, Union
 
 from bot.messages import (
@@ -30,6 +31,7 @@ class RoomInfo:
 class SentRecord:
     at: datetime
     out: Outgoing
+    data: bytes | None = None  # image/file: the file as it was when sent (a real send reads it then)
 
 
 class Transport(ABC):
@@ -92,7 +94,10 @@ class MemoryTransport(Transport):
         if self.failures_to_inject > 0:
             self.failures_to_inject -= 1
             raise TransportError("simulated send failure")
-        self.sent.append(SentRecord(self._now(), out))
+        data = None
+        if out.kind in ("image", "file") and Path(out.text).is_file():
+            data = Path(out.text).read_bytes()
+        self.sent.append(SentRecord(self._now(), out, data))
 
     async def list_rooms(self) -> list[RoomInfo]:
         return list(self._rooms)

@@ -1,22 +1,42 @@
 """矛盾纠纷: a neighbour dispute is told to the officer privately and written into the dispute
 register (矛盾纠纷排查化解登记簿) with the time the system saw it. Nothing is said about it in the
-group beyond a short "the officer knows" to the resident who raised it."""
+group beyond a short "the officer knows" to the resident who raised it.
+
+Officers (private chat): /纠纷 lists the open ones, /纠纷 化解 N 化解情况 (or 结案) records the outcome,
+its time and who did it; the register export shows both."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.context import Context
 from bot.masking import mask_text
-from bot.plugin import OFFICER, Plugin
-from handlers.followup import meant_for_us, preview, where_asked
+from bot.plugin import OFFICER, STAFF, Plugin
+from handlers.followup import FollowupTexts, list_open, meant_for_us, pick_open, preview, where_asked
 from handlers.intents import Classification
-from storage.understanding import DisputeRecord
+from storage.registers import RegisterRow, day_bounds, row_provider
+from storage.understanding import RESOLVED, DisputeRecord, disputes_between
 
 plugin = Plugin("disputes")
 
 TEXTS = {
     "received": "您说的情况已经告诉社区民警了，民警会尽快了解、帮忙协调。邻里之间有话好好说，别动气。",
-    "officer_notice": "矛盾纠纷 #{id}（{where}，{name}）：{text}\n已记入矛盾纠纷登记簿。",
+    "officer_notice": "矛盾纠纷 #{id}（{where}，{name}）：{text}\n已记入矛盾纠纷登记簿。化解后请发：/纠纷 化解 {id} 化解情况",
+    "list_empty": "目前没有未化解的矛盾纠纷。",
+    "list_head": "未化解的矛盾纠纷（共{n}条）：",
+    "usage": "化解后请发：/纠纷 化解 编号 化解情况，例如：/纠纷 化解 3 双方已当面调解，楼上同意晚十点后不再装修",
+    "not_found": "没有编号为 {id} 的矛盾纠纷。发送 /纠纷 查看未化解的。",
+    "already": "矛盾纠纷 #{id} 已经化解登记过了。",
+    "resolved": "矛盾纠纷 #{id} 已登记为化解：{outcome}\n登记簿里会记下化解情况和时间。",
 }
+REGISTER_TEXTS = {"private": "私聊", "group": "群聊", "open": "尚未化解", "resolved": "已化解：{outcome}"}
+FOLLOWUP = FollowupTexts(empty=TEXTS["list_empty"], head=TEXTS["list_head"], answer_to_resident="",
+                         done=TEXTS["resolved"], not_found=TEXTS["not_found"], already=TEXTS["already"],
+                         usage=TEXTS["usage"])
+RESOLVE_ARGS = re.compile(r"^(?:化解|结案)\s*[#＃]?(\d+)\s+(.+)$", re.S)
 
 SUMMARY_MAX = 500
 
@@ -25,6 +45,8 @@ SUMMARY_MAX = 500
 async def register(ctx: Context, found: Classification) -> bool:
     if not meant_for_us(ctx, found.confidence):
         return False
+    # The register names who raised it, so the bot keeps the contact this flow needs.
+    await ctx.app.directory.remember(ctx.session, ctx.sender.id, ctx.message.sender_name, ctx.now)
     row = DisputeRecord(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, reporter_id=ctx.sender.id,
                         summary=mask_text(ctx.text)[:SUMMARY_MAX])
     ctx.session.add(row)
@@ -35,3 +57,44 @@ async def register(ctx: Context, found: Classification) -> bool:
     await ctx.reply(TEXTS["received"])
     await ctx.count("disputes")
     return True
+
+
+@plugin.command("纠纷", roles=STAFF, where="private", summary="矛盾纠纷：列出未化解的，或登记化解情况",
+                usage="[化解 编号 化解情况]")
+async def disputes_command(ctx: Context) -> None:
+    if not ctx.args:
+        await list_open(ctx, DisputeRecord, FOLLOWUP)
+    elif ctx.args[0].startswith(("化解", "结案")):
+        await resolve(ctx)
+    else:
+        await ctx.reply(TEXTS["usage"])
+        ctx.outcome = "refused: usage"
+
+
+async def resolve(ctx: Context) -> None:
+    picked = await pick_open(ctx, DisputeRecord, FOLLOWUP, RESOLVE_ARGS)
+    if picked is None:
+        return
+    row, outcome = picked
+    row.status, row.outcome, row.resolved_at, row.resolved_by = RESOLVED, mask_text(outcome), ctx.now, ctx.sender.id
+    await ctx.reply(TEXTS["resolved"].format(id=row.id, outcome=preview(row.outcome)))
+    ctx.outcome = f"resolved #{row.id}"
+
+
+def masked_name(name: str | None) -> str:
+    """王阿姨 -> 王**: enough for the officer who knows the case, little for anyone else."""
+    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+
+
+@row_provider("dispute")
+async def register_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+    rows = []
+    for line in await disputes_between(session, bot, *day_bounds(start, end)):
+        d = line.record
+        source = (line.room_name or REGISTER_TEXTS["group"]) if d.room_id else REGISTER_TEXTS["private"]
+        done = d.status == RESOLVED
+        rows.append(RegisterRow(d.at, {
+            "来源": source, "简要情况": d.summary, "当事人": masked_name(line.reporter_name),
+            "化解情况": REGISTER_TEXTS["resolved"].format(outcome=d.outcome) if done else REGISTER_TEXTS["open"],
+            "化解时间": d.resolved_at if done else "", "经办人": (line.resolver_name or "") if done else ""}))
+    return rows

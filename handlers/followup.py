@@ -1,5 +1,5 @@
-"""What consultations and suggestions share: officers list the open ones and answer by number,
-and the answer goes back to the resident where they asked (来访有回声). Not a plugin."""
+"""What consultations, suggestions and disputes share: officers list the open ones and act on one by
+number; an answer goes back to the resident where they asked (来访有回声). Not a plugin."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.context import Context
 from bot.masking import mask_text
 from bot.messages import Outgoing
 from bot.plugin import STAFF
-from storage.understanding import ANSWERED, Answerable, count_open, get_item, open_items
+from storage.understanding import ANSWERED, OPEN, Answerable, count_open, get_item, open_items
 
 GROUP_MIN_CONFIDENCE = 0.6  # in a group, only a clear case (or an @ to the bot) is acted on
 
@@ -57,7 +57,8 @@ def where_asked(ctx: Context, room_id: str | None) -> str:
 
 
 def person_name(ctx: Context, contact_id: str) -> str:
-    return ctx.app.directory.person(contact_id).name or "居民"
+    known = ctx.app.directory.people.get(contact_id)  # never the raw WeChat id of someone unknown
+    return known.name if known and known.name else "居民"
 
 
 async def list_open(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
@@ -69,38 +70,47 @@ async def list_open(ctx: Context, model: type[Answerable], texts: FollowupTexts)
     lines = [texts.head.format(n=total)]
     tz = ctx.app.clock.tz
     for row in rows:
-        who = person_name(ctx, getattr(row, "asker_id", None) or getattr(row, "author_id"))
-        lines.append(f"#{row.id} {row.at.astimezone(tz):%m-%d %H:%M} {who}（{where_asked(ctx, row.room_id)}）："
-                     f"{preview(row.text)}")
+        lines.append(f"#{row.id} {row.at.astimezone(tz):%m-%d %H:%M} {person_name(ctx, row.resident_id)}"
+                     f"（{where_asked(ctx, row.room_id)}）：{preview(row.text)}")
     lines.append(texts.usage)
     await ctx.reply("\n".join(lines))
 
 
-async def answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
-    """`/咨询 回复 N 文本`: the answer goes to the resident, in the group (@) or privately."""
-    found = ANSWER_ARGS.match(ctx.rest.strip())
+async def pick_open(ctx: Context, model: type[Answerable], texts: FollowupTexts,
+                    args: re.Pattern[str]) -> tuple[Answerable, str] | None:
+    """The open item `/命令 动词 N 文本` names, and the text; None once the officer is told why not."""
+    found = args.match(ctx.rest.strip())
     if not found:
         await ctx.reply(texts.usage)
         ctx.outcome = "refused: usage"
-        return
-    item_id, reply = int(found.group(1)), found.group(2).strip()
+        return None
+    item_id = int(found.group(1))
     row = await get_item(ctx.session, model, ctx.app.name, item_id)
     if row is None:
         await ctx.reply(texts.not_found.format(id=item_id))
         ctx.outcome = "refused: not found"
-        return
-    if row.status == ANSWERED:
+        return None
+    if row.status != OPEN:
         await ctx.reply(texts.already.format(id=item_id))
-        ctx.outcome = "refused: already answered"
+        ctx.outcome = f"refused: already {row.status}"
+        return None
+    return row, found.group(2).strip()
+
+
+async def answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
+    """`/咨询 回复 N 文本`: the answer goes to the resident, in the group (@) or privately."""
+    picked = await pick_open(ctx, model, texts, ANSWER_ARGS)
+    if picked is None:
         return
-    resident = getattr(row, "asker_id", None) or getattr(row, "author_id")
+    row, reply = picked
+    resident = row.resident_id
     body = texts.answer_to_resident.format(text=preview(row.text), answer=reply)
     out = (Outgoing(row.room_id, None, body, mention_ids=(resident,)) if row.room_id
            else Outgoing(None, resident, body))
     await ctx.app.outbox.enqueue(ctx.session, out, source="answer")
     row.status, row.answer, row.answered_at, row.answered_by = ANSWERED, mask_text(reply), ctx.now, ctx.sender.id
-    await ctx.reply(texts.done.format(id=item_id, name=person_name(ctx, resident)))
-    ctx.outcome = f"answered #{item_id}"
+    await ctx.reply(texts.done.format(id=row.id, name=person_name(ctx, resident)))
+    ctx.outcome = f"answered #{row.id}"
 
 
 async def list_or_answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:

@@ -4,25 +4,30 @@ answered through a receipt only the reporter holds.
 Resident:  举报 / 线索 (private) → category → what happened (+ photos/files) → when and where
            (跳过) → 保密? → summary → 确认 → receipt.   查询 <receipt> from any chat.
 Group:     举报/线索 or the classifier's "tip" → a short public nudge to report in private.
-Officers:  /线索, /线索 查看 N, /线索 回复 N 文本, /线索 结案 N 结果 (private chat only).
+Officers:  /线索, /线索 查看 N, /线索 附件 N, /线索 回复 N 文本, /线索 结案 N 结果 (private chat only).
 
 Confidentiality: the reporter's contact id exists only encrypted in `tips`; every message to the
 reporter (and every full-text view) goes through the outbox with source "tip", whose recipient and
-text are cleared once sent.
+text are cleared once sent. Attachments are decrypted only to be sent to the officer who asks, into
+files of a private temporary folder that the outbox deletes once they are sent.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import re
 import secrets
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.context import Context
 from bot.masking import mask_text
-from bot.messages import MessageKind
+from bot.messages import MessageKind, Outgoing
 from bot.plugin import END, STAFF, Plugin
+from bot.vault import VaultError
 from storage import tips as store
 from storage.models import AuditEntry
 
@@ -44,6 +49,10 @@ SKIP_WORDS = ("跳过", "不知道", "不清楚", "没有", "无")
 MAX_ATTACHMENTS = 9
 MAX_LISTED = 30
 RECEIPT_DIGITS = 16
+# Decrypted attachments wait here (one 0700 folder per request) only until the outbox sends them.
+ATTACHMENT_DIR = Path(tempfile.gettempdir()) / "jingmin-tip-files"
+SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+DEFAULT_SUFFIX = {"image": ".jpg", "video": ".mp4"}
 
 TEXTS = {
     "ask_category": ("感谢您愿意向警方提供线索。请问是哪一类？回复数字就行：\n{options}\n"
@@ -92,10 +101,14 @@ OFFICER_TEXTS = {
     "list_head": "待处理线索（{n}条，最早的在前）：",
     "list_line": "#{id}【{category}】{at} {summary}{overdue}",
     "overdue": " ⚠已超{hours}小时未回复",
-    "usage": "用法：/线索（列出待处理）、/线索 查看 N、/线索 回复 N 文本、/线索 结案 N 结果",
+    "usage": "用法：/线索（列出待处理）、/线索 查看 N、/线索 附件 N、/线索 回复 N 文本、/线索 结案 N 结果",
     "no_such": "没有编号为 #{id} 的线索。",
     "view": ("线索 #{id}【{category}】→ {unit}\n提交：{at}\n状态：{status}\n报告人：{reporter}\n情况：{body}\n"
-             "时间地点：{when_where}\n附件：{attachments}个"),
+             "时间地点：{when_where}\n附件：{attachments}个{attachment_hint}"),
+    "attachment_hint": "（接收请发 /线索 附件 {id}）",
+    "no_attachments": "线索 #{id} 没有附件。",
+    "attachments_coming": "线索 #{id} 的{n}个附件马上私聊发给您，请勿转发到群里。",
+    "attachments_unreadable": "线索 #{id} 有{n}个附件无法解密（密钥可能换过），没能发出。",
     "reporter_hidden": "保密",
     "replied": "已把回复转给线索 #{id} 的报告人。",
     "closed": "线索 #{id} 已结案，并已告知报告人。",
@@ -384,8 +397,8 @@ async def lookup(ctx: Context, match: re.Match) -> bool:
 
 # ---- officers -------------------------------------------------------------------------------------
 
-@plugin.command("线索", roles=STAFF, where="private", summary="线索举报：列出、查看、回复、结案",
-                usage="[查看 N | 回复 N 文本 | 结案 N 结果]")
+@plugin.command("线索", roles=STAFF, where="private", summary="线索举报：列出、查看、收附件、回复、结案",
+                usage="[查看 N | 附件 N | 回复 N 文本 | 结案 N 结果]")
 async def tips_command(ctx: Context) -> None:
     if not ctx.args:
         await list_open(ctx)
@@ -393,7 +406,8 @@ async def tips_command(ctx: Context) -> None:
     verb, rest = ctx.args[0], ctx.rest[len(ctx.args[0]):].strip()
     number, _, text = rest.partition(" ")
     number = number.lstrip("#＃")
-    if verb not in ("查看", "回复", "结案") or not number.isdigit() or (verb != "查看" and not text.strip()):
+    needs_text = verb in ("回复", "结案")
+    if verb not in ("查看", "附件", "回复", "结案") or not number.isdigit() or (needs_text and not text.strip()):
         await ctx.reply(OFFICER_TEXTS["usage"])
         ctx.outcome = "refused: usage"
         return
@@ -404,6 +418,8 @@ async def tips_command(ctx: Context) -> None:
         return
     if verb == "查看":
         await view(ctx, tip)
+    elif verb == "附件":
+        await send_attachments(ctx, tip)
     elif verb == "回复":
         await relay(ctx, tip, text.strip())
     else:
@@ -430,15 +446,86 @@ async def view(ctx: Context, tip: store.Tip) -> None:
     vault = ctx.app.vault
     reporter = OFFICER_TEXTS["reporter_hidden"] if tip.confidential or not tip.reporter_name_enc \
         else vault.decrypt(tip.reporter_name_enc)
+    attachments = await store.attachment_count(ctx.session, tip.id)
     await ctx.reply(OFFICER_TEXTS["view"].format(
         id=tip.id, category=tip.category, unit=tip.unit or "社区民警", at=_local(ctx, tip.created_at),
         status=TEXTS["status_closed"] if tip.status == store.CLOSED else TEXTS["status_open"],
         reporter=reporter, body=vault.decrypt(tip.body_enc),
         when_where=vault.decrypt(tip.when_where_enc) if tip.when_where_enc else TEXTS["not_given"],
-        attachments=await store.attachment_count(ctx.session, tip.id)))
+        attachments=attachments,
+        attachment_hint=OFFICER_TEXTS["attachment_hint"].format(id=tip.id) if attachments else ""))
     # Reading a tip's full text is recorded on its own line, besides the command's audit row.
+    _audit_reading(ctx, "线索查看", tip)
+
+
+def _audit_reading(ctx: Context, what: str, tip: store.Tip, outcome: str = "ok") -> None:
     ctx.session.add(AuditEntry(bot=ctx.app.name, at=ctx.now, actor_id=ctx.sender.id, actor_role=ctx.role,
-                               room_id=ctx.message.room_id, command="线索查看", args=f"#{tip.id}", outcome="ok"))
+                               room_id=ctx.message.room_id, command=what, args=f"#{tip.id}", outcome=outcome))
+
+
+async def send_attachments(ctx: Context, tip: store.Tip) -> None:
+    """Each attachment, decrypted into a private temporary file, to the asking officer's private chat."""
+    rows = await store.attachments_of(ctx.session, tip.id)
+    if not rows:
+        await ctx.reply(OFFICER_TEXTS["no_attachments"].format(id=tip.id))
+        ctx.outcome = "refused: no attachments"
+        return
+    opened: list[tuple[store.TipAttachment, bytes]] = []
+    for row in rows:
+        try:
+            opened.append((row, base64.b64decode(ctx.app.vault.decrypt(row.data_enc.decode()))))
+        except (VaultError, ValueError):
+            continue
+    ctx.outcome = f"sent {len(opened)} of {len(rows)} attachments"
+    _audit_reading(ctx, "线索附件", tip, ctx.outcome)
+    if len(opened) < len(rows):
+        await ctx.reply(OFFICER_TEXTS["attachments_unreadable"].format(id=tip.id, n=len(rows) - len(opened)))
+    if not opened:
+        return
+    await ctx.reply(OFFICER_TEXTS["attachments_coming"].format(id=tip.id, n=len(opened)))
+    await sweep_files(ctx.app, ctx.session)
+    folder = Path(tempfile.mkdtemp(dir=_attachment_root(ctx.app)))
+    for n, (row, data) in enumerate(opened, 1):
+        path = folder / f"线索{tip.id}-附件{n}{_suffix(row)}"
+        _write_private(path, data)
+        out = Outgoing(None, ctx.sender.id, str(path), kind="image" if row.kind == "image" else "file")
+        await ctx.app.outbox.enqueue(ctx.session, out, source=store.OUTBOX_SOURCE)
+
+
+def _suffix(row: store.TipAttachment) -> str:
+    """The sent file keeps only the extension of the reporter's file name: the name may say who they are."""
+    suffix = Path(row.name).suffix
+    return suffix.lower() if SAFE_SUFFIX.match(suffix) else DEFAULT_SUFFIX.get(row.kind, "")
+
+
+def _attachment_root(app) -> Path:
+    root = ATTACHMENT_DIR / app.name
+    ATTACHMENT_DIR.mkdir(mode=0o700, exist_ok=True)
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+async def sweep_files(app, session) -> None:
+    """Delete this bot's decrypted files no outbox row is waiting to send (left by a crash, a
+    rollback or a message given up on), and the folders they leave empty."""
+    root = ATTACHMENT_DIR / app.name
+    if not root.is_dir():
+        return
+    waiting = await store.files_waiting(session, app.name)
+    for folder in root.iterdir():
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if str(path) not in waiting:
+                path.unlink(missing_ok=True)
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 async def _tell_reporter(ctx: Context, tip: store.Tip, text: str) -> None:
@@ -486,3 +573,4 @@ async def setup(app) -> None:
         # Rows left "uncertain" by a crash, and drafts of dialogs nobody came back to.
         await store.forget_recipients(session, app.name)
         await store.drop_drafts(session, app.name, older_than=app.clock.now() - timedelta(days=1))
+        await sweep_files(app, session)

@@ -6,14 +6,16 @@ disputes) register a row provider at import time:
     @row_provider("reception")
     async def consultation_rows(session, bot, start, end) -> list[RegisterRow]: ...
 
-and the exporter asks every provider of a register for the rows of days [start, end].
+and the exporter asks every provider of a register for the rows of days [start, end]. A provider
+knows no time zone: it may select by `day_bounds` (a day wider on each side) and leave a time in a
+cell as a datetime; the exporter keeps the rows of those days and writes every time in its own zone.
 Times are the ones the system stamped when the thing happened, never typed in later.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +39,8 @@ REGISTERS: dict[str, Register] = {
 @dataclass(frozen=True)
 class RegisterRow:
     at: datetime  # when the system recorded it: rows are ordered by this
-    cells: dict[str, str] = field(default_factory=dict)  # column title -> text (masked by the provider)
+    # column title -> text (masked by the provider), or a time the exporter writes in its zone
+    cells: dict[str, str | datetime] = field(default_factory=dict)
 
 
 RowProvider = Callable[[AsyncSession, str, date, date], Awaitable[list[RegisterRow]]]
@@ -62,8 +65,18 @@ def remove_provider(register: str, fn: RowProvider) -> None:
         _PROVIDERS[register].remove(fn)
 
 
-async def collect(session: AsyncSession, bot: str, register: str, start: date, end: date) -> list[RegisterRow]:
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC bounds holding the days [start, end] in any time zone (UTC-12 to UTC+14)."""
+    return (datetime.combine(start - timedelta(days=1), time(), timezone.utc),
+            datetime.combine(end + timedelta(days=2), time(), timezone.utc))
+
+
+async def collect(session: AsyncSession, bot: str, register: str, start: date, end: date,
+                  tz: tzinfo | None = None) -> list[RegisterRow]:
+    """The rows of days [start, end] (in `tz`, when given), oldest first."""
     rows: list[RegisterRow] = []
     for provider in _PROVIDERS[register]:
         rows.extend(await provider(session, bot, start, end))
+    if tz is not None:
+        rows = [r for r in rows if start <= r.at.astimezone(tz).date() <= end]
     return sorted(rows, key=lambda r: r.at)

@@ -126,6 +126,18 @@ async def attachment_count(session: AsyncSession, tip_id: int) -> int:
                                   .where(TipAttachment.tip_id == tip_id))).scalar_one()
 
 
+async def attachments_of(session: AsyncSession, tip_id: int) -> list[TipAttachment]:
+    return list((await session.execute(
+        select(TipAttachment).where(TipAttachment.tip_id == tip_id).order_by(TipAttachment.id))).scalars())
+
+
+async def files_waiting(session: AsyncSession, bot: str) -> set[str]:
+    """Paths of tip files the outbox has still to send."""
+    return set((await session.execute(select(OutboxMessage.body).where(
+        OutboxMessage.bot == bot, OutboxMessage.source == OUTBOX_SOURCE, OutboxMessage.kind.in_(("image", "file")),
+        OutboxMessage.status.in_(("pending", "sending"))))).scalars())
+
+
 async def attach(session: AsyncSession, bot: str, ids: list[int], tip_id: int) -> None:
     if ids:
         await session.execute(update(TipAttachment).where(

@@ -7,16 +7,17 @@ the dispute register needs a summary), always with phone and ID numbers masked.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy import Index, Integer, String, Text, func, select
+from sqlalchemy import Index, Integer, String, Text, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from storage.models import Base, Stamp
+from storage.models import Base, Contact, Room, Stamp
 
 OPEN = "open"
 ANSWERED = "answered"
+RESOLVED = "resolved"
 
 
 class Consultation(Base):
@@ -37,6 +38,10 @@ class Consultation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(Stamp)
     answered_by: Mapped[str | None] = mapped_column(String(128))  # contact id, or "guide"
 
+    @property
+    def resident_id(self) -> str:
+        return self.asker_id
+
 
 class Suggestion(Base):
     """意见建议: thanked at once, answerable by an officer."""
@@ -55,6 +60,10 @@ class Suggestion(Base):
     answered_at: Mapped[datetime | None] = mapped_column(Stamp)
     answered_by: Mapped[str | None] = mapped_column(String(128))
 
+    @property
+    def resident_id(self) -> str:
+        return self.author_id
+
 
 class DisputeRecord(Base):
     """矛盾纠纷排查化解登记簿: one row per reported dispute, time recorded by the system."""
@@ -69,9 +78,21 @@ class DisputeRecord(Base):
     reporter_id: Mapped[str] = mapped_column(String(128))  # so the officer can follow up
     summary: Mapped[str] = mapped_column(Text)  # masked
     status: Mapped[str] = mapped_column(String(10), default=OPEN)  # open | resolved
+    outcome: Mapped[str | None] = mapped_column(Text)  # 化解情况, masked
+    resolved_at: Mapped[datetime | None] = mapped_column(Stamp)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))  # the officer's contact id
+
+    @property
+    def resident_id(self) -> str:
+        return self.reporter_id
+
+    @property
+    def text(self) -> str:
+        return self.summary
 
 
-Answerable = TypeVar("Answerable", Consultation, Suggestion)
+# What officers follow up by number (handlers.followup): each has resident_id, text and status.
+Answerable = TypeVar("Answerable", Consultation, Suggestion, DisputeRecord)
 
 
 async def open_items(session: AsyncSession, model: type[Answerable], bot: str, limit: int = 20) -> list[Answerable]:
@@ -88,3 +109,24 @@ async def count_open(session: AsyncSession, model: type[Answerable], bot: str) -
 async def get_item(session: AsyncSession, model: type[Answerable], bot: str, item_id: int) -> Answerable | None:
     row = await session.get(model, item_id)
     return row if row is not None and row.bot == bot else None
+
+
+class DisputeLine(NamedTuple):
+    """A dispute with the names the register shows (None: not known to the bot)."""
+
+    record: DisputeRecord
+    room_name: str | None
+    reporter_name: str | None
+    resolver_name: str | None
+
+
+async def disputes_between(session: AsyncSession, bot: str, since: datetime, until: datetime) -> list[DisputeLine]:
+    reporter, resolver = aliased(Contact), aliased(Contact)
+    rows = await session.execute(
+        select(DisputeRecord, Room.name, reporter.name, resolver.name)
+        .outerjoin(Room, and_(Room.bot == DisputeRecord.bot, Room.id == DisputeRecord.room_id))
+        .outerjoin(reporter, and_(reporter.bot == DisputeRecord.bot, reporter.id == DisputeRecord.reporter_id))
+        .outerjoin(resolver, and_(resolver.bot == DisputeRecord.bot, resolver.id == DisputeRecord.resolved_by))
+        .where(DisputeRecord.bot == bot, DisputeRecord.at >= since, DisputeRecord.at < until)
+        .order_by(DisputeRecord.at, DisputeRecord.id))
+    return [DisputeLine(*row) for row in rows]

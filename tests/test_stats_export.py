@@ -113,3 +113,42 @@ def test_export_registers_writes_csv_and_xlsx(config_file, tmp_path, capsys):
     rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
     assert rows[2][:4] == ["1", "2026-12-10 20:00", "幸福里3号楼群", "邻里噪音"]
     assert "矛盾纠纷排查化解登记簿: 1 rows" in capsys.readouterr().out
+
+
+def test_dispute_register_shows_how_each_dispute_was_resolved(db_url, tmp_path, capsys):
+    """Disputes raised in chat and resolved by /纠纷 化解 come out in 矛盾纠纷排查化解登记簿, by local day."""
+    raw = sample_raw()
+    raw["database"] = {"url": db_url}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    async def talk() -> None:
+        async with Harness(make_config(db_url)) as bot:  # the clock starts at 2026-12-07 08:00 Beijing
+            await bot.say("小周", "楼上天天半夜跺脚，说了也不听，我电话13912345678", room="幸福里3号楼群")
+            await bot.run_until(datetime(2026, 12, 8, 0, 30, tzinfo=SHANGHAI))  # 12-07 16:30 UTC
+            await bot.say("老吴", "隔壁邻居家的狗天天半夜叫，跟他说了还跟我吵架")
+            await bot.run_until(datetime(2026, 12, 8, 9, 0, tzinfo=SHANGHAI))
+            await bot.say("张警官", "/纠纷 化解 1 已上门调解，楼上同意晚上十点后注意")
+
+    asyncio.run(talk())
+
+    def register(start: str, end: str) -> list[dict[str, str]]:
+        out = tmp_path / f"registers-{start}-{end}"
+        assert main(["export", "registers", "--from", start, "--to", end, "--out", str(out),
+                     "--config", str(path)]) == 0
+        [csv_path] = out.glob("矛盾纠纷排查化解登记簿_*.csv")
+        with csv_path.open(encoding="utf-8-sig") as f:
+            return list(csv.DictReader(f))
+
+    [resolved] = register("2026-12-07", "2026-12-07")  # 老吴's came after midnight Beijing time
+    assert resolved["登记时间"] == "2026-12-07 08:00" and resolved["来源"] == "幸福里3号楼群"
+    assert "楼上天天半夜跺脚" in resolved["简要情况"] and "13912345678" not in resolved["简要情况"]
+    assert resolved["当事人"] == "小*"
+    assert resolved["化解情况"] == "已化解：已上门调解，楼上同意晚上十点后注意"
+    assert resolved["化解时间"] == "2026-12-08 09:00" and resolved["经办人"] == "张警官"
+
+    first, still_open = register("2026-12-07", "2026-12-08")
+    assert first["序号"] == "1" and still_open["序号"] == "2"
+    assert (still_open["登记时间"], still_open["来源"], still_open["当事人"]) == ("2026-12-08 00:30", "私聊", "老*")
+    assert (still_open["化解情况"], still_open["化解时间"], still_open["经办人"]) == ("尚未化解", "", "")
+    assert "矛盾纠纷排查化解登记簿: 2 rows" in capsys.readouterr().out

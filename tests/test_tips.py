@@ -6,6 +6,7 @@ import io
 import logging
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
@@ -31,7 +32,9 @@ def tips_config(db_url, **tip_settings):
 
 
 @pytest.fixture
-async def bot(db_url):
+async def bot(db_url, tmp_path, monkeypatch):
+    # Decrypted attachments go to a folder of this test's own (the real one is shared by the machine).
+    monkeypatch.setattr("handlers.tips.ATTACHMENT_DIR", tmp_path / "tip-files")
     harness = Harness(tips_config(db_url))
     harness.names[REPORTER] = REPORTER_ID
     await harness.start()
@@ -321,6 +324,90 @@ async def test_attachments_are_kept_and_oversized_ones_refused(bot):
     async with bot.app.sessions() as s:
         [att] = (await s.execute(select(TipAttachment))).scalars().all()
         assert att.tip_id == 1 and att.size == 400 and b"PNG" not in att.data_enc
+
+
+PHOTO = b"\x89PNG\r\n" + bytes(range(200))  # bytes a careless text decode would mangle
+RECEIPT_PDF = b"%PDF-1.4 transfer 5000 yuan"
+
+
+async def report_with_attachments(bot) -> None:
+    await bot.say(REPORTER, "举报")
+    await bot.say(REPORTER, "1")
+    await bot.say(REPORTER, "photo.jpg", kind=MessageKind.IMAGE, attachment=PHOTO)
+    await bot.say(REPORTER, "小马的转账记录.PDF", kind=MessageKind.FILE, attachment=RECEIPT_PDF,
+                  attachment_name="小马的转账记录.PDF")
+    for said in ("有人冒充客服让我转账", "跳过", "保密", "确认"):
+        await bot.say(REPORTER, said)
+
+
+def files_left(bot) -> list:
+    from handlers import tips
+
+    return [p for p in tips.ATTACHMENT_DIR.rglob("*") if p.is_file()]
+
+
+async def test_the_officer_receives_a_tips_attachments_in_private(bot):
+    await report_with_attachments(bot)
+    await bot.say("张警官", "/线索 查看 1")
+    assert "附件：2个（接收请发 /线索 附件 1）" in bot.texts_to("张警官")[-1]
+    bot.take()
+
+    await bot.say("张警官", "/线索 附件 1")
+    sent = bot.take()
+    assert all(r.out.room_id is None and r.out.contact_id == "wx_zhang" for r in sent)  # no group, no reporter
+    note, photo, pdf = sent
+    assert note.out.text == "线索 #1 的2个附件马上私聊发给您，请勿转发到群里。"
+    assert (photo.out.kind, photo.data) == ("image", PHOTO)
+    assert (pdf.out.kind, pdf.data) == ("file", RECEIPT_PDF)
+    # What the officer sees as the file names: the tip's number, never the reporter's own file name.
+    assert [Path(r.out.text).name for r in (photo, pdf)] == ["线索1-附件1.jpg", "线索1-附件2.pdf"]
+
+    assert files_left(bot) == []  # the decrypted copies are gone once sent
+    assert REPORTER_ID not in await dump(bot)
+    async with bot.app.sessions() as s:
+        files = (await s.execute(select(OutboxMessage).where(OutboxMessage.kind != "text"))).scalars().all()
+        assert files and all(r.contact_id is None and r.body == "" for r in files)
+        audit = (await s.execute(select(AuditEntry.actor_id, AuditEntry.args, AuditEntry.outcome)
+                                 .where(AuditEntry.command == "线索附件"))).all()
+        assert audit == [("wx_zhang", "#1", "sent 2 of 2 attachments")]
+
+
+async def test_asking_for_attachments_that_are_not_there_gets_a_clear_answer(bot):
+    await report(bot)
+    await bot.say("张警官", "/线索 查看 1")
+    assert "附件：0个" in bot.texts_to("张警官")[-1] and "/线索 附件" not in bot.texts_to("张警官")[-1]
+    for said, expected in (("/线索 附件 1", "线索 #1 没有附件。"), ("/线索 附件 8", "没有编号为 #8 的线索。"),
+                           ("/线索 附件", "用法：")):
+        await bot.say("小刘", said)
+        assert bot.texts_to("小刘")[-1].startswith(expected), said
+    await bot.say("张警官", "/线索 附件 1", room="幸福里警务工作群")
+    assert "私聊" in bot.texts_to("幸福里警务工作群")[-1]
+    await bot.say(REPORTER, "/线索 附件 1")
+    assert "只有" in bot.texts_to(REPORTER)[-1]
+    assert all(r.out.kind == "text" for r in bot.sent)
+
+
+async def test_an_attachment_that_cannot_be_decrypted_is_reported_not_sent(bot):
+    await report_with_attachments(bot)
+    async with bot.app.sessions.begin() as s:
+        first = (await s.execute(select(TipAttachment).order_by(TipAttachment.id))).scalars().first()
+        first.data_enc = b"damaged"
+    bot.take()
+    await bot.say("张警官", "/线索 附件 1")
+    sent = bot.take()
+    assert [r.out.text for r in sent if r.out.kind == "text"] == [
+        "线索 #1 有1个附件无法解密（密钥可能换过），没能发出。", "线索 #1 的1个附件马上私聊发给您，请勿转发到群里。"]
+    assert [r.data for r in sent if r.out.kind != "text"] == [RECEIPT_PDF]
+
+
+async def test_decrypted_files_left_behind_by_a_crash_are_deleted_at_start(bot):
+    from handlers import tips
+
+    leftover = tips.ATTACHMENT_DIR / bot.app.name / "tmpcrash" / "线索1-附件1.jpg"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(PHOTO)
+    await bot.restart()
+    assert not leftover.exists() and not leftover.parent.exists()
 
 
 async def test_a_resident_cannot_run_the_officer_command(bot):

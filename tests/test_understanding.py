@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.outbox import EMERGENCY
 from storage.counters import WHOLE_DAY
-from storage.models import Counter, OutboxMessage
+from storage.models import AuditEntry, Counter, OutboxMessage
 from storage.understanding import Consultation, DisputeRecord, Suggestion
 
 RESIDENTS = "幸福里居民群"
@@ -158,6 +158,62 @@ async def test_dispute_is_told_to_the_officer_privately_and_registered(bot):
     assert (row.room_id, row.status, row.reporter_id) == (bot.room_id(BUILDING), "open", "wx_zhou")
     assert "139****5678" in row.summary
     assert await counts(bot, "disputes") == {"": 1}
+
+
+async def test_officer_lists_open_disputes_and_records_how_one_was_resolved(bot):
+    await bot.say("小周", "楼上天天半夜跺脚，说了也不听，我电话13912345678", room=BUILDING)
+    await bot.advance(timedelta(hours=2))
+    await bot.say("陈大爷", "隔壁邻居家的狗天天半夜叫，跟他说了还跟我吵架")
+    bot.take()
+
+    await bot.say("张警官", "/纠纷")
+    listing = bot.texts_to("张警官", bot.take())[-1].splitlines()
+    assert listing[0] == "未化解的矛盾纠纷（共2条）："
+    assert listing[1].startswith("#1 12-07 08:00 小周（幸福里3号楼群）：楼上天天半夜跺脚")
+    assert "139****5678" in listing[1] and "13912345678" not in listing[1]
+    assert listing[2].startswith("#2 12-07 10:00 陈大爷（私聊）：隔壁邻居家的狗")
+    assert "/纠纷 化解 编号" in listing[-1]
+
+    await bot.advance(timedelta(days=1))
+    asked_at = bot.clock.now()
+    await bot.say("张警官", "/纠纷 化解 1 已上门调解，楼上同意晚上十点后注意，有事打13912345678")
+    sent = bot.take()
+    assert "#1 已登记为化解" in bot.texts_to("张警官", sent)[-1]
+    assert [r.out.contact_id for r in sent] == ["wx_zhang"]  # nothing to any group or resident
+
+    await bot.say("小刘", "/纠纷 结案 2 双方已和解")
+    assert "#2 已登记为化解" in bot.texts_to("小刘", bot.take())[-1]
+    await bot.say("张警官", "/纠纷")
+    assert "没有未化解" in bot.texts_to("张警官", bot.take())[-1]
+
+    first, second = await rows(bot, DisputeRecord)
+    assert (first.status, first.resolved_by, second.resolved_by) == ("resolved", "wx_zhang", "wx_liu")
+    assert timedelta(0) <= first.resolved_at - asked_at < timedelta(seconds=5)
+    assert "139****5678" in first.outcome and "13912345678" not in first.outcome
+    async with bot.app.sessions() as session:
+        audit = (await session.execute(select(AuditEntry.actor_id, AuditEntry.outcome).where(
+            AuditEntry.command == "纠纷").order_by(AuditEntry.id))).all()
+    assert audit == [("wx_zhang", "ok"), ("wx_zhang", "resolved #1"), ("wx_liu", "resolved #2"), ("wx_zhang", "ok")]
+
+
+async def test_dispute_commands_explain_bad_input_and_stay_with_staff(bot):
+    await bot.say("小周", "对门把鞋柜堆在楼道里，说了好几次都不听，吵起来了", room=BUILDING)
+    bot.take()
+    for said, expected in (("/纠纷 化解", "/纠纷 化解 编号 化解情况"), ("/纠纷 化解 1", "/纠纷 化解 编号 化解情况"),
+                           ("/纠纷 删除 1", "/纠纷 化解 编号 化解情况"), ("/纠纷 化解 9 已调解", "没有编号为 9"),
+                           ("/纠纷 化解 #1 物业协调搬走了鞋柜", "#1 已登记为化解"),
+                           ("/纠纷 化解 1 再说一次", "#1 已经化解登记过了")):
+        await bot.say("张警官", said)
+        assert expected in bot.texts_to("张警官", bot.take())[-1], said
+
+    await bot.say("张警官", "/纠纷", room=WORK)
+    sent = bot.take()
+    assert "私聊" in bot.texts_to(WORK, sent)[-1] and "鞋柜" not in bot.texts_to(WORK, sent)[-1]
+    await bot.say("小周", "/纠纷")
+    answer = bot.texts_to("小周", bot.take())[-1]
+    assert "只有" in answer and "鞋柜" not in answer
+    [row] = await rows(bot, DisputeRecord)
+    assert row.outcome == "物业协调搬走了鞋柜"
 
 
 # ---- emergencies -------------------------------------------------------------------------------

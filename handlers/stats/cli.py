@@ -108,7 +108,7 @@ def cmd_export_registers(args: argparse.Namespace) -> int:
     tz = ZoneInfo(config.bot.timezone)
 
     async def work(session):
-        return {code: await registers.collect(session, config.bot.name, code, args.start, args.end)
+        return {code: await registers.collect(session, config.bot.name, code, args.start, args.end, tz)
                 for code in registers.REGISTERS}
 
     collected = asyncio.run(_with_database(config, work))

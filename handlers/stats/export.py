@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -23,13 +23,20 @@ STATS_COLUMNS = ("群", "分类", "交流信息", "业务咨询", "意见建议"
                  "诈骗预警", "新入群", "新好友")
 
 
+def _cell(value: str | datetime | None, tz: tzinfo) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
 def register_table(register: Register, rows: list[RegisterRow], tz: tzinfo) -> list[list[str]]:
-    """Header and numbered rows; 登记时间 is the time the system recorded unless the provider set it."""
+    """Header and numbered rows; 登记时间 is the time the system recorded unless the provider set it.
+    Every time is written in the community's zone."""
     table = [["序号", *register.columns]]
     for n, row in enumerate(rows, 1):
         cells = dict(row.cells)
-        cells.setdefault("登记时间", row.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"))
-        table.append([str(n), *(str(cells.get(col, "")) for col in register.columns)])
+        cells.setdefault("登记时间", row.at)
+        table.append([str(n), *(_cell(cells.get(col), tz) for col in register.columns)])
     return table
 
 
