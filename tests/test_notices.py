@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from handlers.pushes.notices import (
+    CALL_LINE,
     FRAUD_TYPES,
     MAX_TEXT_CHARS,
     Notice,
@@ -231,3 +232,15 @@ def test_notice_is_frozen():
 def test_numeric_tag_is_read_as_text(tmp_path):
     write(tmp_path, "n", GOOD.format(id="n") + "tags: [618]\n")
     assert load_notices([tmp_path])[0].tags == ("618",)
+
+
+def test_custom_ids_are_kept_for_notices_added_in_chat(tmp_path):
+    write(tmp_path, "custom-1", GOOD.format(id="custom-1"))
+    with pytest.raises(NoticeError, match="custom-1.yaml: field 'id': 'custom-1': ids starting with 'custom-'"):
+        load_notices([tmp_path])
+
+
+def test_a_notice_without_a_number_to_call_gets_one_in_the_message():
+    short = Notice(id="custom-1", type="冒充公检法", title="", text="公检法不会电话办案。")
+    assert short.as_message() == f"【反诈提醒·冒充公检法】公检法不会电话办案。\n{CALL_LINE}"
+    assert "\n" + CALL_LINE not in LIBRARY[0].as_message()

@@ -276,3 +276,65 @@ async def test_a_config_schedule_can_be_paused_across_a_restart_but_not_cancelle
     assert "2026-12-21 09:00" in texts(bot, OFFICER)[-1]
     await bot.advance(timedelta(days=7))
     assert len(notices(bot, "居民1群")) == 1
+
+
+# ---------------------------------------------------------------- 节假日不发 in chat
+
+
+def days_sent(bot: Harness, room: str) -> list[str]:
+    return [r.at.date().isoformat() for r in bot.sent if r.out.room_id == bot.room_id(room)]
+
+
+async def test_a_chat_schedule_can_skip_public_holidays(run):
+    bot = await run(start=at(2026, 9, 29, 8, 0))
+    await bot.say(OFFICER, "/定时 每天 09:00 公告 居民1群 每日提醒 节假日不发")
+    assert texts(bot, OFFICER)[-1].startswith("好的，已建立计划 1：每天 09:00 向居民1群推送公告，节假日不发。"
+                                              "下次发送：2026-09-29 09:00。")
+    await bot.say(OFFICER, "/定时 每天 09:00 公告 居民2群 每日提醒")
+    await bot.say(OFFICER, "/计划")
+    listing = texts(bot, OFFICER)[-1]
+    assert "1. 每天 09:00（节假日不发） 公告 → 居民1群　下次：2026-09-29 09:00" in listing
+    assert "2. 每天 09:00 公告 → 居民2群　下次：2026-09-29 09:00" in listing
+    await bot.run_until(at(2026, 10, 8, 12, 0))
+    # 国庆 is 10-01 to 10-07 in 2026, the weekend inside it included.
+    assert days_sent(bot, "居民1群") == ["2026-09-29", "2026-09-30", "2026-10-08"]
+    assert texts(bot, "居民1群") == ["【社区公告】每日提醒"] * 3
+    assert len(days_sent(bot, "居民2群")) == 10
+    async with bot.app.sessions() as s:
+        skip = dict((await s.execute(select(PushScheduleRow.id, PushScheduleRow.skip_holidays))).all())
+    assert skip == {"1": True, "2": False}
+
+
+async def test_the_holiday_word_may_follow_the_time_and_the_next_send_skips_the_holiday(run):
+    bot = await run(start=at(2026, 9, 28, 8, 0))
+    await bot.say(OFFICER, "/定时 每周五 16:00 节假日不发 反诈 居民群")
+    # Friday 10-02 is 国庆: the first send is Friday 10-09.
+    assert "下次发送：2026-10-09 16:00" in texts(bot, OFFICER)[-1]
+    await bot.say(OFFICER, "/计划")
+    assert "1. 每周五 16:00（节假日不发） 反诈 → 居民群　下次：2026-10-09 16:00" in texts(bot, OFFICER)[-1]
+    await bot.run_until(at(2026, 10, 10, 12, 0))
+    assert days_sent(bot, "居民1群") == ["2026-10-09"] and len(notices(bot, "居民2群")) == 1
+
+
+async def test_a_workday_schedule_shows_the_next_working_day(run):
+    bot = await run(start=at(2026, 9, 30, 12, 0))
+    await bot.say(OFFICER, "/定时 工作日 08:30 公告 居民1群 上班提醒")
+    assert "下次发送：2026-10-08 08:30" in texts(bot, OFFICER)[-1]
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("/定时 每周五 16:00 节假日 反诈 居民群", "请在最后写“节假日不发”，例如：/定时 每周五 16:00 反诈 居民群 节假日不发"),
+    ("/定时 每周五 16:00 反诈 居民群 节假日照发", "请在最后写“节假日不发”"),
+    ("/定时 每周五 16:00 反诈 节假日不发 居民群", "请在最后写“节假日不发”"),
+    ("/定时 每周五 16:00 反诈 居民群 中奖", "抱歉，“中奖”不是反诈类型"),
+    ("/定时 2026-10-01 09:00 反诈 居民群 节假日不发", "2026-10-01 是法定节假日，按“节假日不发”这次不会发送"),
+])
+async def test_bad_holiday_words_get_one_clear_line(run, command, expected):
+    bot = await run(start=at(2026, 9, 28, 8, 0))
+    await bot.say(OFFICER, command)
+    reply = texts(bot, OFFICER)[-1]
+    assert expected in reply and "\n" not in reply
+    async with bot.app.sessions() as s:
+        chat = (await s.execute(select(func.count()).select_from(PushScheduleRow).where(
+            PushScheduleRow.source == "chat"))).scalar_one()
+    assert chat == 0

@@ -16,9 +16,9 @@ from bot.config import CATEGORIES
 from bot.directory import Directory, Group
 from bot.messages import Outgoing
 from bot.workcal import WorkCalendar, unknown_year_warning
-from handlers.pushes.notices import Notice, default_notice_dir, load_notices, pick_notice
+from handlers.pushes.notices import CUSTOM_PREFIX, Notice, default_notice_dir, load_notices, pick_notice
 from storage import counters
-from storage.pushes import PushLog
+from storage.pushes import CustomNotice, PushLog, active_custom_notices, disabled_notice_ids
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -59,6 +59,26 @@ def resolve_target(directory: Directory, target: str) -> list[Group] | None:
     return [group] if group.category else []
 
 
+def custom_notice(row: CustomNotice) -> Notice:
+    return Notice(id=f"{CUSTOM_PREFIX}{row.id}", type=row.type, title="", text=row.text)
+
+
+async def current_library(app: App, session: AsyncSession) -> list[Notice]:
+    """The notices this bot rotates through now: the files less the stopped ones, plus those added in chat."""
+    ensure_services(app)
+    disabled = await disabled_notice_ids(session, app.name)
+    files = [n for n in app.services["notices"] if n.id not in disabled]
+    return files + [custom_notice(r) for r in await active_custom_notices(session, app.name)]
+
+
+def skips_day(app: App, workdays_only: bool, skip_holidays: bool, day: dt.date) -> bool:
+    """Whether a schedule stays silent on `day`: 工作日 schedules off work days, 节假日不发 ones on holidays."""
+    ensure_services(app)
+    if workdays_only and not app.services["calendar"].is_workday(day):
+        return True
+    return skip_holidays and is_public_holiday(app, day)
+
+
 def is_public_holiday(app: App, day: dt.date) -> bool:
     """A statutory day off (国庆, 春节 ...), including the weekend days inside such a break.
 
@@ -87,11 +107,12 @@ async def push_to_groups(app: App, session: AsyncSession, *, groups: list[Group]
     """Queue one push to each group in `session`; the caller commits."""
     ensure_services(app)
     now = app.clock.now()
+    library = await current_library(app, session) if kind == "antifraud" else []
     queued = 0
     for group in groups:
         notice = None
         if kind == "antifraud":
-            notice = await _next_notice(app, session, group, notice_type, now)
+            notice = await _next_notice(app, session, library, group, notice_type, now)
             if notice is None:
                 log.error("no anti-fraud notice to push", extra={"type": notice_type, "room": group.id})
                 continue
@@ -113,8 +134,8 @@ async def push_to_groups(app: App, session: AsyncSession, *, groups: list[Group]
     return PushResult(groups, queued)
 
 
-async def _next_notice(app: App, session: AsyncSession, group: Group, notice_type: str | None,
-                       now: dt.datetime) -> Notice | None:
+async def _next_notice(app: App, session: AsyncSession, library: list[Notice], group: Group,
+                       notice_type: str | None, now: dt.datetime) -> Notice | None:
     since = now - dt.timedelta(weeks=app.config.pushes.rotation_weeks)
     recent = (await session.execute(
         select(PushLog.notice_id).where(PushLog.bot == app.name, PushLog.room_id == group.id,
@@ -122,4 +143,4 @@ async def _next_notice(app: App, session: AsyncSession, group: Group, notice_typ
         .order_by(PushLog.sent_at.desc(), PushLog.id.desc())
     )).scalars().all()
     today = now.astimezone(app.clock.tz).date()
-    return pick_notice(app.services["notices"], list(recent), today, notice_type, rng=app.rng)
+    return pick_notice(library, list(recent), today, notice_type, rng=app.rng)

@@ -13,6 +13,9 @@ a district can add its own directories.  A file looks like::
 
 ``pick_notice`` rotates through the library without repeating recent sends and
 prefers notices that fit the date (a 春节前 ticket-scam notice in January, not in July).
+
+Officers also add notices in chat (``/反诈 新增``, stored in the database as ``custom-<n>``) and
+stop built-in ones; ``delivery.current_library`` joins both for the rotation.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ FRAUD_TYPES = (
     "虚假征信", "网络游戏虚假交易", "网络婚恋交友", "冒充领导熟人", "虚假购物服务",
 )
 MAX_TEXT_CHARS = 300
+# Notices officers add in chat (/反诈 新增) are "custom-<number>"; no file may take such an id.
+CUSTOM_PREFIX = "custom-"
+# Every file notice names 96110 or 110; an officer's few lines get this line when they do not.
+CALL_LINE = "遇到可疑情况，请拨打96110反诈专线咨询，紧急情况请拨打110。"
 
 # Seasonal tags and the (month, day) windows in which they are topical, inclusive;
 # a window may wrap over New Year.  春节前 moves with the lunar calendar and is computed.
@@ -90,9 +97,16 @@ class Notice:
             return True
         return any(_tag_active(t, day) for t in self.tags if t in SEASONAL_TAGS)
 
+    @property
+    def is_custom(self) -> bool:
+        return self.id.startswith(CUSTOM_PREFIX)
+
     def as_message(self) -> str:
         """Plain WeChat text: no markdown, WeChat shows it verbatim."""
-        return f"【反诈提醒·{self.type}】{self.title}\n{self.text}"
+        body = f"{self.title}\n{self.text}" if self.title else self.text
+        if "110" not in self.text:  # also true of 96110
+            body += "\n" + CALL_LINE
+        return f"【反诈提醒·{self.type}】{body}"
 
 
 # ---------------------------------------------------------------- loading
@@ -156,6 +170,8 @@ def _notice_from_mapping(path: Path, data: dict) -> Notice:
     notice_id = data["id"].strip()
     if not _ID_RE.match(notice_id):
         raise fail("id", f"'{notice_id}' must be a slug: lowercase letters, digits and hyphens")
+    if notice_id.startswith(CUSTOM_PREFIX):
+        raise fail("id", f"'{notice_id}': ids starting with '{CUSTOM_PREFIX}' are kept for notices added in chat")
     if notice_id != path.stem:
         raise fail("id", f"'{notice_id}' must equal the file name '{path.stem}'")
     if data["type"] not in FRAUD_TYPES:
