@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_custom_notices'
-down_revision = '0005_understanding'
+down_revision = '0007_dispute_outcome'
 branch_labels = None
 depends_on = None
 
