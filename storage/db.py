@@ -1,8 +1,10 @@
-"""One async engine factory for SQLite (embedded default) and PostgreSQL, and schema upgrades."""
+"""One async engine factory for SQLite (embedded default) and PostgreSQL, sessions, and schema upgrades."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Callable
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -53,6 +56,21 @@ def has_work(session: AsyncSession) -> bool:
     A handler that looked and decided to do nothing leaves it False: its caller can then skip
     the transaction's own bookkeeping (and SQLite's BEGIN/COMMIT never happen at all)."""
     return bool(session.info.get("connected") or session.new or session.dirty or session.deleted)
+
+
+def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:
+    """Run `action` (a scheduler change) once the session's transaction has committed.
+
+    The scheduler's job store is another connection to the same database: on SQLite, writing it
+    while a handler's transaction holds the write lock waits for that lock and fails ("database
+    is locked"). And a job must not exist for a row that was rolled back."""
+    def run(_session) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("change after commit failed")
+
+    event.listen(session.sync_session, "after_commit", run, once=True)
 
 
 def alembic_config() -> AlembicConfig:

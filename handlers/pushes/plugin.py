@@ -15,8 +15,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from bot.commands import parse_command
 from bot.config import CATEGORIES, PUSH_KINDS
@@ -29,6 +28,7 @@ from handlers.pushes.delivery import ensure_services, push_to_groups, resolve_ta
 from handlers.pushes.notice_commands import SUBCOMMANDS, fraud_type
 from handlers.pushes.notices import FRAUD_TYPES
 from handlers.pushes.timeexpr import EXAMPLE_COMMAND, TimeExprError, When, split_when
+from storage.db import after_commit
 from storage.models import OutboxMessage
 from storage.pushes import PushScheduleRow
 
@@ -103,20 +103,6 @@ def _fmt(when: dt.datetime | None, app: App) -> str:
     return f"{when.astimezone(app.clock.tz):%Y-%m-%d %H:%M}" if when else TEXTS["no_next"]
 
 
-def after_commit(session: AsyncSession, action) -> None:
-    """Run a scheduler change once the handler's transaction has committed.
-
-    The job store is another connection to the same database: on SQLite, writing it while the
-    handler's transaction holds the write lock would wait for that lock and fail ("database is
-    locked"). And a job must not exist for a schedule whose row was rolled back.
-    """
-    def run(_session) -> None:
-        try:
-            action()
-        except Exception:
-            log.exception("scheduler change after commit failed")
-
-    event.listen(session.sync_session, "after_commit", run, once=True)
 
 
 def next_fire(app: App, row: PushScheduleRow, start: dt.datetime | None = None) -> dt.datetime | None:
