@@ -72,6 +72,7 @@ class MemoryTransport(Transport):
         self._rooms = list(rooms or [])
         self.sent: list[SentRecord] = []
         self.failures_to_inject = 0
+        self.accept_failures_to_inject = 0
         self.accepted_friends: list[str] = []
         self.accepted_invitations: list[str] = []
 
@@ -103,6 +104,9 @@ class MemoryTransport(Transport):
         return list(self._rooms)
 
     async def accept_friend(self, request: FriendRequest) -> None:
+        if self.accept_failures_to_inject > 0:
+            self.accept_failures_to_inject -= 1
+            raise TransportError("simulated accept failure")
         self.accepted_friends.append(request.contact_id)
 
     async def accept_invitation(self, invitation: RoomInvitation) -> None:

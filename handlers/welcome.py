@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 plugin = Plugin("welcome")
 
 MERGE_WINDOW = timedelta(minutes=1)
+FRIEND_ATTEMPTS = 3  # accepting a friend request: tries, FRIEND_RETRY apart
+FRIEND_RETRY = timedelta(minutes=5)
 INVITERS = frozenset({"officer", "staff"})
 
 TEXTS = {
@@ -54,7 +56,12 @@ async def accept_friend(app, payload: dict, due) -> None:
     try:
         await app.transport.accept_friend(event)
     except TransportError:
-        log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id})
+        attempt = payload.get("attempt", 1)
+        if attempt < FRIEND_ATTEMPTS:  # the gateway may be down for a while: try again later
+            app.scheduler.add_once(f"friend:{event.request_id or event.contact_id}", "friend",
+                                   {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY,
+                                   grace=timedelta(days=3))
+        log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id, "attempt": attempt})
         return
     async with app.sessions.begin() as session:
         person = await app.directory.remember(session, event.contact_id, event.contact_name, app.clock.now(),

@@ -58,3 +58,13 @@ async def test_friend_requests_can_be_left_to_a_person(db_url):
         await bot.friend("小赵")
         await bot.advance(timedelta(minutes=5))
         assert bot.transport.accepted_friends == [] and bot.take() == []
+
+
+async def test_a_friend_request_the_gateway_refused_is_tried_again(bot):
+    bot.transport.accept_failures_to_inject = 1  # the gateway is down at the first try
+    await bot.friend("小赵")
+    assert bot.transport.accepted_friends == [] and bot.take() == []
+    await bot.advance(timedelta(minutes=6))
+    assert bot.transport.accepted_friends == [bot.contact_id("小赵")]
+    [greeting] = bot.take()
+    assert greeting.out.contact_id == bot.contact_id("小赵")
