@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -30,6 +29,7 @@ from bot.messages import Outgoing
 from bot.quiet import quiet_end
 from bot.transport import Transport, TransportError
 from storage.models import OutboxMessage
+from storage.upsert import insert_ignoring
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +51,6 @@ def split_text(text: str, limit: int) -> list[str]:
     if text or not pieces:
         pieces.append(text)
     return pieces
-
-
-_INSERTS: dict[tuple[str, bool], object] = {}
-
-
-def _insert(dialect: str, dedup: bool):
-    """The row INSERT (with ON CONFLICT DO NOTHING on the dedup key), built once per dialect."""
-    stmt = _INSERTS.get((dialect, dedup))
-    if stmt is None:
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage.__table__)
-        if dedup:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["bot", "dedup_key"])
-        _INSERTS[(dialect, dedup)] = stmt
-    return stmt
 
 
 @dataclass
@@ -122,7 +108,9 @@ class Outbox:
             }
             for i, piece in enumerate(pieces)
         ]
-        stmt = _insert(session.bind.dialect.name, dedup=dedup_key is not None)
+        table = OutboxMessage.__table__
+        stmt = (table.insert() if dedup_key is None
+                else insert_ignoring(session.bind.dialect.name, table, ("bot", "dedup_key")))
         added = 0
         for row in rows:
             result = await session.execute(stmt, row)

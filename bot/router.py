@@ -29,7 +29,7 @@ from bot.messages import (
 from bot.plugin import CommandSpec
 from storage.models import AuditEntry, ProcessedMessage
 from storage.db import has_work
-from storage.upsert import insert_for
+from storage.upsert import insert_ignoring
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -71,9 +71,6 @@ class RecentIds:
         if len(self._ids) > self._size:
             self._ids.popitem(last=False)
         return True
-
-
-_NOTE_ID: dict[str, object] = {}  # INSERT ... ON CONFLICT DO NOTHING of a message id, per dialect
 
 
 class _AlreadyHandled(Exception):
@@ -244,10 +241,7 @@ class Router:
         return route if route else ("none", None)
 
     async def _first_time(self, session, msg: IncomingMessage) -> bool:
-        dialect = session.bind.dialect.name
-        stmt = _NOTE_ID.get(dialect)
-        if stmt is None:
-            stmt = _NOTE_ID[dialect] = insert_for(session)(ProcessedMessage.__table__).on_conflict_do_nothing()
+        stmt = insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__)
         result = await session.execute(stmt, {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
         return bool(result.rowcount)
 

@@ -22,7 +22,7 @@ from bot.messages import IncomingMessage, MessageKind
 from storage import counters
 from storage.counters import WHOLE_DAY, CountKey
 from storage.models import ProcessedMessage, Room
-from storage.upsert import insert_for
+from storage.upsert import insert_ignoring
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,7 @@ class Tally:
                     await counters.add_active_senders(session, self.bot, {
                         (d, room, counters.sender_hash(self.secret, who)) for d, room, who in senders})
                     if processed:
-                        insert = insert_for(session)
-                        await session.execute(insert(ProcessedMessage).on_conflict_do_nothing(), [
+                        await session.execute(insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__), [
                             {"bot": self.bot, "id": i, "received_at": at} for i, at in processed.items()])
                     for room_id, at in active.items():
                         await session.execute(update(Room).where(Room.bot == self.bot, Room.id == room_id)

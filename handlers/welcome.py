@@ -34,19 +34,22 @@ async def friend_request(app, session, event: FriendRequest) -> None:
         log.info("friend request left for a person to answer", extra={"contact_id": event.contact_id})
         return
     now = app.clock.now()
+    interval = timedelta(seconds=app.config.wechat.friend_accept_interval_seconds)
     if "welcome.next_friend_slot" not in app.services:  # after a restart: behind those still queued
         queued = [t for t in map(app.scheduler.next_run, app.scheduler.job_ids("friend:")) if t]
-        app.services["welcome.next_friend_slot"] = max(queued, default=now) + timedelta(
-            seconds=app.config.wechat.friend_accept_interval_seconds if queued else 0)
+        app.services["welcome.next_friend_slot"] = max(queued) + interval if queued else now
     due = max(now, app.services["welcome.next_friend_slot"])
-    interval = app.config.wechat.friend_accept_interval_seconds
-    app.services["welcome.next_friend_slot"] = due + timedelta(seconds=interval * (1 + app.rng.random() / 2))
-    # In the scheduler's store, so a restart before the slot does not lose the request.
-    app.scheduler.add_once(f"friend:{event.request_id or event.contact_id}", "friend", {
-        "contact_id": event.contact_id, "name": event.contact_name, "hello": event.hello,
-        "request_id": event.request_id}, due, grace=timedelta(days=3))
+    app.services["welcome.next_friend_slot"] = due + interval * (1 + app.rng.random() / 2)
+    _queue_friend(app, {"contact_id": event.contact_id, "name": event.contact_name, "hello": event.hello,
+                        "request_id": event.request_id}, due)
     if due > now:
         log.info("friend request queued", extra={"contact_id": event.contact_id, "due": due.isoformat()})
+
+
+def _queue_friend(app, payload: dict, due) -> None:
+    """In the scheduler's store, so a restart before the slot does not lose the request."""
+    app.scheduler.add_once(f"friend:{payload['request_id'] or payload['contact_id']}", "friend", payload, due,
+                           grace=timedelta(days=3))
 
 
 @plugin.job("friend")
@@ -58,9 +61,7 @@ async def accept_friend(app, payload: dict, due) -> None:
     except TransportError:
         attempt = payload.get("attempt", 1)
         if attempt < FRIEND_ATTEMPTS:  # the gateway may be down for a while: try again later
-            app.scheduler.add_once(f"friend:{event.request_id or event.contact_id}", "friend",
-                                   {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY,
-                                   grace=timedelta(days=3))
+            _queue_friend(app, {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY)
         log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id, "attempt": attempt})
         return
     async with app.sessions.begin() as session:
@@ -84,8 +85,9 @@ async def member_joined(app, session, event: MemberJoined) -> None:
         # A welcome already waiting in the job store (the bot restarted within the window)
         # takes the new names too, at its own time.
         waiting, due = app.scheduler.payload(job_id), app.scheduler.next_run(job_id)
-        entry = pending[event.room_id] = {"names": list(waiting["names"]) if waiting and due else [],
-                                          "due": due if waiting and due else app.clock.now() + MERGE_WINDOW}
+        if waiting is None or due is None:
+            waiting, due = {"names": []}, app.clock.now() + MERGE_WINDOW
+        entry = pending[event.room_id] = {"names": list(waiting["names"]), "due": due}
     entry["names"] += [n for n in names if n not in entry["names"]]
     app.scheduler.add_once(job_id, "welcome", {"room_id": event.room_id, "names": entry["names"]}, entry["due"])
 

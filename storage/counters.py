@@ -6,12 +6,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActiveSender, Counter
-from storage.upsert import insert_for
+from storage.upsert import insert_for, insert_on
 
 WHOLE_DAY = -1
 
@@ -26,20 +27,14 @@ class CountKey:
     key: str = ""
 
 
-_UPSERTS: dict[str, object] = {}
-
-
-def _upsert(session: AsyncSession):
+@cache
+def _upsert(dialect: str):
     """INSERT ... ON CONFLICT adding to the value, built once per dialect (building is not cheap)."""
-    dialect = session.bind.dialect.name
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        insert = insert_for(session)(Counter)
-        stmt = _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=["bot", "day", "hour", "room_id", "metric", "key"],
-            set_={"value": Counter.value + insert.excluded.value, "category": insert.excluded.category},
-        )
-    return stmt
+    insert = insert_on(dialect)(Counter)
+    return insert.on_conflict_do_update(
+        index_elements=["bot", "day", "hour", "room_id", "metric", "key"],
+        set_={"value": Counter.value + insert.excluded.value, "category": insert.excluded.category},
+    )
 
 
 async def bump_many(session: AsyncSession, bot: str, increments: dict[CountKey, int]) -> None:
@@ -50,7 +45,7 @@ async def bump_many(session: AsyncSession, bot: str, increments: dict[CountKey, 
          "metric": k.metric, "key": k.key, "value": n}
         for k, n in sorted(increments.items(), key=lambda kv: (kv[0].day, kv[0].hour, kv[0].room_id, kv[0].metric, kv[0].key))
     ]
-    await session.execute(_upsert(session), rows)
+    await session.execute(_upsert(session.bind.dialect.name), rows)
 
 
 async def bump(session: AsyncSession, bot: str, at: datetime, metric: str, *, room_id: str | None = None,
