@@ -1,77 +1,106 @@
 """The bot assembled: config, database, directory, router, outbox, scheduler and transport.
 
-Knows no feature by name: features arrive as plugins (handlers.PLUGINS).
+Knows no feature by name: features arrive as plugins (bot.plugins finds them by name), and what
+they offer each other is declared on the Plugin and reached through typed methods here
+(`service`, `calendar`, `register_rows`, `report_lines`). Handlers reach WeChat only through the
+small port below (`accept_friend`, `accept_invitation`, `list_rooms`, `bot_id`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from datetime import timedelta
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Coroutine, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import plugins as plugin_loader
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialogs import Dialogs
 from bot.directory import Directory
-from bot.messages import Outgoing
+from bot.messages import FriendRequest, Outgoing, RoomInvitation
 from bot.outbox import HIGH, Outbox
 from bot.plugin import Plugin
-from bot.registry import Registry
+from bot.registry import Registry, RegistryError
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.tally import Tally
-from bot.transport import Transport
+from bot.transport import RoomInfo, Transport, TransportError
 from bot.vault import Vault
+from bot.workcal import WorkCalendar, unknown_year_warning
 from storage import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FAILED_TEXT = "有一条发往{where}的消息多次发送失败，已停止重试。请查看日志（outbox #{id}）。"
+
+
+class Unclassified:
+    """What a bot without a classifier plugin makes of every text."""
+
+    intent = "other"
+    confidence = 0.0
+    detail: dict = {}
 
 
 class App:
     def __init__(self, config: Config, transport: Transport, *, secret_key: str,
                  clock: Clock | None = None, rng: random.Random | None = None,
-                 plugins: list[Plugin] | None = None, classify: Callable[[str], Any] | None = None,
-                 tally_interval: float = 1.0) -> None:
-        if plugins is None or classify is None:
-            import handlers
-
-            plugins = handlers.load_plugins() if plugins is None else plugins
-            classify = handlers.classify if classify is None else classify
+                 plugins: list[Plugin] | None = None, tally_interval: float = 1.0) -> None:
+        if plugins is None:
+            plugins = plugin_loader.load_all(config.plugins)
         self.config = config
         self.name = config.bot.name
         self.transport = transport
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
-        self.classify = classify
         self.vault = Vault(secret_key)
         self.registry = Registry(plugins)
+        missing = [key for key in self.registry.config_sections if not hasattr(config, key)]
+        if missing:
+            raise RegistryError(f"config was validated without the section(s) {', '.join(missing)}: "
+                                "parse it with the same plugins (bot.config.parse_config(plugins=...))")
+        self.classify: Callable[[str], Any] = self.registry.classifier or (lambda text: Unclassified())
         self.directory = Directory(self.name)
         self.dialogs = Dialogs(self.name, self.registry.dialogs, timedelta(minutes=config.dialogs.timeout_minutes))
-        self.services: dict[str, Any] = {}  # feature objects plugins share (calendar, guide index ...)
+        self.calendar = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays,
+                                     on_unknown_year=_warn_unknown_year)
+        self._services: dict[type, Any] = {}
+        self._tasks: set[asyncio.Task] = set()
         self._tally_interval = tally_interval
         self.engine: AsyncEngine | None = None
         self.started = False
 
+    @property
+    def data_dir(self) -> Path:
+        """Where the bot keeps its files (charts, exports, the key): config `data_dir`."""
+        return self.config.data_path
+
+    # ---- life cycle ------------------------------------------------------------------------
+
     async def start(self) -> None:
-        self.engine = db.create_engine(self.config.database.url)
+        self.engine = db.create_engine(self.config.database_url)
         await db.upgrade(self.engine)
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
         self.outbox = Outbox(bot=self.name, sessions=self.sessions, transport=self.transport, clock=self.clock,
-                             settings=self.config.outbox, quiet=self.config.quiet_hours, rng=self.rng)
+                             settings=self.config.outbox, quiet=self.config.quiet_hours, rng=self.rng,
+                             confidential_sources=self.registry.confidential_sources)
         self.outbox.on_failed = self._report_failed
         self.tally = Tally(self.name, self.sessions, self.clock, self.vault.mac_key, self._tally_interval)
         self.router = Router(self)
-        self.scheduler = Scheduler(self.clock, db.sync_url(self.config.database.url), self.name)
+        self.scheduler = Scheduler(self.clock, self.sessions, self.name)
         async with self.sessions.begin() as session:
             await self.directory.load(session)
             await self.directory.seed(session, self.config, self.clock.now())
             await self.dialogs.load(session)
             await self.router.load(session)
+        for spec in self.registry.services.values():
+            self._services[spec.type] = await spec.factory(self)
         for kind, handler in self.registry.jobs.items():
             self.scheduler.register(kind, self._job_runner(handler))
         await self.outbox.start()
@@ -90,11 +119,104 @@ class App:
         self.started = False
         await self.transport.stop()
         await self.scheduler.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for hook in self.registry.shutdown:
+            await hook(self)
         await self.tally.stop()
         await self.outbox.stop()
         if self.engine is not None:
             await self.engine.dispose()
         log.info("bot stopped", extra={"bot": self.name})
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
+        """A background task the App keeps (so it is not collected) and ends on stop."""
+        task = asyncio.get_running_loop().create_task(self._logged(coro, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _logged(coro, name: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task failed", extra={"task": name})
+
+    async def connected(self) -> None:
+        """The gateway is (back) up: plugins refresh what they keep of the account."""
+        for handler in self.registry.events.get("connected", []):
+            try:
+                await handler(self)
+            except Exception:
+                log.exception("on connect failed", extra={"handler": getattr(handler, "__name__", "?")})
+
+    # ---- what plugins offer each other ---------------------------------------------------------
+
+    def service(self, service_type: type[T]) -> T:
+        """The object a plugin declared with `provides(service_type)`, built at start."""
+        try:
+            return self._services[service_type]
+        except KeyError:
+            if service_type in self.registry.services:
+                raise RuntimeError(f"{service_type.__name__} is used before the bot has started") from None
+            raise LookupError(f"no loaded plugin provides {service_type.__name__}") from None
+
+    def has_service(self, service_type: type) -> bool:
+        return service_type in self.registry.services
+
+    async def register_rows(self, session: AsyncSession, register: str, start, end) -> list:
+        """Every plugin's rows for a register (see storage.registers.collect)."""
+        rows: list = []
+        for provider in self.registry.rows_for(register):
+            rows.extend(await provider(session, self.name, start, end))
+        return rows
+
+    async def report_lines(self, session: AsyncSession, period) -> list[str]:
+        """The lines plugins add to the weekly report; one that fails is left out and logged."""
+        lines: list[str] = []
+        for spec in self.registry.report_lines:
+            try:
+                lines.extend(await spec.provider(self, session, period))
+            except Exception:
+                log.exception("report line failed", extra={"line": spec.name})
+        return lines
+
+    # ---- the port to WeChat handlers may use ---------------------------------------------------
+
+    @property
+    def bot_id(self) -> str:
+        return self.transport.bot_id
+
+    async def accept_friend(self, request: FriendRequest) -> bool:
+        """True once the gateway accepted it; False (logged) when it refused or is down."""
+        try:
+            await self.transport.accept_friend(request)
+            return True
+        except TransportError as error:
+            log.warning("friend accept failed", extra={"contact_id": request.contact_id, "error": str(error)})
+            return False
+
+    async def accept_invitation(self, invitation: RoomInvitation) -> bool:
+        try:
+            await self.transport.accept_invitation(invitation)
+            return True
+        except TransportError as error:
+            log.warning("invitation accept failed", extra={"error": str(error)})
+            return False
+
+    async def list_rooms(self) -> list[RoomInfo] | None:
+        """The rooms the account is in (None: the gateway could not say)."""
+        try:
+            return await self.transport.list_rooms()
+        except TransportError as error:
+            log.warning("room list failed", extra={"error": str(error)})
+            return None
+
+    # ---- sending from jobs and events ----------------------------------------------------------
 
     def _job_runner(self, handler):
         async def run(payload: dict[str, Any], due) -> None:
@@ -115,3 +237,7 @@ class App:
                 await self.outbox.enqueue(session, Outgoing(None, person.id, FAILED_TEXT.format(where=where, id=row.id)),
                                           priority=HIGH, source="failure-report")
         self.outbox.wake()
+
+
+def _warn_unknown_year(year: int) -> None:
+    log.warning(unknown_year_warning(year), extra={"year": year})

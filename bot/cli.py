@@ -9,38 +9,27 @@ import sys
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ROLES, Config, ConfigError, load_config
+from bot.clitools import DEFAULT_CONFIG, add_config_option, load_or_exit, registry_for, with_database
+from bot.config import Config
 from bot.logs import setup_logging
 
 log = logging.getLogger("jingmin")
 
-DEFAULT_CONFIG = "config.yaml"
-
-
-def _load(path: str) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as err:
-        for line in err.problems:
-            print(f"config error: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_exit(args.config)
+    plugins = registry_for(config).plugins
     print(f"{args.config}: ok ({len(config.groups)} groups, {len(config.contacts)} contacts, "
-          f"{len(config.services)} services, {len(config.guide)} guide entries, "
-          f"{len(config.pushes.schedules)} push schedules)")
+          f"{len(plugins)} plugins: {', '.join(p.name for p in plugins)})")
     return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage import db
 
-    config = _load(args.config)
+    config = load_or_exit(args.config)
 
     async def run() -> None:
-        engine = db.create_engine(config.database.url)
+        engine = db.create_engine(config.database_url)
         try:
             await db.upgrade(engine)
         finally:
@@ -51,29 +40,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bind_code(args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
-    from handlers.admin import CODE_TTL, create_bind_code
-    from storage import db
-
-    config = _load(args.config)
-
-    async def run() -> str:
-        engine = db.create_engine(config.database.url)
-        try:
-            await db.upgrade(engine)
-            async with db.session_factory(engine).begin() as session:
-                code = await create_bind_code(session, config.bot.name, args.role, SystemClock().now())
-                return code.code
-        finally:
-            await engine.dispose()
-
-    code = asyncio.run(run())
-    minutes = int(CODE_TTL.total_seconds() // 60)
-    print(f"{code}\n(send this code to the bot in a private chat within {minutes} minutes to become {args.role})")
-    return 0
-
-
 def secret_key_for(config: Config) -> str:
     from bot.vault import load_or_create_key
 
@@ -81,11 +47,11 @@ def secret_key_for(config: Config) -> str:
         print("config error: security.secret_key: required with the wechaty transport "
               "(set JINGMIN_SECRET_KEY)", file=sys.stderr)
         raise SystemExit(2)
-    return load_or_create_key(config.security.secret_key, Path("data/secret.key"))
+    return load_or_create_key(config.security.secret_key, config.data_path / "secret.key")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_exit(args.config)
     setup_logging(config.bot.log_level)
     from bot.runner import run_bot
 
@@ -96,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load_or_exit(args.config)
     setup_logging(config.bot.log_level)
     from bot.runner import run_simulator
 
@@ -113,27 +79,13 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return run_script(args.script)
 
 
-def cmd_classify(args: argparse.Namespace) -> int:
-    """stdin: one message a line; stdout: one JSON object a line (text, intent, confidence, detail)."""
-    import json
-
-    from handlers import classify
-
-    for line in sys.stdin:
-        text = line.rstrip("\r\n")
-        found = classify(text)
-        print(json.dumps({"text": text, "intent": found.intent, "confidence": found.confidence,
-                          "detail": found.detail}, ensure_ascii=False), flush=args.flush)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jingmin", description="警民群助手: WeChat bot for community police")
     parser.add_argument("--version", action="version", version=f"jingmin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="start the bot")
-    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+    add_config_option(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file and exit")
@@ -146,15 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--config", default=DEFAULT_CONFIG)
     up.set_defaults(func=cmd_db_upgrade)
 
-    p = sub.add_parser("bind-code", help="print a one-time code that binds a contact to a role")
-    p.add_argument("--role", required=True, choices=list(ROLES))
-    p.add_argument("--config", default=DEFAULT_CONFIG)
-    p.set_defaults(func=cmd_bind_code)
-
-    p = sub.add_parser("classify", help="read messages from stdin, print their intents as JSON lines")
-    p.add_argument("--flush", action="store_true", help="flush after every line (for pipes)")
-    p.set_defaults(func=cmd_classify)
-
     p = sub.add_parser("simulator", help="run only the simulated WeChat (gRPC puppet service + web page/API)")
     p.add_argument("--port", type=int, default=8788, help="gRPC port the bot connects to (default 8788)")
     p.add_argument("--http-port", type=int, default=None, help="web page and API port (default wechat.web_port)")
@@ -166,19 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--script", required=True, help="scenario YAML (see SCENARIOS.md)")
     p.set_defaults(func=cmd_sim)
 
-    for extend in _EXTENSIONS:
-        extend(sub)
+    add_plugin_commands(sub)
     return parser
 
 
-def _stats_commands(sub) -> None:
-    from handlers.stats.cli import extend
+def add_plugin_commands(sub) -> None:
+    """Each plugin's `jingmin` subcommands (plugin.cli), from the installed plugins."""
+    from bot.plugins import load_all
+    from bot.registry import Registry
 
-    extend(sub)
-
-
-# Feature issues add their subcommands (sim, classify, stats, export) here.
-_EXTENSIONS: list = [_stats_commands]
+    for extend in Registry(load_all()).cli_extensions:
+        extend(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

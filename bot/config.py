@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 CATEGORIES: dict[str, str] = {
@@ -46,7 +46,7 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def _one_of(value: str, allowed: dict[str, str] | tuple[str, ...], what: str) -> str:
+def one_of(value: str, allowed: dict[str, str] | tuple[str, ...], what: str) -> str:
     if value not in allowed:
         raise PydanticCustomError(
             "unknown_choice", "unknown {what} '{value}' ({allowed})",
@@ -55,7 +55,7 @@ def _one_of(value: str, allowed: dict[str, str] | tuple[str, ...], what: str) ->
     return value
 
 
-def _parse_hhmm(value: Any) -> time:
+def parse_hhmm(value: Any) -> time:
     if isinstance(value, time):
         return value
     if isinstance(value, int):  # YAML 1.1 reads 09:00 as the sexagesimal number 540
@@ -80,12 +80,12 @@ class BotSettings(Strict):
 
 
 class DatabaseSettings(Strict):
-    url: str = "sqlite+aiosqlite:///data/jingmin.db"
+    url: str | None = None  # default: a SQLite file in data_dir (Config.database_url)
 
     @field_validator("url")
     @classmethod
-    def _known_driver(cls, v: str) -> str:
-        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+    def _known_driver(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise PydanticCustomError(
                 "bad_url", "'{v}' must start with sqlite+aiosqlite:// or postgresql+asyncpg://", {"v": v}
             )
@@ -116,7 +116,7 @@ class GroupConfig(Strict):
     @field_validator("category")
     @classmethod
     def _category(cls, v: str) -> str:
-        return _one_of(v, CATEGORIES, "category")
+        return one_of(v, CATEGORIES, "category")
 
     @property
     def room_id(self) -> str:
@@ -133,7 +133,7 @@ class ContactConfig(Strict):
     @field_validator("role")
     @classmethod
     def _role(cls, v: str) -> str:
-        return _one_of(v, ROLES, "role")
+        return one_of(v, ROLES, "role")
 
     @property
     def contact_id(self) -> str:
@@ -152,7 +152,7 @@ class QuietHours(Strict):
     start: time = time(22, 0)
     end: time = time(7, 30)
 
-    _hhmm = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _parse_hhmm(v)))
+    _hhmm = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: parse_hhmm(v)))
 
 
 class CalendarSettings(Strict):
@@ -164,110 +164,15 @@ class DialogSettings(Strict):
     timeout_minutes: int = Field(30, ge=1)
 
 
-class OpeningHours(Strict):
-    start: time
-    end: time
-
-    _hhmm = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _parse_hhmm(v)))
-
-    @model_validator(mode="after")
-    def _ordered(self) -> OpeningHours:
-        if self.end <= self.start:
-            raise PydanticCustomError("bad_hours", "end must be after start", {})
-        return self
-
-
-class ServiceConfig(Strict):
-    name: str = Field(min_length=1)
-    aliases: list[str] = []
-    materials: list[str] = []
-    slot_minutes: int = Field(30, ge=5, le=240)
-    capacity: int = Field(3, ge=1)
-    days: list[str] = ["mon", "tue", "wed", "thu", "fri"]
-    hours: list[OpeningHours] = [
-        OpeningHours(start=time(9, 0), end=time(11, 30)),
-        OpeningHours(start=time(14, 0), end=time(17, 0)),
-    ]
-    place: str = ""
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: list[str]) -> list[str]:
-        return [_one_of(d, WEEKDAYS, "weekday") for d in v]
-
-
-class AppointmentSettings(Strict):
-    reminder_evening: time = time(18, 0)
-    reminder_before_minutes: int = Field(60, ge=0)
-    days_ahead: int = Field(14, ge=1, le=60)
-
-    _hhmm = field_validator("reminder_evening", mode="before")(classmethod(lambda cls, v: _parse_hhmm(v)))
-
-
-class GuideEntry(Strict):
-    id: str = Field(min_length=1)
-    keywords: list[str] = []
-    questions: list[str] = []
-    answer: str = Field(min_length=1)
-    service: str | None = None
-
-    @model_validator(mode="after")
-    def _matchable(self) -> GuideEntry:
-        if not self.keywords and not self.questions:
-            raise PydanticCustomError("unmatchable", "needs keywords or questions to match on", {})
-        return self
-
-
-PUSH_KINDS = {"antifraud": "反诈", "announcement": "公告", "police_news": "警务动态"}
-
-
-class PushSchedule(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
-    when: str = Field(min_length=1)  # 每周一 09:00, 每天 08:30, 工作日 08:00, 每月1号 10:00
-    kind: str
-    target: str = Field(min_length=1)  # group name, category code or Chinese name, or 全部
-    text: str | None = None
-    skip_holidays: bool = False
-    grace_minutes: int | None = Field(None, ge=0)
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        return _one_of(v, PUSH_KINDS, "push kind")
-
-
-class PushSettings(Strict):
-    rotation_weeks: int = Field(8, ge=1)
-    grace_minutes: int = Field(60, ge=0)
-    notice_dirs: list[str] = []
-    schedules: list[PushSchedule] = []
-
-
-class TipRoute(Strict):
-    unit: str
-    room: str | None = None  # the unit's group, by name
-
-
-class TipSettings(Strict):
-    daily_limit: int = Field(5, ge=1)
-    attachment_max_kb: int = Field(2048, ge=1)
-    overdue_hours: int = Field(48, ge=1)
-    routes: dict[str, TipRoute] = {}
-
-
-class StatsSettings(Strict):
-    weekly_day: str = "mon"
-    weekly_time: time = time(9, 0)
-
-    _hhmm = field_validator("weekly_time", mode="before")(classmethod(lambda cls, v: _parse_hhmm(v)))
-
-    @field_validator("weekly_day")
-    @classmethod
-    def _day(cls, v: str) -> str:
-        return _one_of(v, WEEKDAYS, "weekday")
-
-
 class Config(Strict):
+    """The core's settings. Each plugin adds its own sections (see `config_model`): the object a
+    bot runs with is of a subclass that has them, so `config.tips` is the tips plugin's model."""
+
+    # Plugins to load, by entry-point name or module:attribute; absent: every installed one.
+    plugins: list[str] | None = None
+    # Where the bot keeps its files (SQLite database, key, charts, exports); relative to the
+    # config file's folder.
+    data_dir: str = "data"
     bot: BotSettings = BotSettings()
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
@@ -278,37 +183,54 @@ class Config(Strict):
     quiet_hours: QuietHours = QuietHours()
     calendar: CalendarSettings = CalendarSettings()
     dialogs: DialogSettings = DialogSettings()
-    services: list[ServiceConfig] = []
-    appointments: AppointmentSettings = AppointmentSettings()
-    guide: list[GuideEntry] = []
-    pushes: PushSettings = PushSettings()
-    tips: TipSettings = TipSettings()
-    stats: StatsSettings = StatsSettings()
-
-    @model_validator(mode="after")
-    def _cross_references(self) -> Config:
-        group_names = [g.name for g in self.groups]
-        problems = []
-        for i, contact in enumerate(self.contacts):
-            for j, room in enumerate(contact.rooms):
-                if room not in group_names:
-                    problems.append(f"contacts[{i}].rooms[{j}]: unknown group '{room}'")
-        service_names = {s.name for s in self.services}
-        for i, entry in enumerate(self.guide):
-            if entry.service and entry.service not in service_names:
-                problems.append(f"guide[{i}].service: unknown service '{entry.service}'")
-        for key, names in (("groups", group_names), ("services", [s.name for s in self.services])):
-            seen = set()
-            for i, name in enumerate(names):
-                if name in seen:
-                    problems.append(f"{key}[{i}].name: duplicate name '{name}'")
-                seen.add(name)
-        if problems:
-            raise ConfigError(problems)
-        return self
 
     def group_by_name(self, name: str) -> GroupConfig | None:
         return next((g for g in self.groups if g.name == name), None)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL; the embedded default is a SQLite file in data_dir."""
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_path / 'jingmin.db'}"
+
+
+def core_problems(config: Config) -> list[str]:
+    group_names = [g.name for g in config.groups]
+    problems = []
+    for i, contact in enumerate(config.contacts):
+        for j, room in enumerate(contact.rooms):
+            if room not in group_names:
+                problems.append(f"contacts[{i}].rooms[{j}]: unknown group '{room}'")
+    problems += duplicate_names("groups", group_names)
+    return problems
+
+
+def duplicate_names(key: str, names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(f"{key}[{i}].name: duplicate name '{name}'")
+        seen.add(name)
+    return problems
+
+
+_MODELS: dict[tuple, type[Config]] = {}
+
+
+def config_model(sections: dict[str, tuple[Any, Any]]) -> type[Config]:
+    """The Config class with the plugins' sections (key -> (model, default)) added as fields."""
+    key = tuple(sorted((k, repr(v[0])) for k, v in sections.items()))
+    if key not in _MODELS:
+        clash = set(sections) & set(Config.model_fields)
+        if clash:
+            raise ConfigError([f"{', '.join(sorted(clash))}: a plugin's config section clashes with the core's"])
+        fields = {k: (model, Field(default_factory=lambda d=default: d)) for k, (model, default) in sections.items()}
+        _MODELS[key] = create_model("Config", __base__=Config, **fields)
+    return _MODELS[key]
 
 
 def _loc_to_path(loc: tuple[Any, ...]) -> str:
@@ -345,18 +267,42 @@ def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
             raw[section][key] = env[var]
 
 
-def parse_config(raw: Any, env: dict[str, str] | None = None) -> Config:
+def parse_config(raw: Any, env: dict[str, str] | None = None, *, plugins: list | None = None,
+                 base_dir: Path | None = None) -> Config:
+    """Validate `raw` with the core's model plus the sections and checks of its plugins.
+
+    `plugins`: the Plugin objects to validate for; default, those the file's `plugins:` names."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(["(top level): the file must be a mapping of sections (bot:, groups:, ...)"])
-    raw = dict(raw)
+    raw = {k: v for k, v in raw.items() if v is not None}  # "database:" with only comments under it
     _apply_env(raw, os.environ if env is None else env)
+    if plugins is None:
+        plugins = _plugins_named(raw.get("plugins"))
+    model = config_model({k: v for p in plugins for k, v in p.config_sections.items()})
+    if base_dir is not None and not Path(str(raw.get("data_dir", "data"))).is_absolute():
+        raw["data_dir"] = str(base_dir / str(raw.get("data_dir", "data")))
     try:
-        return Config.model_validate(raw)
+        config = model.model_validate(raw)
     except ValidationError as err:
         # Cross-reference problems raise ConfigError directly (pydantic does not wrap it).
         raise ConfigError(_format_errors(err)) from None
+    problems = core_problems(config) + [line for p in plugins for check in p.validators for line in check(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _plugins_named(names: Any) -> list:
+    from bot.plugins import PluginError, load_all
+
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise ConfigError(["plugins: must be a list of plugin names"])
+    try:
+        return load_all(names)
+    except PluginError as error:
+        raise ConfigError([f"plugins: {error}"]) from None
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
@@ -373,4 +319,4 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError([f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    return parse_config(raw, env)
+    return parse_config(raw, env, base_dir=path.resolve().parent)

@@ -63,7 +63,7 @@ class OutboxStats:
 class Outbox:
     def __init__(self, *, bot: str, sessions: async_sessionmaker[AsyncSession], transport: Transport,
                  clock: Clock, settings: OutboxSettings, quiet: QuietHours,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, confidential_sources: set[str] | frozenset[str] = frozenset()) -> None:
         self.bot = bot
         self.sessions = sessions
         self.transport = transport
@@ -85,7 +85,7 @@ class Outbox:
         # Confidential sources (tips): once a row of theirs is sent or given up on, its contact_id
         # and text are cleared, so the table tells neither who was written to nor what was said;
         # the file an image/file row sent (decrypted for the send) is deleted then too.
-        self.confidential_sources: set[str] = set()
+        self.confidential_sources = frozenset(confidential_sources)
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -1,9 +1,13 @@
 """Declarative registration: a feature module says what it matches next to what it does.
 
-    plugin = Plugin("guide")
+    plugin = Plugin("guide", config=GuideSettings, config_key="guide")
 
     @plugin.command("咨询", roles=STAFF, summary="查看待回复的咨询")
     async def list_open(ctx: Context) -> None: ...
+
+    reply = plugin.subcommand("咨询", "回复", pattern=r"(?P<n>\\d+)\\s+(?P<text>.+)", usage="N 文字",
+                              summary="回复一条咨询")
+    async def answer_one(ctx: Context, n: str, text: str) -> None: ...
 
     @plugin.intent("consultation")
     async def answer(ctx: Context, found: Classification) -> bool: ...  # True: handled
@@ -12,6 +16,11 @@
 
     @booking.state("service", prompt=ask_service)
     async def got_service(ctx, data, text) -> str | None: ...  # next state, None re-asks, END ends
+
+Everything a plugin offers the others is declared here too, never put in a global at import
+time: its config section (a pydantic model), the services it provides (`provides`), the rows it
+adds to a register (`register_rows`), the lines it adds to the weekly report (`report_line`),
+its confidential outbox sources, and its `jingmin` subcommands (`cli`).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -35,19 +46,45 @@ Handler = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
-class CommandSpec:
+class SubcommandSpec:
+    """`/预约 完成 AB12CD`: a verb after the command, its own roles, arguments, usage and audit.
+
+    `pattern` is matched in full against what follows the verb; its named groups are passed to
+    the handler as keyword arguments. Words that do not fit get the usage line, not the handler."""
+
     name: str
     handler: Handler
+    aliases: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+    roles: frozenset[str] | None = None  # None: the command's roles
+    usage: str = ""
+    summary: str = ""
+
+    def words(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass
+class CommandSpec:
+    name: str
+    handler: Handler | None  # None: the command is only its subcommands
     aliases: tuple[str, ...] = ()
     roles: frozenset[str] = STAFF
     summary: str = ""
     usage: str = ""
     where: str = "any"  # any | group | private
+    subcommands: list[SubcommandSpec] = field(default_factory=list)
 
     @property
     def audited(self) -> bool:
         # Officer and staff actions are audit-logged; commands open to residents are not.
         return "resident" not in self.roles
+
+    def subcommand(self, word: str) -> SubcommandSpec | None:
+        return next((s for s in self.subcommands if word in s.words()), None)
+
+    def roles_of(self, sub: SubcommandSpec | None) -> frozenset[str]:
+        return sub.roles if sub is not None and sub.roles is not None else self.roles
 
 
 @dataclass(frozen=True)
@@ -92,9 +129,45 @@ class DialogSpec:
         return register
 
 
+@dataclass(frozen=True)
+class ServiceSpec:
+    """An object one plugin builds at start and others use: `app.service(GuideIndex)`."""
+
+    type: type
+    factory: Handler  # async (app) -> instance
+
+
+@dataclass(frozen=True)
+class RegisterRowsSpec:
+    """Rows a plugin adds to a register: async (session, bot, start, end) -> list[RegisterRow]."""
+
+    register: str
+    provider: Handler
+
+
+@dataclass(frozen=True)
+class ReportLineSpec:
+    """A line for the weekly report: async (app, session, period) -> list[str] (numbers, no names)."""
+
+    name: str
+    provider: Handler
+
+
+Validator = Callable[[Any], list[str]]  # the whole config -> problems, one line each with its key path
+CliExtension = Callable[[Any], None]  # argparse's subparsers -> adds `jingmin <name>` commands
+
+
 class Plugin:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, config: type[BaseModel] | None = None, config_key: str | None = None,
+                 config_default: Any = None, order: int = 100) -> None:
+        """`config`: this plugin's section of config.yaml, under `config_key` (default: the name).
+        A list section passes `config=list[Entry]` with `config_default=[]`.
+        `order`: plugins are merged by it (then by name): the menu and /帮助 list them so."""
         self.name = name
+        self.order = order
+        self.config_sections: dict[str, tuple[Any, Any]] = {}
+        if config is not None:
+            self.config_section(config_key or name, config, config_default)
         self.commands: list[CommandSpec] = []
         self.phrases: list[PhraseSpec] = []
         self.intents: list[IntentSpec] = []
@@ -102,7 +175,29 @@ class Plugin:
         self.events: dict[str, list[Handler]] = {}
         self.jobs: dict[str, Handler] = {}
         self.startup: list[Handler] = []
+        self.shutdown: list[Handler] = []
         self.menu: list[tuple[str, frozenset[str]]] = []
+        self.validators: list[Validator] = []
+        self.services: list[ServiceSpec] = []
+        self.register_providers: list[RegisterRowsSpec] = []
+        self.report_lines: list[ReportLineSpec] = []
+        self.confidential_sources: set[str] = set()
+        self.cli_extensions: list[CliExtension] = []
+        self.classifier: Callable[[str], Any] | None = None
+
+    # ---- configuration ---------------------------------------------------------------------
+
+    def config_section(self, key: str, model: Any, default: Any = None) -> None:
+        """Another top-level key this plugin owns (a model, or list[Model] with default [])."""
+        self.config_sections[key] = (model, model() if default is None and isinstance(model, type)
+                                     and issubclass(model, BaseModel) else default)
+
+    def validator(self, fn: Validator) -> Validator:
+        """A cross-check over the whole config (a guide entry naming a service that exists ...)."""
+        self.validators.append(fn)
+        return fn
+
+    # ---- what residents and officers say -------------------------------------------------------
 
     def menu_item(self, text: str, roles: frozenset[str] = EVERYONE) -> None:
         """A line of the menu residents see (/帮助, welcome): what to say to use this feature."""
@@ -110,11 +205,41 @@ class Plugin:
 
     def command(self, name: str, *, aliases: tuple[str, ...] = (), roles: frozenset[str] = STAFF,
                 summary: str = "", usage: str = "", where: str = "any"):
+        """The command itself: its handler runs when no subcommand's verb comes first."""
+        spec = self._command_spec(name, aliases, roles, summary, usage, where)
+
         def register(fn: Handler) -> Handler:
-            self.commands.append(CommandSpec(name, fn, tuple(aliases), frozenset(roles), summary, usage, where))
+            spec.handler = fn
             return fn
 
         return register
+
+    def command_group(self, name: str, *, aliases: tuple[str, ...] = (), roles: frozenset[str] = STAFF,
+                      summary: str = "", usage: str = "", where: str = "any") -> CommandSpec:
+        """A command made only of subcommands (declared with `subcommand`)."""
+        return self._command_spec(name, aliases, roles, summary, usage, where)
+
+    def subcommand(self, command: str, name: str, *, aliases: tuple[str, ...] = (), pattern: str | None = None,
+                   roles: frozenset[str] | None = None, usage: str = "", summary: str = ""):
+        """`/command name …`; `pattern` (full match of the rest) names the handler's arguments."""
+        spec = next((c for c in self.commands if c.name == command), None)
+        if spec is None:
+            raise ValueError(f"{self.name}: subcommand '{name}' of undeclared command '{command}'")
+
+        def register(fn: Handler) -> Handler:
+            compiled = re.compile(pattern, re.S) if pattern is not None else None
+            spec.subcommands.append(SubcommandSpec(name, fn, tuple(aliases), compiled,
+                                                   frozenset(roles) if roles is not None else None, usage, summary))
+            return fn
+
+        return register
+
+    def _command_spec(self, name, aliases, roles, summary, usage, where) -> CommandSpec:
+        spec = next((c for c in self.commands if c.name == name), None)
+        if spec is None:
+            spec = CommandSpec(name, None, tuple(aliases), frozenset(roles), summary, usage, where)
+            self.commands.append(spec)
+        return spec
 
     def phrase(self, pattern: str, *, where: str = "any", priority: int = 0):
         def register(fn: Handler) -> Handler:
@@ -138,9 +263,17 @@ class Plugin:
         self.dialogs[name] = spec
         return spec
 
+    def classifies(self, fn: Callable[[str], Any]) -> Callable[[str], Any]:
+        """The function that reads a resident's text: text -> object with .intent and .confidence."""
+        self.classifier = fn
+        return fn
+
+    # ---- events, jobs, life cycle ------------------------------------------------------------
+
     def on(self, event: str):
         """joined | left | friend | invitation: async (app, session, event);
-        unhandled_mention: async (ctx), for an @-mention nothing else understood."""
+        unhandled_mention: async (ctx), for an @-mention nothing else understood;
+        connected: async (app), each time the WeChat gateway is (re)connected."""
 
         def register(fn: Handler) -> Handler:
             self.events.setdefault(event, []).append(fn)
@@ -158,6 +291,49 @@ class Plugin:
         return register
 
     def on_start(self, fn: Handler) -> Handler:
-        """async (app) -> None, after the database and scheduler are up."""
+        """async (app) -> None, after the database, the services and the scheduler are up."""
         self.startup.append(fn)
+        return fn
+
+    def on_stop(self, fn: Handler) -> Handler:
+        """async (app) -> None, before the database closes."""
+        self.shutdown.append(fn)
+        return fn
+
+    # ---- what this plugin offers the others -------------------------------------------------
+
+    def provides(self, service_type: type):
+        """`@plugin.provides(GuideIndex)` on `async def build(app) -> GuideIndex`."""
+
+        def register(fn: Handler) -> Handler:
+            self.services.append(ServiceSpec(service_type, fn))
+            return fn
+
+        return register
+
+    def register_rows(self, register: str):
+        """Rows for a register (see storage.registers): async (session, bot, start, end) -> rows."""
+
+        def register_(fn: Handler) -> Handler:
+            self.register_providers.append(RegisterRowsSpec(register, fn))
+            return fn
+
+        return register_
+
+    def report_line(self, name: str):
+        """Lines for the weekly report and /统计: async (app, session, period) -> list[str]."""
+
+        def register(fn: Handler) -> Handler:
+            self.report_lines.append(ReportLineSpec(name, fn))
+            return fn
+
+        return register
+
+    def confidential_source(self, source: str) -> None:
+        """Outbox rows of this source lose their recipient and text once sent (tips)."""
+        self.confidential_sources.add(source)
+
+    def cli(self, fn: CliExtension) -> CliExtension:
+        """Adds `jingmin` subcommands: fn(subparsers) calls subparsers.add_parser(...)."""
+        self.cli_extensions.append(fn)
         return fn

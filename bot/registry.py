@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.plugin import CommandSpec, DialogSpec, Handler, IntentSpec, PhraseSpec, Plugin
+from typing import Any, Callable
+
+from bot.plugin import (
+    CliExtension, CommandSpec, DialogSpec, Handler, IntentSpec, PhraseSpec, Plugin, RegisterRowsSpec,
+    ReportLineSpec, ServiceSpec, Validator,
+)
 
 
 class RegistryError(Exception):
@@ -18,34 +23,66 @@ class Registry:
         self.events: dict[str, list[Handler]] = {}
         self.jobs: dict[str, Handler] = {}
         self.startup: list[Handler] = []
+        self.shutdown: list[Handler] = []
         self.menu: list[tuple[str, frozenset[str]]] = []
+        self.config_sections: dict[str, tuple[Any, Any]] = {}
+        self.validators: list[Validator] = []
+        self.services: dict[type, ServiceSpec] = {}
+        self.register_providers: list[RegisterRowsSpec] = []
+        self.report_lines: list[ReportLineSpec] = []
+        self.confidential_sources: set[str] = set()
+        self.cli_extensions: list[CliExtension] = []
+        self.classifier: Callable[[str], Any] | None = None
         self._intents: dict[str, list[IntentSpec]] = {}
-        names: dict[str, str] = {}
+        owners: dict[str, str] = {}
         for plugin in plugins:
-            for spec in plugin.commands:
-                for name in (spec.name, *spec.aliases):
-                    if name in names:
-                        raise RegistryError(f"command '{name}' declared by {names[name]} and {plugin.name}")
-                    names[name] = plugin.name
-            self.commands += plugin.commands
-            self.phrases += plugin.phrases
-            for spec in plugin.intents:
-                self._intents.setdefault(spec.intent, []).append(spec)
-            for name, dialog in plugin.dialogs.items():
-                if name in self.dialogs:
-                    raise RegistryError(f"dialog '{name}' declared twice")
-                self.dialogs[name] = dialog
-            for event, handlers in plugin.events.items():
-                self.events.setdefault(event, []).extend(handlers)
-            for kind, handler in plugin.jobs.items():
-                if kind in self.jobs:
-                    raise RegistryError(f"job kind '{kind}' declared twice")
-                self.jobs[kind] = handler
-            self.startup += plugin.startup
-            self.menu += plugin.menu
+            self._merge(plugin, owners)
         self.phrases.sort(key=lambda p: -p.priority)
         for specs in self._intents.values():
             specs.sort(key=lambda s: -s.priority)
+
+    def _merge(self, plugin: Plugin, owners: dict[str, str]) -> None:
+        def claim(what: str, name: str) -> None:
+            key = f"{what} '{name}'"
+            if key in owners:
+                raise RegistryError(f"{key} declared by {owners[key]} and {plugin.name}")
+            owners[key] = plugin.name
+
+        claim("plugin", plugin.name)
+        for spec in plugin.commands:
+            for name in (spec.name, *spec.aliases):
+                claim("command", name)
+        for key in plugin.config_sections:
+            claim("config section", key)
+        for name in plugin.dialogs:
+            claim("dialog", name)
+        for kind in plugin.jobs:
+            claim("job kind", kind)
+        for service in plugin.services:
+            claim("service", service.type.__name__)
+            self.services[service.type] = service
+        for line in plugin.report_lines:
+            claim("report line", line.name)
+        if plugin.classifier is not None:
+            claim("classifier", "classifier")
+            self.classifier = plugin.classifier
+        self.commands += plugin.commands
+        self.phrases += plugin.phrases
+        for spec in plugin.intents:
+            self._intents.setdefault(spec.intent, []).append(spec)
+        self.dialogs.update(plugin.dialogs)
+        for event, handlers in plugin.events.items():
+            self.events.setdefault(event, []).extend(handlers)
+        self.jobs.update(plugin.jobs)
+        self.startup += plugin.startup
+        self.shutdown += plugin.shutdown
+        self.menu += plugin.menu
+        self.config_sections.update(plugin.config_sections)
+        self.validators += plugin.validators
+        self.register_providers += plugin.register_providers
+        self.report_lines += plugin.report_lines
+        self.confidential_sources |= plugin.confidential_sources
+        self.cli_extensions += plugin.cli_extensions
 
     @property
     def preempting(self) -> frozenset[str]:
@@ -57,3 +94,6 @@ class Registry:
 
     def command(self, name: str) -> CommandSpec | None:
         return next((c for c in self.commands if name in (c.name, *c.aliases)), None)
+
+    def rows_for(self, register: str) -> list[Handler]:
+        return [p.provider for p in self.register_providers if p.register == register]

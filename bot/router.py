@@ -26,7 +26,7 @@ from bot.masking import mask_text
 from bot.messages import (
     FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
 )
-from bot.plugin import CommandSpec
+from bot.plugin import CommandSpec, SubcommandSpec
 from storage.models import AuditEntry, ProcessedMessage
 from storage.db import has_work
 from storage.upsert import insert_ignoring
@@ -44,6 +44,7 @@ TEXTS = {
     "unknown_command": "没有“{name}”这个命令。发送 /帮助 可以查看您能用的功能。",
     "group_only": "这个命令请在群里使用。",
     "private_only": "这个命令请私聊我使用。",
+    "usage": "用法：{lines}",
     "error": "抱歉，系统刚才出了点问题，没有办成。请稍后再试，或直接联系社区民警。",
 }
 ROLE_NAMES = {"officer": "社区民警", "staff": "辅警和文职人员", "property": "物业",
@@ -249,10 +250,13 @@ class Router:
         if spec is None:
             await ctx.reply(TEXTS["unknown_command"].format(name=parsed.name))
             return
+        sub = spec.subcommand(parsed.args[0]) if parsed.args else None
         ctx.args, ctx.rest = parsed.args, parsed.rest
-        if ctx.role not in spec.roles:
-            allowed = "、".join(ROLE_NAMES[r] for r in ("officer", "staff", "property", "building_lead")
-                               if r in spec.roles)
+        if sub is not None:
+            ctx.args, ctx.rest = parsed.args[1:], parsed.rest[len(parsed.args[0]):].strip()
+        roles = spec.roles_of(sub)
+        if ctx.role not in roles:
+            allowed = "、".join(ROLE_NAMES[r] for r in ("officer", "staff", "property", "building_lead") if r in roles)
             await ctx.reply(TEXTS["refused"].format(roles=allowed or "工作人员"))
             ctx.outcome = "refused: role"
         elif spec.where == "group" and ctx.is_private:
@@ -261,15 +265,35 @@ class Router:
         elif spec.where == "private" and not ctx.is_private:
             await ctx.reply(TEXTS["private_only"])
             ctx.outcome = "refused: not private"
-        else:
+        elif sub is not None:
+            await self._run_subcommand(ctx, spec, sub)
+        elif spec.handler is not None:
             await spec.handler(ctx)
-        if spec.audited or ctx.role != "resident":
-            self._audit(ctx, spec)
+        else:
+            await ctx.reply(TEXTS["usage"].format(lines=usage_lines(spec, ctx.role)))
+            ctx.outcome = "usage"
+        if "resident" not in roles or ctx.role != "resident":
+            self._audit(ctx, spec.name if sub is None else f"{spec.name} {sub.name}")
 
-    def _audit(self, ctx: Context, spec: CommandSpec) -> None:
+    async def _run_subcommand(self, ctx: Context, spec: CommandSpec, sub: SubcommandSpec) -> None:
+        arguments: dict[str, str] = {}
+        if sub.pattern is not None:
+            match = sub.pattern.fullmatch(ctx.rest)
+            if match is None:
+                await ctx.reply(TEXTS["usage"].format(lines=usage_line(spec, sub)))
+                ctx.outcome = "usage"
+                return
+            arguments = {k: v for k, v in match.groupdict().items() if v is not None}
+        elif ctx.rest:
+            await ctx.reply(TEXTS["usage"].format(lines=usage_line(spec, sub)))
+            ctx.outcome = "usage"
+            return
+        await sub.handler(ctx, **arguments)
+
+    def _audit(self, ctx: Context, command: str) -> None:
         ctx.session.add(AuditEntry(
             bot=self.app.name, at=ctx.now, actor_id=ctx.sender.id, actor_role=ctx.role,
-            room_id=ctx.message.room_id, command=spec.name, args=mask_text(ctx.rest)[:1000],
+            room_id=ctx.message.room_id, command=command[:64], args=mask_text(ctx.rest)[:1000],
             outcome=ctx.outcome[:200],
         ))
 
@@ -328,3 +352,16 @@ class Router:
                 del self._lock_users[key]
                 del self._locks[key]
 
+
+
+def usage_line(spec: CommandSpec, sub: SubcommandSpec | None = None) -> str:
+    """`/预约 完成 预约码`: how to write one command or subcommand (for /帮助 and refusals)."""
+    words = [f"/{spec.name}"] + ([sub.name, sub.usage] if sub else [spec.usage])
+    return " ".join(w for w in words if w)
+
+
+def usage_lines(spec: CommandSpec, role: str) -> str:
+    """Every form of a command `role` may use, one a line (the reply to a command's bad use)."""
+    lines = [usage_line(spec)] if spec.handler is not None else []
+    lines += [usage_line(spec, sub) for sub in spec.subcommands if role in spec.roles_of(sub)]
+    return "\n".join(lines)

@@ -35,28 +35,17 @@ def make_transport(config: Config, clock: SystemClock, endpoint: str | None = No
 
 
 def wire(app: App, transport: Transport) -> None:
-    """Pause the outbox while the gateway is down; refresh the room list at every login."""
+    """Pause the outbox while the gateway is down; tell the plugins at every login."""
     def changed(up: bool) -> None:
         if not up:
             app.outbox.pause()
             return
         app.outbox.resume()
         if app.started:
-            asyncio.ensure_future(_sync_rooms(app))
+            app.spawn(app.connected(), name="on-connect")
 
     if hasattr(transport, "on_connection_change"):
         transport.on_connection_change = changed
-
-
-async def _sync_rooms(app: App) -> None:
-    try:
-        from handlers.groups import sync_rooms
-    except ImportError:
-        return
-    try:
-        await sync_rooms(app)
-    except Exception:
-        log.exception("room list refresh failed")
 
 
 def freeze_startup_objects() -> None:
@@ -94,7 +83,7 @@ async def run_bot(config: Config, secret_key: str) -> int:
         if simulator is not None:
             await simulator.stop()
         return 2
-    await _sync_rooms(app)
+    await app.connected()
     freeze_startup_objects()
     from bot.web import WebServer
 

@@ -1,88 +1,75 @@
-"""A small facade over APScheduler 3 (AsyncIOScheduler + SQLAlchemyJobStore in our database).
+"""The scheduler: APScheduler's triggers on the App's own Clock, jobs kept in our database.
 
-Why a facade: every job gets a stable id and `replace_existing=True` (otherwise each restart adds
-a copy), an explicit misfire grace and coalescing, and runs against the injected Clock, so tests
-and the simulator move time instead of sleeping. Job handlers are registered by kind
-(`plugin.job("push")`) and receive `(app, payload, due)`: the due time is what idempotency keys
-are built from.
+Why not APScheduler's own scheduler loop and SQLAlchemyJobStore (what this was before):
+- its scheduler reads the time from the `datetime` module, so a moved clock meant patching that
+  module for the whole process (one clock per process, not per App);
+- its job store is synchronous: every add/pause ran on the event loop through a second (sync)
+  driver, blocked the loop, and on SQLite met the handler's own write lock ("database is
+  locked"), hence an after-commit workaround in every caller.
+
+So the triggers stay APScheduler's (cron fields, DST, OrTrigger: the part worth having), and this
+small loop decides when they fire. A job is a row of `scheduled_jobs`, written through the
+caller's session when there is one, so it commits (or rolls back) with the rows it belongs to;
+the in-memory copy the loop reads changes once that transaction has committed.
+
+Semantics kept from APScheduler 3: stable ids (adding an id again replaces it; adding it with the
+same trigger and payload keeps its next run, so a restart does not skip a run missed while the
+bot was down), misfire grace (a run later than `grace` is skipped and logged), coalescing
+(missed runs of one job run once, with the latest due time), one run of a job at a time, and
+handlers that receive the due time (for idempotency keys).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-import apscheduler.schedulers.base as aps_base
-from apscheduler.executors.base import BaseExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from storage.db import after_commit
+from storage.models import ScheduledJob
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any], datetime], Awaitable[None]]
 MissedHandler = Callable[[str, dict[str, Any], datetime], Awaitable[None]]
+MAX_CATCH_UP = 10_000  # fire times walked for one job after a long stop (coalesced into one run)
 
 
-class _ClockDatetime(datetime):
-    """Stands in for `datetime` inside APScheduler's scheduler module so it asks our Clock."""
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    trigger: BaseTrigger
+    next_run: datetime | None  # None: paused
+    grace: timedelta
+    coalesce: bool = True
 
-    clock: Clock | None = None
-
-    @classmethod
-    def now(cls, tz=None):  # type: ignore[override]
-        if cls.clock is None:
-            return datetime.now(tz)
-        return cls.clock.now().astimezone(tz)
-
-
-aps_base.datetime = _ClockDatetime  # one process runs one clock; tests set it per bot
-
-
-def job_entry(kind: str, payload: dict[str, Any]) -> None:
-    """The job store pickles a reference to this; _ClockExecutor dispatches by kind instead."""
-
-
-class _ClockExecutor(BaseExecutor):
-    def __init__(self, facade: Scheduler) -> None:
-        super().__init__()
-        self._facade = facade
-
-    def _do_submit_job(self, job, run_times) -> None:
-        task = asyncio.get_running_loop().create_task(self._facade._run(job, run_times))
-        self._facade._inflight.add(task)
-
-        def done(t: asyncio.Task) -> None:
-            self._facade._inflight.discard(t)
-            if t.cancelled() or t.exception() is None:
-                self._run_job_success(job.id, [])
-            else:
-                exc = t.exception()
-                self._run_job_error(job.id, exc, exc.__traceback__)
-
-        task.add_done_callback(done)
+    @property
+    def trigger_state(self) -> bytes:
+        return pickle.dumps(self.trigger)
 
 
 class Scheduler:
-    def __init__(self, clock: Clock, sync_db_url: str, bot_name: str) -> None:
+    def __init__(self, clock: Clock, sessions: async_sessionmaker[AsyncSession], bot_name: str) -> None:
         self.clock = clock
+        self._sessions = sessions
+        self._bot = bot_name
+        self._jobs: dict[str, Job] = {}
         self._handlers: dict[str, JobHandler] = {}
         self._on_missed: MissedHandler | None = None
-        self._inflight: set[asyncio.Task] = set()
-        # Two bots on one database must never share jobs: one table per bot.
-        store = SQLAlchemyJobStore(url=sync_db_url, tablename=f"apscheduler_jobs_{bot_name}")
-        self._aps = AsyncIOScheduler(
-            jobstores={"default": store},
-            executors={"default": _ClockExecutor(self)},
-            timezone=clock.tz,
-            job_defaults={"coalesce": True, "max_instances": 1},
-        )
+        self._inflight: dict[str, asyncio.Task] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task | None = None
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
@@ -90,91 +77,204 @@ class Scheduler:
     def on_missed(self, handler: MissedHandler) -> None:
         self._on_missed = handler
 
+    # ---- life cycle ------------------------------------------------------------------------
+
     async def start(self) -> None:
-        _ClockDatetime.clock = self.clock
-        self._aps.start()
+        async with self._sessions() as session:
+            rows = (await session.execute(select(ScheduledJob).where(ScheduledJob.bot == self._bot))).scalars()
+            for row in rows:
+                try:
+                    trigger = pickle.loads(row.trigger)
+                except Exception:  # a trigger class that no longer exists: say which job, go on
+                    log.exception("scheduled job cannot be read; dropped", extra={"job": row.id})
+                    continue
+                self._jobs[row.id] = Job(row.id, row.kind, dict(row.payload), trigger, row.next_run_at,
+                                         timedelta(seconds=row.grace_seconds), row.coalesce)
+        self._loop_task = asyncio.create_task(self._loop(), name=f"scheduler:{self._bot}")
 
     async def stop(self) -> None:
-        if self._aps.running:
-            self._aps.shutdown(wait=False)
-        for task in list(self._inflight):
+        tasks = [t for t in (self._loop_task, *self._inflight.values()) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._inflight, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = None
+        self._inflight.clear()
 
-    def add(self, job_id: str, kind: str, payload: dict[str, Any], trigger: BaseTrigger, *,
-            grace: timedelta = timedelta(hours=1), coalesce: bool = True) -> datetime | None:
+    # ---- changing jobs (each through `session` when given: it commits with the caller) ----------
+
+    async def add(self, job_id: str, kind: str, payload: dict[str, Any], trigger: BaseTrigger, *,
+                  grace: timedelta = timedelta(hours=1), coalesce: bool = True,
+                  session: AsyncSession | None = None) -> datetime | None:
         """Create or replace a job; returns its next run time (None: it will never run)."""
-        job = self._aps.add_job(
-            job_entry, trigger=trigger, args=(kind, payload), id=job_id, name=kind,
-            replace_existing=True, misfire_grace_time=int(grace.total_seconds()) or 1,
-            coalesce=coalesce,
-        )
-        self._aps.wakeup()
-        return job.next_run_time
+        now = self.clock.now()
+        old = self._current(job_id, session)
+        job = Job(job_id, kind, dict(payload), trigger, None, grace, coalesce)
+        if old is not None and (old.kind, old.payload, old.trigger_state) == (kind, job.payload, job.trigger_state):
+            job = replace(job, next_run=old.next_run)  # unchanged: keep a run still owed, or the pause
+        else:
+            job = replace(job, next_run=trigger.get_next_fire_time(None, now))
+        await self._save(job, session)
+        return job.next_run
 
-    def add_once(self, job_id: str, kind: str, payload: dict[str, Any], run_at: datetime, *,
-                 grace: timedelta = timedelta(hours=1)) -> datetime | None:
-        return self.add(job_id, kind, payload, DateTrigger(run_date=run_at), grace=grace)
+    async def add_once(self, job_id: str, kind: str, payload: dict[str, Any], run_at: datetime, *,
+                       grace: timedelta = timedelta(hours=1), session: AsyncSession | None = None) -> datetime | None:
+        return await self.add(job_id, kind, payload, DateTrigger(run_date=run_at), grace=grace, session=session)
 
-    def remove(self, job_id: str) -> bool:
-        try:
-            self._aps.remove_job(job_id)
-            return True
-        except JobLookupError:
+    async def remove(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
+        if self._current(job_id, session) is None:
             return False
+        self._pending(session)[job_id] = None
+        await self._write(session, lambda s: s.execute(delete(ScheduledJob).where(
+            ScheduledJob.bot == self._bot, ScheduledJob.id == job_id)), lambda: self._forget(job_id))
+        return True
 
-    def pause(self, job_id: str) -> bool:
-        return self._modify(self._aps.pause_job, job_id)
-
-    def resume(self, job_id: str) -> bool:
-        return self._modify(self._aps.resume_job, job_id)
-
-    def _modify(self, action, job_id: str) -> bool:
-        try:
-            action(job_id)
-            return True
-        except JobLookupError:
+    async def pause(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
+        job = self._current(job_id, session)
+        if job is None:
             return False
+        await self._save(replace(job, next_run=None), session)
+        return True
+
+    async def resume(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
+        job = self._current(job_id, session)
+        if job is None:
+            return False
+        if job.next_run is None:
+            await self._save(replace(job, next_run=job.trigger.get_next_fire_time(None, self.clock.now())), session)
+        return True
+
+    async def _save(self, job: Job, session: AsyncSession | None) -> None:
+        self._pending(session)[job.id] = job
+        row = dict(bot=self._bot, id=job.id, kind=job.kind, payload=job.payload, trigger=job.trigger_state,
+                   next_run_at=job.next_run, grace_seconds=int(job.grace.total_seconds()), coalesce=job.coalesce)
+        await self._write(session, lambda s: s.merge(ScheduledJob(**row)), lambda: self._keep(job))
+
+    async def _write(self, session: AsyncSession | None, change, apply: Callable[[], None]) -> None:
+        if session is None:
+            async with self._sessions.begin() as own:
+                await change(own)
+            apply()
+        else:
+            await change(session)
+            after_commit(session, apply)
+
+    @staticmethod
+    def _pending(session: AsyncSession | None) -> dict[str, Job | None]:
+        """Changes made in a session that has not committed yet (job id -> job, None: removed)."""
+        return session.info.setdefault("scheduler_jobs", {}) if session is not None else {}
+
+    def _current(self, job_id: str, session: AsyncSession | None) -> Job | None:
+        pending = self._pending(session)
+        return pending[job_id] if job_id in pending else self._jobs.get(job_id)
+
+    def _keep(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        self.wakeup()
+
+    def _forget(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)
+        self.wakeup()
+
+    # ---- reading ---------------------------------------------------------------------------
 
     def next_run(self, job_id: str) -> datetime | None:
-        job = self._aps.get_job(job_id)
-        return job.next_run_time if job else None
+        job = self._jobs.get(job_id)
+        return job.next_run if job else None
 
     def payload(self, job_id: str) -> dict[str, Any] | None:
         """The payload a pending job will run with (None: no such job)."""
-        job = self._aps.get_job(job_id)
-        return job.args[1] if job else None
+        job = self._jobs.get(job_id)
+        return dict(job.payload) if job else None
 
     def job_ids(self, prefix: str = "") -> list[str]:
-        return [j.id for j in self._aps.get_jobs() if j.id.startswith(prefix)]
+        return sorted(j for j in self._jobs if j.startswith(prefix))
 
     def next_due(self) -> datetime | None:
-        times = [j.next_run_time for j in self._aps.get_jobs() if j.next_run_time]
+        times = [j.next_run for j in self._jobs.values() if j.next_run and j.id not in self._inflight]
         return min(times) if times else None
 
     def wakeup(self) -> None:
-        """Look for due jobs now (the simulator calls this after moving the clock)."""
-        if self._aps.running:
-            self._aps.wakeup()
+        """Look for due jobs now (after a change, or after the clock was moved)."""
+        self._wake.set()
 
     @property
     def busy(self) -> bool:
         return bool(self._inflight)
 
-    async def _run(self, job, run_times: list[datetime]) -> None:
-        kind, payload = job.args
-        for due in run_times:
-            late = self.clock.now() - due
-            if job.misfire_grace_time is not None and late > timedelta(seconds=job.misfire_grace_time):
-                log.warning("job missed", extra={"job": job.id, "due": due.isoformat(), "late_s": int(late.total_seconds())})
-                if self._on_missed:
-                    await self._on_missed(kind, payload, due)
-                continue
-            handler = self._handlers.get(kind)
-            if handler is None:
-                log.error("no handler for job kind", extra={"job": job.id, "kind": kind})
-                continue
+    # ---- running ---------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            for job in sorted(self._due(), key=lambda j: j.next_run):
+                self._inflight[job.id] = asyncio.create_task(self._fire(job), name=f"job:{job.id}")
+            due = self.next_due()
+            waiters = [asyncio.ensure_future(self._wake.wait())]
+            if due is not None:
+                waiters.append(asyncio.ensure_future(self.clock.sleep_until(due)))
             try:
-                await handler(payload, due)
-            except Exception:
-                log.exception("job failed", extra={"job": job.id, "kind": kind})
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    def _due(self) -> list[Job]:
+        now = self.clock.now()
+        return [j for j in self._jobs.values() if j.next_run and j.next_run <= now and j.id not in self._inflight]
+
+    async def _fire(self, job: Job) -> None:
+        try:
+            now = self.clock.now()
+            run_times = self._run_times(job, now)
+            following = job.trigger.get_next_fire_time(run_times[-1], now)
+            # Moved on (or gone) before running, as APScheduler does: a crash mid-run never repeats it.
+            if following is None:
+                await self._write(None, lambda s: s.execute(delete(ScheduledJob).where(
+                    ScheduledJob.bot == self._bot, ScheduledJob.id == job.id)), lambda: self._forget_fired(job))
+            else:
+                await self._save_fired(replace(job, next_run=following))
+            for due in run_times[-1:] if job.coalesce else run_times:
+                await self._run_one(job, due)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job bookkeeping failed", extra={"job": job.id})
+        finally:
+            self._inflight.pop(job.id, None)
+            self.wakeup()
+
+    def _run_times(self, job: Job, now: datetime) -> list[datetime]:
+        times: list[datetime] = []
+        at = job.next_run
+        while at is not None and at <= now and len(times) < MAX_CATCH_UP:
+            times.append(at)
+            at = job.trigger.get_next_fire_time(at, now)
+        return times
+
+    def _forget_fired(self, job: Job) -> None:
+        current = self._jobs.get(job.id)
+        if current is not None and current.next_run == job.next_run and current.trigger_state == job.trigger_state:
+            del self._jobs[job.id]  # unless someone replaced it meanwhile
+
+    async def _save_fired(self, job: Job) -> None:
+        current = self._jobs.get(job.id)
+        if current is not None and current.trigger_state == job.trigger_state and current.next_run is not None:
+            await self._save(replace(current, next_run=job.next_run), None)
+
+    async def _run_one(self, job: Job, due: datetime) -> None:
+        late = self.clock.now() - due
+        if late > job.grace:
+            log.warning("job missed", extra={"job": job.id, "due": due.isoformat(), "late_s": int(late.total_seconds())})
+            if self._on_missed:
+                await self._on_missed(job.kind, job.payload, due)
+            return
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            log.error("no handler for job kind", extra={"job": job.id, "kind": job.kind})
+            return
+        try:
+            await handler(job.payload, due)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job failed", extra={"job": job.id, "kind": job.kind})

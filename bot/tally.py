@@ -41,6 +41,7 @@ class Tally:
         self._processed: dict[str, datetime] = {}
         self._active: dict[str, datetime] = {}
         self._task: asyncio.Task | None = None
+        self._early: asyncio.Task | None = None
         self._flush_lock = asyncio.Lock()
 
     def message(self, msg: IncomingMessage, group: Group | None) -> None:
@@ -53,8 +54,13 @@ class Tally:
         self._senders.add((now.date(), room, msg.sender_id))
         if msg.room_id:
             self._active[msg.room_id] = now
-        if len(self._processed) + len(self._counts) > self.max_pending:
-            asyncio.get_running_loop().create_task(self.flush())
+        if len(self._processed) + len(self._counts) > self.max_pending and self._early is None:
+            # One early flush at a time; it is kept (and awaited on stop), never left to the GC.
+            self._early = asyncio.get_running_loop().create_task(self.flush())
+            self._early.add_done_callback(self._early_done)
+
+    def _early_done(self, _task: asyncio.Task) -> None:
+        self._early = None
 
     def processed(self, msg: IncomingMessage) -> None:
         self._processed[msg.id] = self.clock.now()
@@ -66,6 +72,8 @@ class Tally:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._early is not None:
+            await asyncio.gather(self._early, return_exceptions=True)
         await self.flush()
 
     async def _run(self) -> None:

@@ -47,6 +47,7 @@ class WebServer:
         self.world = world
         self.lines: list[dict[str, Any]] = []
         self.sockets: set[web.WebSocketResponse] = set()
+        self._sends: set[asyncio.Future] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.web = web.Application()
@@ -71,6 +72,7 @@ class WebServer:
     async def stop(self) -> None:
         if self.world is not None and self._on_message in self.world.listeners:
             self.world.listeners.remove(self._on_message)
+        await asyncio.gather(*self._sends, return_exceptions=True)
         for ws in list(self.sockets):
             await ws.close()
         if self.runner is not None:
@@ -110,7 +112,9 @@ class WebServer:
         data = json.dumps(line, ensure_ascii=False)
         for ws in list(self.sockets):
             if not ws.closed:
-                asyncio.ensure_future(ws.send_str(data))
+                task = asyncio.ensure_future(ws.send_str(data))
+                self._sends.add(task)  # kept until done, so none is collected half-sent
+                task.add_done_callback(self._sends.discard)
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")

@@ -1,30 +1,12 @@
-"""Feature plugins, one module per feature. The bot loads the modules listed here."""
+"""The product's features, one plugin each. pyproject.toml lists them in the `jingmin.plugins`
+entry-point group (that order is the menu's); the core finds them there by name.
+
+What the product promises officers, and which plugin must produce it (tests/test_product.py
+fails when a loaded set of plugins leaves one without a producer):
+"""
 
 from __future__ import annotations
 
-import importlib
-
-from bot.plugin import Plugin
-from handlers.intents import Classification, classify
-
-__all__ = ["PLUGIN_MODULES", "load_plugins", "classify", "Classification"]
-
-PLUGIN_MODULES = [
-    "handlers.help",
-    "handlers.admin",
-    "handlers.stats",
-    "handlers.pushes.plugin",
-    "handlers.appointments",
-    "handlers.tips",
-    "handlers.groups",
-    "handlers.welcome",
-    "handlers.safety",
-    "handlers.guide",
-    "handlers.suggestions",
-    "handlers.disputes",
-]
-
-
-def load_plugins() -> list[Plugin]:
-    return [importlib.import_module(name).plugin for name in PLUGIN_MODULES]
-
+# Registers (storage.registers.REGISTERS) and the weekly report's lines (Plugin.report_line).
+PRODUCT_REGISTERS = ("reception", "dispute")
+PRODUCT_REPORT_LINES = ("tips",)

@@ -15,7 +15,7 @@ from bot.masking import mask_text
 from bot.plugin import OFFICER, Plugin
 from storage.models import AuditEntry, BindCode
 
-plugin = Plugin("admin")
+plugin = Plugin("admin", order=20)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed by phone
 CODE_TTL = timedelta(minutes=10)
@@ -71,3 +71,31 @@ async def show_audit(ctx: Context) -> None:
         who = ctx.app.directory.person(r.actor_id).name
         lines.append(f"{r.at.astimezone(ctx.app.clock.tz):%m-%d %H:%M} {who} /{r.command} {mask_text(r.args)} → {r.outcome}")
     await ctx.reply("\n".join(lines))
+
+
+@plugin.cli
+def bind_code_command(sub) -> None:
+    from bot.clitools import add_config_option
+    from bot.config import ROLES
+
+    p = sub.add_parser("bind-code", help="print a one-time code that binds a contact to a role")
+    p.add_argument("--role", required=True, choices=list(ROLES))
+    add_config_option(p)
+    p.set_defaults(func=_print_bind_code)
+
+
+def _print_bind_code(args) -> int:
+    import asyncio
+
+    from bot.clitools import load_or_exit, with_database
+    from bot.clock import SystemClock
+
+    config = load_or_exit(args.config)
+
+    async def work(session) -> str:
+        return (await create_bind_code(session, config.bot.name, args.role, SystemClock().now())).code
+
+    code = asyncio.run(with_database(config, work))
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    print(f"{code}\n(send this code to the bot in a private chat within {minutes} minutes to become {args.role})")
+    return 0

@@ -17,10 +17,10 @@ from bot.masking import mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import FollowupTexts, list_open, meant_for_us, pick_open, preview, where_asked
 from handlers.intents import Classification
-from storage.registers import RegisterRow, day_bounds, row_provider
+from storage.registers import RegisterRow, day_bounds
 from storage.understanding import RESOLVED, DisputeRecord, disputes_between
 
-plugin = Plugin("disputes")
+plugin = Plugin("disputes", order=120)
 
 TEXTS = {
     "received": "您说的情况已经告诉社区民警了，民警会尽快了解、帮忙协调。邻里之间有话好好说，别动气。",
@@ -86,7 +86,7 @@ def masked_name(name: str | None) -> str:
     return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
 
 
-@row_provider("dispute")
+@plugin.register_rows("dispute")
 async def register_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
     rows = []
     for line in await disputes_between(session, bot, *day_bounds(start, end)):

@@ -15,7 +15,7 @@ from bot.directory import Group
 from bot.plugin import STAFF, Plugin
 
 log = logging.getLogger(__name__)
-plugin = Plugin("groups")
+plugin = Plugin("groups", order=70)
 
 TEXTS = {
     "usage_here": "用法：/本群 类别 居民群（可选：{names}）",
@@ -93,9 +93,13 @@ def list_text(app) -> str:
     return "\n".join(lines)
 
 
+@plugin.on("connected")
 async def sync_rooms(app) -> int:
-    """Register the rooms the account shows (uncategorised when new); returns how many are new."""
-    rooms = await app.transport.list_rooms()
+    """At every login, register the rooms the account shows (uncategorised when new); returns
+    how many are new."""
+    rooms = await app.list_rooms()
+    if rooms is None:
+        return 0
     new = 0
     async with app.sessions.begin() as session:
         for room in rooms:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import GuideEntry
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from bot.config import Strict
 from bot.context import Context
 from handlers.help import menu_text
 from bot.masking import mask_text
@@ -21,7 +24,25 @@ from handlers.intents.normalize import normalize
 from handlers.intents.segment import tokens
 from storage.understanding import ANSWERED, OPEN, Consultation
 
-plugin = Plugin("guide")
+
+
+class GuideEntry(Strict):
+    """One entry of `guide:` in config.yaml."""
+
+    id: str = Field(min_length=1)
+    keywords: list[str] = []
+    questions: list[str] = []
+    answer: str = Field(min_length=1)
+    service: str | None = None
+
+    @model_validator(mode="after")
+    def _matchable(self) -> GuideEntry:
+        if not self.keywords and not self.questions:
+            raise PydanticCustomError("unmatchable", "needs keywords or questions to match on", {})
+        return self
+
+
+plugin = Plugin("guide", config=list[GuideEntry], config_default=[], order=100)
 plugin.menu_item("直接问我办事的问题，比如“办居住证要带什么？”")
 
 TEXTS = {
@@ -92,15 +113,27 @@ def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
-@plugin.on_start
-async def build_index(app) -> None:
-    words = [w for s in app.config.services for w in (s.name, *s.aliases)]
-    app.services["guide"] = GuideIndex(app.config.guide, words)
+def bookable(config) -> list:
+    """The services of the appointments plugin, when it is loaded."""
+    return list(getattr(config, "services", []))
+
+
+@plugin.validator
+def check_services_named(config) -> list[str]:
+    names = {s.name for s in bookable(config)}
+    return [f"guide[{i}].service: unknown service '{e.service}'"
+            for i, e in enumerate(config.guide) if e.service and e.service not in names]
+
+
+@plugin.provides(GuideIndex)
+async def build_index(app) -> GuideIndex:
+    words = [w for s in bookable(app.config) for w in (s.name, *s.aliases)]
+    return GuideIndex(app.config.guide, words)
 
 
 @plugin.intent("consultation")
 async def consult(ctx: Context, found: Classification) -> bool:
-    index: GuideIndex = ctx.app.services["guide"]
+    index = ctx.app.service(GuideIndex)
     if ctx.group is not None and ctx.role in STAFF:
         return False  # officers and staff answer questions in the groups; they are not consultations
     entry = index.match(ctx.text)

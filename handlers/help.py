@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.plugin import EVERYONE, Plugin
+from bot.router import usage_line
 
-plugin = Plugin("help")
+plugin = Plugin("help", order=10)
 
 TEXTS = {
     "menu_head": "您好！我是{post}的警民群助手，可以帮您：",
@@ -23,11 +24,12 @@ def menu_text(app, role: str) -> str:
 
 
 def commands_text(app, role: str) -> str:
-    allowed = [c for c in app.registry.commands if role in c.roles]
+    """Each command and subcommand `role` may use, from their declarations."""
     lines = [TEXTS["commands_head"]]
-    for c in allowed:
-        usage = f" {c.usage}" if c.usage else ""
-        lines.append(f"/{c.name}{usage}：{c.summary}")
+    for c in app.registry.commands:
+        if c.handler is not None and role in c.roles:
+            lines.append(f"{usage_line(c)}：{c.summary}")
+        lines += [f"{usage_line(c, s)}：{s.summary}" for s in c.subcommands if role in c.roles_of(s)]
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import preview, where_asked
 from handlers.intents import Classification
 
-plugin = Plugin("safety")
+plugin = Plugin("safety", order=90)
 
 TEXTS = {
     "119": "请马上拨打 119 火警电话！\n"

@@ -12,7 +12,7 @@ from handlers.followup import FollowupTexts, list_or_answer, meant_for_us, previ
 from handlers.intents import Classification
 from storage.understanding import Suggestion
 
-plugin = Plugin("suggestions")
+plugin = Plugin("suggestions", order=110)
 plugin.menu_item("说“建议：……”，给社区提意见建议")
 
 TEXTS = {

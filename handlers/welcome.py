@@ -4,20 +4,34 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.messages import FriendRequest, MemberJoined, Outgoing, RoomInvitation
 from bot.plugin import Plugin
-from bot.transport import TransportError
 from handlers.help import menu_text
 
 log = logging.getLogger(__name__)
-plugin = Plugin("welcome")
+plugin = Plugin("welcome", order=80)
 
 MERGE_WINDOW = timedelta(minutes=1)
 FRIEND_ATTEMPTS = 3  # accepting a friend request: tries, FRIEND_RETRY apart
 FRIEND_RETRY = timedelta(minutes=5)
 INVITERS = frozenset({"officer", "staff"})
+
+
+@dataclass
+class Greeter:
+    """What this plugin remembers between events: when the next friend may be accepted, and the
+    welcomes waiting out their merge window (room id -> names and due time)."""
+
+    next_friend_slot: datetime | None = None
+    pending: dict[str, dict] = field(default_factory=dict)
+
+
+@plugin.provides(Greeter)
+async def greeter(app) -> Greeter:
+    return Greeter()
 
 TEXTS = {
     "friend": "您好，很高兴认识您！",
@@ -35,33 +49,32 @@ async def friend_request(app, session, event: FriendRequest) -> None:
         return
     now = app.clock.now()
     interval = timedelta(seconds=app.config.wechat.friend_accept_interval_seconds)
-    if "welcome.next_friend_slot" not in app.services:  # after a restart: behind those still queued
+    state = app.service(Greeter)
+    if state.next_friend_slot is None:  # after a restart: behind those still queued
         queued = [t for t in map(app.scheduler.next_run, app.scheduler.job_ids("friend:")) if t]
-        app.services["welcome.next_friend_slot"] = max(queued) + interval if queued else now
-    due = max(now, app.services["welcome.next_friend_slot"])
-    app.services["welcome.next_friend_slot"] = due + interval * (1 + app.rng.random() / 2)
-    _queue_friend(app, {"contact_id": event.contact_id, "name": event.contact_name, "hello": event.hello,
-                        "request_id": event.request_id}, due)
+        state.next_friend_slot = max(queued) + interval if queued else now
+    due = max(now, state.next_friend_slot)
+    state.next_friend_slot = due + interval * (1 + app.rng.random() / 2)
+    await _queue_friend(app, {"contact_id": event.contact_id, "name": event.contact_name, "hello": event.hello,
+                              "request_id": event.request_id}, due, session)
     if due > now:
         log.info("friend request queued", extra={"contact_id": event.contact_id, "due": due.isoformat()})
 
 
-def _queue_friend(app, payload: dict, due) -> None:
+async def _queue_friend(app, payload: dict, due, session=None) -> None:
     """In the scheduler's store, so a restart before the slot does not lose the request."""
-    app.scheduler.add_once(f"friend:{payload['request_id'] or payload['contact_id']}", "friend", payload, due,
-                           grace=timedelta(days=3))
+    await app.scheduler.add_once(f"friend:{payload['request_id'] or payload['contact_id']}", "friend", payload, due,
+                                 grace=timedelta(days=3), session=session)
 
 
 @plugin.job("friend")
 async def accept_friend(app, payload: dict, due) -> None:
     event = FriendRequest(payload["contact_id"], payload["name"], payload["hello"], app.clock.now(),
                           request_id=payload["request_id"])
-    try:
-        await app.transport.accept_friend(event)
-    except TransportError:
+    if not await app.accept_friend(event):
         attempt = payload.get("attempt", 1)
         if attempt < FRIEND_ATTEMPTS:  # the gateway may be down for a while: try again later
-            _queue_friend(app, {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY)
+            await _queue_friend(app, {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY)
         log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id, "attempt": attempt})
         return
     async with app.sessions.begin() as session:
@@ -72,13 +85,13 @@ async def accept_friend(app, payload: dict, due) -> None:
 
 @plugin.on("joined")
 async def member_joined(app, session, event: MemberJoined) -> None:
-    names = [n for cid, n in zip(event.member_ids, event.member_names) if cid != app.transport.bot_id]
+    names = [n for cid, n in zip(event.member_ids, event.member_names) if cid != app.bot_id]
     if not names:
         return
     group = app.directory.group(event.room_id)
     if group is None or group.category is None:
         return  # an uncategorised group gets nothing from the bot
-    pending = app.services.setdefault("welcome.pending", {})
+    pending = app.service(Greeter).pending
     job_id = f"welcome:{event.room_id}"
     entry = pending.get(event.room_id)
     if entry is None:
@@ -89,12 +102,13 @@ async def member_joined(app, session, event: MemberJoined) -> None:
             waiting, due = {"names": []}, app.clock.now() + MERGE_WINDOW
         entry = pending[event.room_id] = {"names": list(waiting["names"]), "due": due}
     entry["names"] += [n for n in names if n not in entry["names"]]
-    app.scheduler.add_once(job_id, "welcome", {"room_id": event.room_id, "names": entry["names"]}, entry["due"])
+    await app.scheduler.add_once(job_id, "welcome", {"room_id": event.room_id, "names": entry["names"]}, entry["due"],
+                                 session=session)
 
 
 @plugin.job("welcome")
 async def send_welcome(app, payload: dict, due) -> None:
-    app.services.setdefault("welcome.pending", {}).pop(payload["room_id"], None)
+    app.service(Greeter).pending.pop(payload["room_id"], None)
     text = TEXTS["welcome"].format(names="、".join(payload["names"])) + "\n" + menu_text(app, "resident")
     async with app.sessions.begin() as session:
         await app.send(session, Outgoing(payload["room_id"], None, text), dedup_key=f"welcome:{payload['room_id']}:{due.isoformat()}")
@@ -104,12 +118,10 @@ async def send_welcome(app, payload: dict, due) -> None:
 async def invited(app, session, event: RoomInvitation) -> None:
     inviter = app.directory.person(event.inviter_id)
     if inviter.role in INVITERS:
-        try:
-            await app.transport.accept_invitation(event)
+        if await app.accept_invitation(event):
             log.info("room invitation accepted", extra={"inviter": event.inviter_id})
             return
-        except TransportError:
-            text = TEXTS["invite_failed"]
+        text = TEXTS["invite_failed"]
     else:
         text = TEXTS["invite_refused"]
     for officer in app.directory.with_roles({"officer"}):

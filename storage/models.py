@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from datetime import timezone
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, Index, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -180,3 +182,21 @@ class ActiveSender(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     room_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     sender_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ScheduledJob(Base):
+    """A job of the scheduler (bot.scheduler): what to run, when next, and how late it may run.
+
+    Written in the same transaction as the rows it belongs to (a push schedule, a queued friend
+    request), so a job never outlives a rolled-back change and a restart loses none."""
+
+    __tablename__ = "scheduled_jobs"
+
+    bot: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    trigger: Mapped[bytes] = mapped_column(LargeBinary)  # an APScheduler trigger, pickled
+    next_run_at: Mapped[datetime | None] = mapped_column(Stamp)  # None: paused
+    grace_seconds: Mapped[int] = mapped_column(Integer)
+    coalesce: Mapped[bool] = mapped_column(Boolean, default=True)

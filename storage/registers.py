@@ -1,12 +1,12 @@
 """The paper registers the article's "五个定位" asks for, filled from what the system recorded.
 
 Each register has fixed columns. Features that own the records (consultations, appointments,
-disputes) register a row provider at import time:
+disputes) declare a row provider on their plugin:
 
-    @row_provider("reception")
+    @plugin.register_rows("reception")
     async def consultation_rows(session, bot, start, end) -> list[RegisterRow]: ...
 
-and the exporter asks every provider of a register for the rows of days [start, end]. A provider
+and the exporter asks every loaded provider of a register for the rows of days [start, end]. A provider
 knows no time zone: it may select by `day_bounds` (a day wider on each side) and leave a time in a
 cell as a datetime; the exporter keeps the rows of those days and writes every time in its own zone.
 Times are the ones the system stamped when the thing happened, never typed in later.
@@ -45,25 +45,6 @@ class RegisterRow:
 
 RowProvider = Callable[[AsyncSession, str, date, date], Awaitable[list[RegisterRow]]]
 
-_PROVIDERS: dict[str, list[RowProvider]] = {code: [] for code in REGISTERS}
-
-
-def row_provider(register: str):
-    if register not in REGISTERS:
-        raise ValueError(f"unknown register '{register}' ({', '.join(REGISTERS)})")
-
-    def add(fn: RowProvider) -> RowProvider:
-        if fn not in _PROVIDERS[register]:
-            _PROVIDERS[register].append(fn)
-        return fn
-
-    return add
-
-
-def remove_provider(register: str, fn: RowProvider) -> None:
-    if fn in _PROVIDERS[register]:
-        _PROVIDERS[register].remove(fn)
-
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """UTC bounds holding the days [start, end] in any time zone (UTC-12 to UTC+14)."""
@@ -71,11 +52,11 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=2), time(), timezone.utc))
 
 
-async def collect(session: AsyncSession, bot: str, register: str, start: date, end: date,
+async def collect(session: AsyncSession, bot: str, providers: list[RowProvider], start: date, end: date,
                   tz: tzinfo | None = None) -> list[RegisterRow]:
-    """The rows of days [start, end] (in `tz`, when given), oldest first."""
+    """The rows `providers` give for days [start, end] (in `tz`, when given), oldest first."""
     rows: list[RegisterRow] = []
-    for provider in _PROVIDERS[register]:
+    for provider in providers:
         rows.extend(await provider(session, bot, start, end))
     if tz is not None:
         rows = [r for r in rows if start <= r.at.astimezone(tz).date() <= end]

@@ -109,6 +109,11 @@ async def open_tips(session: AsyncSession, bot: str, limit: int = 30) -> list[Ti
     )).scalars())
 
 
+async def open_count(session: AsyncSession, bot: str) -> int:
+    return (await session.execute(select(func.count()).select_from(Tip).where(
+        Tip.bot == bot, Tip.status == OPEN))).scalar_one()
+
+
 async def overdue_count(session: AsyncSession, bot: str, now: datetime, hours: int) -> int:
     """Tips still without an officer reply `hours` after they came in (the weekly report's figure)."""
     return (await session.execute(select(func.count()).select_from(Tip).where(

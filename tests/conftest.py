@@ -7,13 +7,16 @@ PostgreSQL test gets a database of its own, created from the server named by the
 
 from __future__ import annotations
 
+import asyncio
 import os
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from bot.config import Config, parse_config
 from bot.harness import Harness
@@ -23,35 +26,35 @@ PG_URL = os.environ.get("JINGMIN_TEST_PG_URL")
 IN_CI = os.environ.get("CI") == "true"
 
 
-def _admin(url: str):
-    import psycopg2
+def _admin_sql(url: str, statement: str) -> None:
+    """Run one statement on the server of `url` (asyncpg, as the bot connects)."""
+    import asyncpg
 
-    from storage.db import sync_url
+    parsed = make_url(url)
 
-    dsn = sync_url(url).replace("postgresql+psycopg2://", "postgresql://")
+    async def run() -> None:
+        conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                     password=parsed.password, database=parsed.database, timeout=5)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
     try:
-        conn = psycopg2.connect(dsn, connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at JINGMIN_TEST_PG_URL is unreachable: {exc}".splitlines()[0])
-    conn.autocommit = True
-    return conn
+        asyncio.run(run())
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(f"PostgreSQL at JINGMIN_TEST_PG_URL: {exc}".splitlines()[0])
 
 
 @contextmanager
 def fresh_postgres(url: str):
     """A throw-away database per test: tests (and parallel runs) never see each other's rows."""
-    from sqlalchemy.engine import make_url
-
     name = f"jingmin_t_{uuid.uuid4().hex[:12]}"
-    admin = _admin(url)
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+    _admin_sql(url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        _admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -72,9 +75,12 @@ def sample_raw() -> dict:
 
 
 def make_config(db_url: str, **sections) -> Config:
-    """The sample community from config.yaml on the given database, with sections replaced."""
+    """The sample community from config.yaml on the given database, with sections replaced.
+    Its files (charts, exports) go beside a SQLite database, or to a new temporary folder."""
     raw = sample_raw()
     raw["database"] = {"url": db_url}
+    sqlite_file = make_url(db_url).database if db_url.startswith("sqlite") else None
+    raw["data_dir"] = str(Path(sqlite_file).parent) if sqlite_file else tempfile.mkdtemp(prefix="jingmin-test-")
     raw.update(sections)
     return parse_config(raw, env={})
 

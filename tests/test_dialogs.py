@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-import handlers
+from bot.plugins import load_all
 from bot.app import App
 from bot.harness import Harness
 from bot.plugin import END, EVERYONE, Plugin
@@ -43,7 +43,7 @@ async def start_survey(ctx):
 
 
 def demo_app(**kwargs):
-    return App(plugins=[*handlers.load_plugins(), demo], **kwargs)
+    return App(plugins=[*load_all(), demo], **kwargs)
 
 
 @pytest.fixture

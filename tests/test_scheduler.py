@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-import handlers
+from bot.plugins import load_all
 from bot.app import App
 from bot.clock import SHANGHAI, FakeClock
 from bot.harness import Harness
@@ -22,7 +22,7 @@ async def tick(app, payload, due):
 
 
 def ticker_app(**kwargs):
-    return App(plugins=[*handlers.load_plugins(), ticker], **kwargs)
+    return App(plugins=[*load_all(), ticker], **kwargs)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def daily(hour: int) -> CronTrigger:
 
 async def test_a_daily_job_fires_at_its_time_each_day(harness):
     async with harness:
-        harness.app.scheduler.add("t:morning", "tick", {"label": "早"}, daily(9))
+        await harness.app.scheduler.add("t:morning", "tick", {"label": "早"}, daily(9))
         await harness.advance(timedelta(days=3))
     assert [(label, due.astimezone(SHANGHAI).strftime("%m-%d %H:%M")) for label, due, _ in fired] == [
         ("早", "12-07 09:00"), ("早", "12-08 09:00"), ("早", "12-09 09:00")]
@@ -47,9 +47,9 @@ async def test_a_daily_job_fires_at_its_time_each_day(harness):
 
 async def test_jobs_between_two_moments_fire_in_order(harness):
     async with harness:
-        harness.app.scheduler.add("t:b", "tick", {"label": "b"}, daily(11))
-        harness.app.scheduler.add("t:a", "tick", {"label": "a"}, daily(10))
-        harness.app.scheduler.add_once("t:once", "tick", {"label": "once"},
+        await harness.app.scheduler.add("t:b", "tick", {"label": "b"}, daily(11))
+        await harness.app.scheduler.add("t:a", "tick", {"label": "a"}, daily(10))
+        await harness.app.scheduler.add_once("t:once", "tick", {"label": "once"},
                                        datetime(2026, 12, 7, 10, 30, tzinfo=SHANGHAI))
         await harness.advance(timedelta(hours=4))
     assert [label for label, _, _ in fired] == ["a", "once", "b"]
@@ -57,9 +57,9 @@ async def test_jobs_between_two_moments_fire_in_order(harness):
 
 async def test_restart_does_not_duplicate_jobs(harness):
     async with harness:
-        harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))
+        await harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))
     async with harness:
-        harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))  # re-added at start
+        await harness.app.scheduler.add("t:x", "tick", {"label": "x"}, daily(9))  # re-added at start
         assert harness.app.scheduler.job_ids("t:") == ["t:x"]
         await harness.advance(timedelta(hours=2))
     assert [label for label, _, _ in fired] == ["x"]
@@ -67,7 +67,7 @@ async def test_restart_does_not_duplicate_jobs(harness):
 
 async def test_missed_run_within_grace_fires_once_beyond_grace_is_skipped(harness):
     async with harness:
-        harness.app.scheduler.add("t:g", "tick", {"label": "g"}, daily(9), grace=timedelta(hours=1))
+        await harness.app.scheduler.add("t:g", "tick", {"label": "g"}, daily(9), grace=timedelta(hours=1))
     harness.clock.set(datetime(2026, 12, 7, 9, 40, tzinfo=SHANGHAI))  # the bot was down at 09:00
     async with harness:
         await harness.settle()
@@ -84,24 +84,23 @@ async def test_missed_run_within_grace_fires_once_beyond_grace_is_skipped(harnes
 async def test_pause_resume_remove(harness):
     async with harness:
         s = harness.app.scheduler
-        s.add("t:p", "tick", {"label": "p"}, daily(9))
-        assert s.pause("t:p") and s.next_run("t:p") is None
+        await s.add("t:p", "tick", {"label": "p"}, daily(9))
+        assert await s.pause("t:p") and s.next_run("t:p") is None
         await harness.advance(timedelta(days=1))
         assert fired == []
-        assert s.resume("t:p") and s.next_run("t:p") is not None
-        assert s.remove("t:p") and not s.remove("t:p")
+        assert await s.resume("t:p") and s.next_run("t:p") is not None
+        assert await s.remove("t:p") and not await s.remove("t:p")
 
 
 async def test_two_bots_never_share_a_job_table(db_url):
     fired.clear()
     one = Harness(make_config(db_url), app_factory=ticker_app)
-    raw_two = make_config(db_url).model_dump()
+    config = make_config(db_url)
+    raw_two = config.model_dump()
     raw_two["bot"]["name"] = "second"
-    from bot.config import Config
-
-    two = Harness(Config.model_validate(raw_two), app_factory=ticker_app, clock=one.clock)
+    two = Harness(type(config).model_validate(raw_two), app_factory=ticker_app, clock=one.clock)
     async with one, two:
-        one.app.scheduler.add("t:same", "tick", {"label": "one"}, daily(9))
-        two.app.scheduler.add("t:same", "tick", {"label": "two"}, daily(10))
+        await one.app.scheduler.add("t:same", "tick", {"label": "one"}, daily(9))
+        await two.app.scheduler.add("t:same", "tick", {"label": "two"}, daily(10))
         assert one.app.scheduler.next_run("t:same").hour == 9
         assert two.app.scheduler.next_run("t:same").hour == 10

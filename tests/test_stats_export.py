@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.clock import SHANGHAI
 from bot.harness import Harness
 from storage import counters
-from storage.registers import RegisterRow, remove_provider, row_provider
+from tests import plugins_for_tests
 from tests.conftest import make_config, sample_raw
 
 
@@ -67,31 +67,17 @@ def test_stats_for_one_group(config_file, capsys):
 
 
 def test_export_registers_writes_csv_and_xlsx(config_file, tmp_path, capsys):
-    asked = []
+    """Rows from a plugin named in the config's `plugins:` list, exported in order, local time."""
+    from bot.plugins import available
 
-    @row_provider("reception")
-    async def consultations(session, bot, start, end):
-        asked.append((bot, start, end))
-        return [
-            RegisterRow(datetime(2026, 12, 9, 15, 30, tzinfo=SHANGHAI),
-                        {"类别": "预约", "事项": "居住证", "来源": "私聊", "群众": "王**", "办理情况": "已办结"}),
-            RegisterRow(datetime(2026, 12, 8, 2, 5, tzinfo=timezone.utc),
-                        {"类别": "咨询", "事项": "身份证补办", "来源": "幸福里居民群", "办理情况": "自动解答"}),
-        ]
-
-    @row_provider("dispute")
-    async def disputes(session, bot, start, end):
-        return [RegisterRow(datetime(2026, 12, 10, 20, 0, tzinfo=SHANGHAI),
-                            {"来源": "幸福里3号楼群", "纠纷类型": "邻里噪音", "化解情况": "已调解"})]
-
+    raw = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    raw["plugins"] = [*available(), "tests.plugins_for_tests:rows_plugin"]
+    config_file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    plugins_for_tests.asked.clear()
     out = tmp_path / "registers"
-    try:
-        assert main(["export", "registers", "--from", "2026-12-07", "--to", "2026-12-13", "--out", str(out),
-                     "--config", str(config_file)]) == 0
-    finally:
-        remove_provider("reception", consultations)
-        remove_provider("dispute", disputes)
-    assert asked == [("xingfuli", date(2026, 12, 7), date(2026, 12, 13))]
+    assert main(["export", "registers", "--from", "2026-12-07", "--to", "2026-12-13", "--out", str(out),
+                 "--config", str(config_file)]) == 0
+    assert plugins_for_tests.asked == [("xingfuli", date(2026, 12, 7), date(2026, 12, 13))]
 
     with (out / "接待服务登记簿_20261207-20261213.csv").open(encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))

@@ -34,7 +34,7 @@ def tips_config(db_url, **tip_settings):
 @pytest.fixture
 async def bot(db_url, tmp_path, monkeypatch):
     # Decrypted attachments go to a folder of this test's own (the real one is shared by the machine).
-    monkeypatch.setattr("handlers.tips.ATTACHMENT_DIR", tmp_path / "tip-files")
+    monkeypatch.setattr("handlers.tips.plugin.ATTACHMENT_DIR", tmp_path / "tip-files")
     harness = Harness(tips_config(db_url))
     harness.names[REPORTER] = REPORTER_ID
     await harness.start()
@@ -164,11 +164,15 @@ async def test_group_tip_is_redirected_to_private_without_repeating_or_storing_i
 
 
 async def test_the_classifier_tip_intent_also_redirects_in_a_group(db_url):
-    from handlers import Classification
+    from bot.app import App
+    from bot.plugin import Plugin
+    from bot.plugins import load_all
+    from handlers.intents import Classification
 
-    harness = Harness(tips_config(db_url))
-    harness._app_factory = lambda **kw: __import__("bot.app", fromlist=["App"]).App(
-        classify=lambda t: Classification("tip" if "可疑" in t else "other", 0.9), **kw)
+    reader = Plugin("tip_reader")  # stands in for the classifier plugin: this text reads as a tip
+    reader.classifies(lambda t: Classification("tip" if "可疑" in t else "other", 0.9))
+    plugins = [p for p in load_all() if p.classifier is None] + [reader]
+    harness = Harness(tips_config(db_url), app_factory=lambda **kw: App(plugins=plugins, **kw))
     async with harness:
         await harness.say("陈大爷", "楼下那家人天天半夜有可疑的人进出", room="幸福里居民群")
         [nudge] = harness.take()
@@ -287,7 +291,10 @@ async def test_open_tips_are_listed_oldest_first_with_overdue_marked(bot):
     assert listing[1].startswith("#1【诈骗/经济犯罪】") and "已超48小时未回复" in listing[1]
     assert listing[2].startswith("#2【食品药品】") and "已超" not in listing[2]
     async with bot.app.sessions() as s:
-        assert await bot.app.services["tips"].overdue(s) == 1
+        from handlers.stats.report import Period
+
+        week = Period(bot.clock.now().date(), bot.clock.now().date())
+        assert await bot.app.report_lines(s, week) == ["线索举报待处理2条（其中超过48小时未回复1条）"]
 
 
 async def test_officer_commands_stay_out_of_groups(bot):
@@ -341,7 +348,7 @@ async def report_with_attachments(bot) -> None:
 
 
 def files_left(bot) -> list:
-    from handlers import tips
+    from handlers.tips import plugin as tips
 
     return [p for p in tips.ATTACHMENT_DIR.rglob("*") if p.is_file()]
 
@@ -401,7 +408,7 @@ async def test_an_attachment_that_cannot_be_decrypted_is_reported_not_sent(bot):
 
 
 async def test_decrypted_files_left_behind_by_a_crash_are_deleted_at_start(bot):
-    from handlers import tips
+    from handlers.tips import plugin as tips
 
     leftover = tips.ATTACHMENT_DIR / bot.app.name / "tmpcrash" / "线索1-附件1.jpg"
     leftover.parent.mkdir(parents=True)

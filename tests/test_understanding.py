@@ -255,7 +255,7 @@ async def test_emergency_in_private_chat_and_inside_an_unfinished_flow(config):
     from bot.harness import Harness
     from bot.plugin import EVERYONE, END, Plugin
 
-    import handlers
+    from bot.plugins import load_all
 
     extra = Plugin("probe")
     flow = extra.dialog("probe")
@@ -277,7 +277,7 @@ async def test_emergency_in_private_chat_and_inside_an_unfinished_flow(config):
         await ctx.reply("phrase swallowed it")
         return True
 
-    harness = Harness(config, app_factory=lambda **kw: App(plugins=[*handlers.load_plugins(), extra], **kw))
+    harness = Harness(config, app_factory=lambda **kw: App(plugins=[*load_all(), extra], **kw))
     async with harness as bot:
         await bot.say("陈大爷", "/登记")
         await bot.say("陈大爷", "救命 我家厨房着火了")

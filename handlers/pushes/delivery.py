@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import CATEGORIES
 from bot.directory import Directory, Group
 from bot.messages import Outgoing
-from bot.workcal import WorkCalendar, unknown_year_warning
+from bot.workcal import WorkCalendar
 from handlers.pushes.notices import CUSTOM_PREFIX, Notice, default_notice_dir, load_notices, pick_notice
 from storage import counters
 from storage.pushes import CustomNotice, PushLog, active_custom_notices, disabled_notice_ids
@@ -30,18 +30,12 @@ CATEGORY_BY_NAME = {name: code for code, name in CATEGORIES.items()}
 KIND_HEADINGS = {"announcement": "【社区公告】", "police_news": "【警务动态】"}
 
 
-def ensure_services(app: App) -> None:
-    """The calendar and the notice library; a job may fire before on_start has run."""
-    if "calendar" not in app.services:
-        cal = app.config.calendar
-        app.services["calendar"] = WorkCalendar(cal.extra_holidays, cal.extra_workdays,
-                                                on_unknown_year=_warn_unknown_year)
-    if "notices" not in app.services:
-        app.services["notices"] = load_notices([default_notice_dir(), *app.config.pushes.notice_dirs])
+class NoticeLibrary(list):
+    """The built-in notices (files), loaded once at start: `app.service(NoticeLibrary)`."""
 
 
-def _warn_unknown_year(year: int) -> None:
-    log.warning(unknown_year_warning(year), extra={"year": year})
+def load_library(app: App) -> NoticeLibrary:
+    return NoticeLibrary(load_notices([default_notice_dir(), *app.config.pushes.notice_dirs]))
 
 
 def resolve_target(directory: Directory, target: str) -> list[Group] | None:
@@ -65,16 +59,14 @@ def custom_notice(row: CustomNotice) -> Notice:
 
 async def current_library(app: App, session: AsyncSession) -> list[Notice]:
     """The notices this bot rotates through now: the files less the stopped ones, plus those added in chat."""
-    ensure_services(app)
     disabled = await disabled_notice_ids(session, app.name)
-    files = [n for n in app.services["notices"] if n.id not in disabled]
+    files = [n for n in app.service(NoticeLibrary) if n.id not in disabled]
     return files + [custom_notice(r) for r in await active_custom_notices(session, app.name)]
 
 
 def skips_day(app: App, workdays_only: bool, skip_holidays: bool, day: dt.date) -> bool:
     """Whether a schedule stays silent on `day`: 工作日 schedules off work days, 节假日不发 ones on holidays."""
-    ensure_services(app)
-    if workdays_only and not app.services["calendar"].is_workday(day):
+    if workdays_only and not app.calendar.is_workday(day):
         return True
     return skip_holidays and is_public_holiday(app, day)
 
@@ -84,7 +76,7 @@ def is_public_holiday(app: App, day: dt.date) -> bool:
 
     A plain weekend is not a holiday here: "skip holidays" must not silence a Saturday schedule.
     """
-    calendar: WorkCalendar = app.services["calendar"]
+    calendar: WorkCalendar = app.calendar
     if calendar.is_workday(day):
         return False
     if day.weekday() < 5:
@@ -105,7 +97,6 @@ async def push_to_groups(app: App, session: AsyncSession, *, groups: list[Group]
                          text: str | None, notice_type: str | None, dedup_prefix: str,
                          log_as: str, due: dt.datetime) -> PushResult:
     """Queue one push to each group in `session`; the caller commits."""
-    ensure_services(app)
     now = app.clock.now()
     library = await current_library(app, session) if kind == "antifraud" else []
     queued = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import Context
-from handlers.pushes.delivery import current_library, custom_notice, ensure_services
+from handlers.pushes.delivery import NoticeLibrary, current_library, custom_notice
 from handlers.pushes.notices import CUSTOM_PREFIX, FRAUD_TYPES, MAX_TEXT_CHARS, Notice
 from storage.pushes import CustomNotice, DisabledNotice, active_custom_notices, disabled_notice_ids
 
@@ -132,8 +132,7 @@ async def list_notices(ctx: Context, words: list[str]) -> None:
 
 
 async def _overview(ctx: Context) -> str:
-    ensure_services(ctx.app)
-    builtin = ctx.app.services["notices"]
+    builtin = ctx.app.service(NoticeLibrary)
     disabled = await disabled_notice_ids(ctx.session, ctx.app.name)
     custom = await active_custom_notices(ctx.session, ctx.app.name)
     lines = [TEXTS["list_all_head"].format(builtin=len(builtin), custom=len(custom))]
@@ -154,8 +153,7 @@ async def _overview(ctx: Context) -> str:
 
 
 async def _type_listing(ctx: Context, notice_type: str) -> str:
-    ensure_services(ctx.app)
-    builtin = [n for n in ctx.app.services["notices"] if n.type == notice_type]
+    builtin = [n for n in ctx.app.service(NoticeLibrary) if n.type == notice_type]
     custom = [r for r in await active_custom_notices(ctx.session, ctx.app.name) if r.type == notice_type]
     if not builtin and not custom:
         return TEXTS["list_type_empty"].format(type=notice_type)
@@ -189,8 +187,7 @@ async def _custom_row(ctx: Context, word: str) -> CustomNotice | None:
 
 
 def _builtin(ctx: Context, word: str) -> Notice | None:
-    ensure_services(ctx.app)
-    return next((n for n in ctx.app.services["notices"] if n.id == word), None)
+    return next((n for n in ctx.app.service(NoticeLibrary) if n.id == word), None)
 
 
 async def delete_notice(ctx: Context, words: list[str]) -> None:

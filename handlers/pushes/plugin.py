@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.commands import parse_command
-from bot.config import CATEGORIES, PUSH_KINDS
+from bot.config import CATEGORIES
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import STAFF, Plugin
 from bot.quiet import quiet_end
 from handlers.pushes import notice_commands, schedules
-from handlers.pushes.delivery import ensure_services, push_to_groups, resolve_target, skips_day
+from handlers.pushes.config import PUSH_KINDS, PushSettings
+from handlers.pushes.delivery import NoticeLibrary, load_library, push_to_groups, resolve_target, skips_day
 from handlers.pushes.notice_commands import SUBCOMMANDS, fraud_type
 from handlers.pushes.notices import FRAUD_TYPES
 from handlers.pushes.timeexpr import EXAMPLE_COMMAND, TimeExprError, When, split_when
-from storage.db import after_commit
 from storage.models import OutboxMessage
 from storage.pushes import PushScheduleRow
 
@@ -37,7 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-plugin = Plugin("pushes")
+plugin = Plugin("pushes", config=PushSettings, order=40)
+
+
+@plugin.provides(NoticeLibrary)
+async def notice_library(app) -> NoticeLibrary:
+    return load_library(app)
 
 KIND_WORDS = {"反诈": "antifraud", "防诈": "antifraud", "防范宣传": "antifraud", "公告": "announcement",
               "社区公告": "announcement", "通知": "announcement", "警务动态": "police_news",
@@ -123,7 +128,6 @@ def next_fire(app: App, row: PushScheduleRow, start: dt.datetime | None = None) 
 
 @plugin.on_start
 async def start(app: App) -> None:
-    ensure_services(app)
     await schedules.sync_schedules(app)
 
 
@@ -132,7 +136,6 @@ async def start(app: App) -> None:
 
 @plugin.job(schedules.JOB_KIND)
 async def run_schedule(app: App, payload: dict[str, Any], due: dt.datetime) -> None:
-    ensure_services(app)
     schedule_id = payload["schedule"]
     async with app.sessions.begin() as session:
         row = await session.get(PushScheduleRow, (app.name, schedule_id))
@@ -205,8 +208,7 @@ async def create_schedule(ctx: Context) -> None:
         created_by=ctx.sender.id, created_at=ctx.now, paused=False, source="chat")
     ctx.session.add(row)
     await ctx.session.flush()
-    row_copy = schedules.detached(row)
-    after_commit(ctx.session, lambda: schedules.register(ctx.app, row_copy))
+    await schedules.register(ctx.app, row, session=ctx.session)
     nxt = next_fire(ctx.app, row)
     if nxt is None:
         await ctx.reply(TEXTS["created_never"].format(id=row.id))
@@ -304,8 +306,7 @@ async def cancel_schedule(ctx: Context) -> None:
         await ctx.reply(TEXTS["config_cancel"].format(id=row.id))
         return
     await ctx.session.delete(row)
-    jid = schedules.job_id(row.id)
-    after_commit(ctx.session, lambda: ctx.app.scheduler.remove(jid))
+    await ctx.app.scheduler.remove(schedules.job_id(row.id), session=ctx.session)
     await ctx.reply(TEXTS["cancelled"].format(id=row.id))
 
 
@@ -315,8 +316,7 @@ async def pause_schedule(ctx: Context) -> None:
     if row is None:
         return
     row.paused = True
-    jid = schedules.job_id(row.id)
-    after_commit(ctx.session, lambda: ctx.app.scheduler.pause(jid))
+    await ctx.app.scheduler.pause(schedules.job_id(row.id), session=ctx.session)
     await ctx.reply(TEXTS["paused"].format(id=row.id))
 
 
@@ -326,8 +326,7 @@ async def resume_schedule(ctx: Context) -> None:
     if row is None:
         return
     row.paused = False
-    row_copy = schedules.detached(row)
-    after_commit(ctx.session, lambda: schedules.register(ctx.app, row_copy, replace=False))
+    await schedules.register(ctx.app, row, replace=False, session=ctx.session)
     nxt = next_fire(ctx.app, row)
     await ctx.reply(TEXTS["resumed"].format(id=row.id, next=_fmt(nxt, ctx.app)))
 
@@ -393,15 +392,15 @@ async def _push_now(ctx: Context, kind: str, target: str, *, text: str | None = 
     check_at = start + dt.timedelta(seconds=pace * result.queued) + dt.timedelta(minutes=1)
     summary = {"batch": batch, "officer": ctx.sender.id, "rooms": [g.id for g in groups],
                "checks": 0}
-    after_commit(ctx.session, lambda: _schedule_summary(app, summary, check_at))
+    await _schedule_summary(app, summary, check_at, ctx.session)
 
 
 # ---------------------------------------------------------------- the summary after a push now
 
 
-def _schedule_summary(app: App, payload: dict[str, Any], at: dt.datetime) -> None:
-    app.scheduler.add_once(f"push-summary:{payload['batch']}:{payload['checks']}", "push-summary", payload, at,
-                           grace=dt.timedelta(days=2))
+async def _schedule_summary(app: App, payload: dict[str, Any], at: dt.datetime, session) -> None:
+    await app.scheduler.add_once(f"push-summary:{payload['batch']}:{payload['checks']}", "push-summary", payload, at,
+                           grace=dt.timedelta(days=2), session=session)
 
 
 @plugin.job("push-summary")
@@ -417,7 +416,7 @@ async def summarize(app: App, payload: dict[str, Any], due: dt.datetime) -> None
             status[room] = _worse(status.get(room), state)
         if any(s in ("pending", "sending") for s in status.values()) and payload["checks"] < SUMMARY_MAX_CHECKS:
             again = {**payload, "checks": payload["checks"] + 1}
-            after_commit(session, lambda: _schedule_summary(app, again, app.clock.now() + SUMMARY_RECHECK))
+            await _schedule_summary(app, again, app.clock.now() + SUMMARY_RECHECK, session)
             return
         total = len(payload["rooms"])
         sent = sum(1 for r in payload["rooms"] if status.get(r) == "sent")

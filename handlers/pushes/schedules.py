@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import PushSchedule
+from handlers.pushes.config import PushSchedule
 from handlers.pushes.timeexpr import TimeExprError, When, parse_when
 from storage.pushes import PushScheduleRow
 
@@ -93,33 +93,30 @@ async def sync_schedules(app: App) -> None:
             if row.source == "config" and row.id not in wanted:
                 await session.delete(row)
                 del rows[row.id]
-                app.scheduler.remove(job_id(row.id))
-        keep = [detached(r) for r in rows.values()]
-    for row in keep:
-        register(app, row, replace=row.id in changed)
+                await app.scheduler.remove(job_id(row.id), session=session)
+        for row in rows.values():
+            await register(app, row, replace=row.id in changed, session=session)
 
 
-def detached(row: PushScheduleRow) -> PushScheduleRow:
-    """A plain copy to use after the session that loaded `row` has closed."""
-    return PushScheduleRow(**{c.key: getattr(row, c.key) for c in PushScheduleRow.__table__.columns})
-
-
-def register(app: App, row: PushScheduleRow, *, replace: bool = True) -> dt.datetime | None:
-    """Create (or keep) the job for a schedule; returns its next run time."""
+async def register(app: App, row: PushScheduleRow, *, replace: bool = True,
+                   session: AsyncSession | None = None) -> dt.datetime | None:
+    """Create (or keep) the job for a schedule, in `session` with its row; returns its next run."""
     jid = job_id(row.id)
-    exists = jid in app.scheduler.job_ids(JOB_KIND + ":")
-    if exists and not replace:
+    scheduler = app.scheduler
+    if jid in scheduler.job_ids(JOB_KIND + ":") and not replace:
         if row.paused:
-            app.scheduler.pause(jid)
-        elif app.scheduler.next_run(jid) is None:
-            app.scheduler.resume(jid)
-        return app.scheduler.next_run(jid)
+            await scheduler.pause(jid, session=session)
+        elif scheduler.next_run(jid) is None:
+            await scheduler.resume(jid, session=session)
+        return None if row.paused else scheduler.next_run(jid)
     when = stored_when(row.when, app.clock.tz)
     grace = grace_of(app, row)
     if when.kind == "once" and when.run_date + grace < app.clock.now():
-        app.scheduler.remove(jid)
+        await scheduler.remove(jid, session=session)
         return None  # long gone; the job already ran or was missed and logged
-    app.scheduler.add(jid, JOB_KIND, {"schedule": row.id}, when.trigger(app.clock.tz), grace=grace)
+    nxt = await scheduler.add(jid, JOB_KIND, {"schedule": row.id}, when.trigger(app.clock.tz), grace=grace,
+                              session=session)
     if row.paused:
-        app.scheduler.pause(jid)
-    return app.scheduler.next_run(jid)
+        await scheduler.pause(jid, session=session)
+        return None
+    return nxt

@@ -1,8 +1,7 @@
 """Statistics: the weekly report posted to the work groups with a chart, and /统计 on demand.
 
 Counting is done elsewhere (the core tally and ctx.count in each feature); this module only reads
-the counters. Other features add lines to reports by registering a provider in
-app.services["stats_providers"] (see report.StatsProvider).
+the counters. Other features add lines to reports with `@plugin.report_line(name)`.
 """
 
 from __future__ import annotations
@@ -18,20 +17,21 @@ from bot.config import CATEGORIES
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import MANAGERS, STAFF, Plugin
+from handlers.stats import cli
 from handlers.stats import report as reports
 from handlers.stats.chart import render_week_chart
+from handlers.stats.config import StatsSettings
 from handlers.stats.report import MESSAGE_METRICS, Period
 from storage import stats
 from storage.stats import Scope
 
 log = logging.getLogger(__name__)
 
-plugin = Plugin("stats")
+plugin = Plugin("stats", config=StatsSettings, order=30)
 
 JOB_ID = "stats:weekly"
 JOB_KIND = "stats_weekly"
 GRACE = timedelta(hours=12)  # down at 09:00 and back by 21:00: the report still goes out that day
-CHART_DIR = Path("data/charts")
 
 TEXTS = {
     "usage": "用法：/统计 [本周|上周|本月|上月|2026-11-01..2026-11-30] [群名或分类]；/统计 上周 发布 把周报重新发到工作群。",
@@ -45,17 +45,12 @@ TEXTS = {
 WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月"}
 
 
-def stats_providers(app) -> list:
-    return app.services.setdefault("stats_providers", [])
-
-
 @plugin.on_start
 async def schedule_weekly(app) -> None:
-    stats_providers(app)
     cfg = app.config.stats
     trigger = CronTrigger(day_of_week=cfg.weekly_day, hour=cfg.weekly_time.hour, minute=cfg.weekly_time.minute,
                           timezone=app.clock.tz)
-    app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=GRACE)
+    await app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=GRACE)
 
 
 @plugin.job(JOB_KIND)
@@ -81,7 +76,7 @@ async def publish_weekly(app, period: Period, *, again_at: datetime | None, sess
         log.warning("weekly report: no work group to post to")
         return 0
     data = await reports.gather(session, app.name, period, today=app.clock.now().date())
-    data.extra = await reports.run_providers(stats_providers(app), app, session, period)
+    data.extra = await app.report_lines(session, period)
     series = await stats.daily(session, app.name, period.start, period.end, MESSAGE_METRICS + reports.CHART_METRICS)
     text = reports.render(data, app.config, app.directory, weekly=True)
     chart = await _chart(app, period, series, again_at)
@@ -102,7 +97,7 @@ async def _chart(app, period: Period, series: dict[str, list[int]], again_at: da
                                         start=f"{period.start.month}月{period.start.day}日",
                                         end=f"{period.end.month}月{period.end.day}日")
     stamp = f"-{again_at:%Y%m%d%H%M%S}" if again_at else ""
-    path = CHART_DIR / f"weekly-{app.name}-{period.iso_week}{stamp}.png"
+    path = app.data_dir / "charts" / f"weekly-{app.name}-{period.iso_week}{stamp}.png"
     try:
         return await asyncio.to_thread(render_week_chart, path, title, period.start, merged)
     except Exception:  # the numbers still go out as text
@@ -148,7 +143,7 @@ async def show_stats(ctx: Context) -> None:
     data = await reports.gather(ctx.session, ctx.app.name, period, scope, today=today)
     whole = scope == Scope()
     if whole:
-        data.extra = await reports.run_providers(stats_providers(ctx.app), ctx.app, ctx.session, period)
+        data.extra = await ctx.app.report_lines(ctx.session, period)
     heading = what + (_scope_name(ctx.app, scope) if not whole else "")
     await ctx.reply(reports.render(data, ctx.app.config, ctx.app.directory, weekly=False, what=heading,
                                    by_category=scope.room_id is None))
@@ -168,3 +163,6 @@ async def _publish_again(ctx: Context, period: Period) -> None:
         return
     n = await publish_weekly(ctx.app, period, again_at=ctx.now, session=ctx.session)
     await ctx.reply(TEXTS["published"].format(n=n) if n else TEXTS["no_work_group"])
+
+
+plugin.cli(cli.extend)

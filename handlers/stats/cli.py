@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.clitools import add_config_option, load_or_exit, registry_for, with_database
 from bot.config import CATEGORIES
 from bot.directory import Directory
 from storage.stats import Scope
@@ -21,14 +22,12 @@ def _day(text: str) -> date:
 
 
 def extend(sub) -> None:
-    from bot.cli import DEFAULT_CONFIG
-
     p = sub.add_parser("stats", help="print the statistics of a date range")
     p.add_argument("--from", dest="start", type=_day, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=_day, required=True, help="last day, YYYY-MM-DD")
     p.add_argument("--group", help="a group name or a category (resident, 居民群 ...)")
     p.add_argument("--csv", action="store_true", help="one CSV row per group instead of the report text")
-    p.add_argument("--config", default=DEFAULT_CONFIG)
+    add_config_option(p)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("export", help="export the registers")
@@ -36,8 +35,8 @@ def extend(sub) -> None:
     reg = ex.add_parser("registers", help="接待服务登记簿 and 矛盾纠纷排查化解登记簿 as CSV and XLSX")
     reg.add_argument("--from", dest="start", type=_day, required=True)
     reg.add_argument("--to", dest="end", type=_day, required=True)
-    reg.add_argument("--out", default="data/registers", help="folder for the files (default: data/registers)")
-    reg.add_argument("--config", default=DEFAULT_CONFIG)
+    reg.add_argument("--out", help="folder for the files (default: registers/ in data_dir)")
+    add_config_option(reg)
     reg.set_defaults(func=cmd_export_registers)
 
 
@@ -53,24 +52,11 @@ def _scope(directory: Directory, name: str | None) -> Scope | None:
     return None
 
 
-async def _with_database(config, work):
-    from storage import db
-
-    engine = db.create_engine(config.database.url)
-    try:
-        await db.upgrade(engine)
-        async with db.session_factory(engine).begin() as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.cli import _load
     from handlers.stats import report as reports
     from handlers.stats.export import stats_csv
 
-    config = _load(args.config)
+    config = load_or_exit(args.config)
     if args.start > args.end:
         print("error: --from is after --to", file=sys.stderr)
         return 2
@@ -88,7 +74,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         what = f"（{args.group}）" if args.group else ""
         return reports.render(data, config, directory, weekly=False, what=what, by_category=scope.room_id is None)
 
-    out = asyncio.run(_with_database(config, work))
+    out = asyncio.run(with_database(config, work))
     if out is None:
         print(f"error: no group or category named '{args.group}'", file=sys.stderr)
         return 2
@@ -97,22 +83,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export_registers(args: argparse.Namespace) -> int:
-    import handlers
-    from bot.cli import _load
-    from handlers.stats.export import write_register
-    from storage import registers
     from zoneinfo import ZoneInfo
 
-    config = _load(args.config)
-    handlers.load_plugins()  # feature modules register their row providers when imported
+    from handlers.stats.export import write_register
+    from storage import registers
+
+    config = load_or_exit(args.config)
+    registry = registry_for(config)
     tz = ZoneInfo(config.bot.timezone)
+    out = Path(args.out) if args.out else config.data_path / "registers"
 
     async def work(session):
-        return {code: await registers.collect(session, config.bot.name, code, args.start, args.end, tz)
+        return {code: await registers.collect(session, config.bot.name, registry.rows_for(code), args.start,
+                                              args.end, tz)
                 for code in registers.REGISTERS}
 
-    collected = asyncio.run(_with_database(config, work))
+    collected = asyncio.run(with_database(config, work))
     for code, rows in collected.items():
-        csv_path, xlsx_path = write_register(registers.REGISTERS[code], rows, tz, Path(args.out), args.start, args.end)
+        csv_path, xlsx_path = write_register(registers.REGISTERS[code], rows, tz, out, args.start, args.end)
         print(f"{registers.REGISTERS[code].title}: {len(rows)} rows -> {csv_path}, {xlsx_path}")
     return 0

@@ -6,7 +6,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +21,6 @@ MESSAGE_METRICS = ["messages"] + [f"messages_{k.value}" for k in MessageKind if 
 CHART_METRICS = ["consultations", "suggestions"]
 WEEKDAY_NAMES = "一二三四五六日"
 
-# What another feature adds to a report (open tips, overdue tips ...): numbers only, no names.
-# Registered as app.services["stats_providers"]: async (app, session, start, end) -> list[str].
-StatsProvider = Callable[[Any, AsyncSession, date, date], Awaitable[list[str]]]
 
 TEXTS = {
     "weekly_head": "【{community}警民群周报】{start}至{end}",
@@ -162,16 +158,6 @@ async def gather(session: AsyncSession, bot: str, period: Period, scope: Scope =
     active = await stats.active_people(session, bot, period.start, period.end, scope)
     first = await stats.first_day(session, bot)
     return Report(period, current, previous, since, active, first)
-
-
-async def run_providers(providers: list[StatsProvider], app: Any, session: AsyncSession, period: Period) -> list[str]:
-    lines: list[str] = []
-    for provider in providers:
-        try:
-            lines.extend(await provider(app, session, period.start, period.end))
-        except Exception:  # one feature's bug must not cost the officers their weekly numbers
-            log.exception("stats provider failed", extra={"provider": getattr(provider, "__name__", "?")})
-    return lines
 
 
 def _md(d: date) -> str:

@@ -28,10 +28,11 @@ from bot.masking import mask_text
 from bot.messages import MessageKind, Outgoing
 from bot.plugin import END, STAFF, Plugin
 from bot.vault import VaultError
+from handlers.tips.config import TipSettings
 from storage import tips as store
 from storage.models import AuditEntry
 
-plugin = Plugin("tips")
+plugin = Plugin("tips", config=TipSettings, order=60)
 plugin.menu_item("私聊我说“举报”：向民警提供违法犯罪线索，可以为您保密")
 
 CATEGORIES = ["诈骗/经济犯罪", "毒品", "食品药品", "治安/盗窃", "其他"]
@@ -94,6 +95,7 @@ TEXTS = {
 }
 
 OFFICER_TEXTS = {
+    "report_line": "线索举报待处理{open}条（其中超过{hours}小时未回复{overdue}条）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
     "identity_confidential": "报告人要求保密",
     "identity_open": "报告人未要求保密",
@@ -554,21 +556,21 @@ async def close(ctx: Context, tip: store.Tip, result: str) -> None:
 
 # ---- start-up -----------------------------------------------------------------------------------
 
-class TipDesk:
-    """What other features (the weekly report, registers) may ask about tips: no reporter in it."""
+plugin.confidential_source(store.OUTBOX_SOURCE)
 
-    def __init__(self, app) -> None:
-        self.app = app
 
-    async def overdue(self, session) -> int:
-        return await store.overdue_count(session, self.app.name, self.app.clock.now(),
-                                         self.app.config.tips.overdue_hours)
+@plugin.report_line("tips")
+async def open_tips_line(app, session, period) -> list[str]:
+    """For the weekly report: how many tips wait, and how many of them are overdue; no names."""
+    waiting = await store.open_count(session, app.name)
+    if not waiting:
+        return []
+    overdue = await store.overdue_count(session, app.name, app.clock.now(), app.config.tips.overdue_hours)
+    return [OFFICER_TEXTS["report_line"].format(open=waiting, overdue=overdue, hours=app.config.tips.overdue_hours)]
 
 
 @plugin.on_start
 async def setup(app) -> None:
-    app.outbox.confidential_sources.add(store.OUTBOX_SOURCE)
-    app.services["tips"] = TipDesk(app)
     async with app.sessions.begin() as session:
         # Rows left "uncertain" by a crash, and drafts of dialogs nobody came back to.
         await store.forget_recipients(session, app.name)

@@ -17,25 +17,27 @@ from pathlib import Path
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config import WEEKDAYS, ServiceConfig
+from bot.config import WEEKDAYS
 from bot.context import Context
 from bot.masking import is_mobile, mask_phone
 from bot.messages import Outgoing
 from bot.plugin import END, STAFF, Plugin
 from bot.workcal import WorkCalendar, unknown_year_warning
+from handlers.appointments.config import AppointmentSettings, ServiceConfig, check_services
 from storage import appointments as store
 from storage.appointments import BOOKED, CANCELLED, COMPLETED, NO_SHOW, Booking
 
 log = logging.getLogger(__name__)
 
-plugin = Plugin("appointments")
+plugin = Plugin("appointments", config=AppointmentSettings, order=50)
+plugin.config_section("services", list[ServiceConfig], [])
+plugin.validator(check_services)
 plugin.menu_item("私聊我说“预约”：预约到警务室办理居住证、身份证等业务")
 plugin.menu_item("私聊我说“我的预约”：查看、取消或改约")
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed by phone
 CODE_LENGTH = 6
 WEEKDAY_NAMES = "一二三四五六日"
-EXPORT_DIR = Path("data/exports")
 
 TEXTS = {
     "group_hint": "预约办理请先加我为好友，再私聊我发“预约”两个字。为保护您的个人信息，群里不办理预约。",
@@ -109,7 +111,7 @@ class Slot:
 
 
 def calendar(app) -> WorkCalendar:
-    return app.services["calendar"]
+    return app.calendar
 
 
 def service_named(app, text: str) -> ServiceConfig | None:
@@ -657,8 +659,9 @@ async def export(ctx: Context, args: list[str]) -> None:
         ctx.outcome = "bad range"
         return
     bookings = await store.bookings_of(ctx.session, ctx.app.name, day_from=start, day_to=end)
-    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
-    path = EXPORT_DIR / f"reception_register_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    folder = ctx.app.data_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"reception_register_{start:%Y%m%d}_{end:%Y%m%d}.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as f:  # utf-8-sig: Excel opens it right
         writer = csv.writer(f)
         writer.writerow(REGISTER_COLUMNS)
@@ -719,21 +722,18 @@ async def hour_reminders(app, payload: dict, due: datetime) -> None:
 
 @plugin.on_start
 async def setup(app) -> None:
-    if "calendar" not in app.services:
-        cal = app.config.calendar
-        app.services["calendar"] = WorkCalendar(cal.extra_holidays, cal.extra_workdays,
-                                                on_unknown_year=lambda year: log.warning(unknown_year_warning(year)))
     settings = app.config.appointments
     evening = settings.reminder_evening
-    app.scheduler.add(EVENING_JOB, "appointments-evening", {},
-                      CronTrigger(hour=evening.hour, minute=evening.minute, timezone=app.clock.tz),
-                      grace=timedelta(hours=3))
+    await app.scheduler.add(EVENING_JOB, "appointments-evening", {},
+                            CronTrigger(hour=evening.hour, minute=evening.minute, timezone=app.clock.tz),
+                            grace=timedelta(hours=3))
     trigger = hour_trigger(app)
     if trigger is None:
-        app.scheduler.remove(HOUR_JOB)
+        await app.scheduler.remove(HOUR_JOB)
     else:
-        app.scheduler.add(HOUR_JOB, "appointments-hour", {}, trigger, grace=timedelta(minutes=30))
-    # A start replaces the jobs (next run from now): catch up what was due while the bot was down.
+        await app.scheduler.add(HOUR_JOB, "appointments-hour", {}, trigger, grace=timedelta(minutes=30))
+    # Changed hours or reminder times replace the jobs (next run from now): catch up what was
+    # due while the bot was down (the reminders' dedup keys make a second run harmless).
     now = app.clock.now()
     evening_due = now.replace(hour=evening.hour, minute=evening.minute, second=0, microsecond=0)
     if evening_due <= now <= evening_due + timedelta(hours=3):

@@ -1,0 +1,45 @@
+"""What plugins' `jingmin` subcommands share with the core's: load the config or say why not,
+open the database, reach the plugins' declarations without starting a bot."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Awaitable, Callable
+
+from bot.config import Config, ConfigError, load_config
+from bot.registry import Registry
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+def load_or_exit(path: str) -> Config:
+    """The config, or one `config error: key: problem` line per problem and exit code 2."""
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"config error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def registry_for(config: Config) -> Registry:
+    from bot.plugins import load_all
+
+    return Registry(load_all(config.plugins))
+
+
+async def with_database(config: Config, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(session)` in one transaction on the config's database (upgraded first)."""
+    from storage import db
+
+    engine = db.create_engine(config.database_url)
+    try:
+        await db.upgrade(engine)
+        async with db.session_factory(engine).begin() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def add_config_option(parser) -> None:
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
