@@ -59,12 +59,12 @@ class App:
         self.transport = transport
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
-        self.vault = Vault(secret_key)
         self.registry = Registry(plugins)
         missing = [key for key in self.registry.config_sections if not hasattr(config, key)]
         if missing:
             raise RegistryError(f"config was validated without the section(s) {', '.join(missing)}: "
                                 "parse it with the same plugins (bot.config.parse_config(plugins=...))")
+        self.vault = Vault(secret_key)
         self.classify: Callable[[str], Any] = self.registry.classifier or (lambda text: Unclassified())
         self.directory = Directory(self.name)
         self.dialogs = Dialogs(self.name, self.registry.dialogs, timedelta(minutes=config.dialogs.timeout_minutes))

@@ -88,7 +88,8 @@ class Scheduler:
                 except Exception:  # a trigger class that no longer exists: say which job, go on
                     log.exception("scheduled job cannot be read; dropped", extra={"job": row.id})
                     continue
-                self._jobs[row.id] = Job(row.id, row.kind, dict(row.payload), trigger, row.next_run_at,
+                next_run = row.next_run_at.astimezone(self.clock.tz) if row.next_run_at else None
+                self._jobs[row.id] = Job(row.id, row.kind, dict(row.payload), trigger, next_run,
                                          timedelta(seconds=row.grace_seconds), row.coalesce)
         self._loop_task = asyncio.create_task(self._loop(), name=f"scheduler:{self._bot}")
 

@@ -104,3 +104,59 @@ async def test_two_bots_never_share_a_job_table(db_url):
         await two.app.scheduler.add("t:same", "tick", {"label": "two"}, daily(10))
         assert one.app.scheduler.next_run("t:same").hour == 9
         assert two.app.scheduler.next_run("t:same").hour == 10
+
+
+async def test_a_job_added_in_a_rolled_back_transaction_never_runs(harness):
+    async with harness:
+        app = harness.app
+        with pytest.raises(RuntimeError):
+            async with app.sessions.begin() as session:
+                await app.scheduler.add("t:r", "tick", {"label": "r"}, daily(9), session=session)
+                raise RuntimeError("the handler failed after adding its job")
+        assert app.scheduler.job_ids("t:") == []
+        async with app.sessions.begin() as session:
+            await app.scheduler.add("t:c", "tick", {"label": "c"}, daily(9), session=session)
+            assert app.scheduler.job_ids("t:") == []  # not before the commit
+        assert app.scheduler.job_ids("t:") == ["t:c"]
+        await harness.advance(timedelta(hours=2))
+    assert [label for label, _, _ in fired] == ["c"]
+
+
+async def test_re_adding_the_same_job_at_start_keeps_the_run_it_missed(harness):
+    """A plugin re-adds its jobs at every start; a run owed from while the bot was down is kept."""
+    async with harness:
+        await harness.app.scheduler.add("t:k", "tick", {"label": "k"}, daily(9), grace=timedelta(hours=3))
+    harness.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI))
+    async with harness:
+        await harness.app.scheduler.add("t:k", "tick", {"label": "k"}, daily(9), grace=timedelta(hours=3))
+        await harness.settle()
+    assert [(label, due.hour) for label, due, _ in fired] == [("k", 9)]
+
+
+async def test_jobs_kept_by_the_old_apscheduler_store_are_carried_over(db_url):
+    """An upgrade from the APScheduler job store loses no queued job (a friend waiting to be accepted)."""
+    import pickle
+
+    from sqlalchemy import text
+
+    from storage import db
+
+    due = datetime(2026, 12, 7, 8, 30, tzinfo=SHANGHAI)
+    state = {"version": 1, "id": "friend:r1", "func": "bot.scheduler:job_entry", "executor": "default",
+             "trigger": __import__("apscheduler.triggers.date", fromlist=["DateTrigger"]).DateTrigger(run_date=due),
+             "args": ("tick", {"label": "old"}), "kwargs": {}, "name": "tick", "misfire_grace_time": 7200,
+             "coalesce": True, "max_instances": 1, "next_run_time": due}
+    engine = db.create_engine(db_url)
+    await db.upgrade(engine, "0008_custom_notices")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE apscheduler_jobs_xingfuli "
+                                "(id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, job_state BYTEA)"
+                                .replace("BYTEA", "BYTEA" if "postgresql" in db_url else "BLOB")))
+        await conn.execute(text("INSERT INTO apscheduler_jobs_xingfuli VALUES (:id, :t, :s)"),
+                           {"id": "friend:r1", "t": due.timestamp(), "s": pickle.dumps(state)})
+    await engine.dispose()
+    fired.clear()
+    async with Harness(make_config(db_url), app_factory=ticker_app) as bot:
+        assert bot.app.scheduler.next_run("friend:r1") == due
+        await bot.advance(timedelta(hours=1))
+    assert [(label, d) for label, d, _ in fired] == [("old", due)]

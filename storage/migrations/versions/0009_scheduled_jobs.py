@@ -5,6 +5,7 @@ Revises: 0008_custom_notices
 """
 import logging
 import pickle
+from datetime import timezone
 
 import sqlalchemy as sa
 from alembic import op
@@ -51,8 +52,13 @@ def _old_jobs(bind, table: str):
             log.warning("an old scheduler job could not be read and was dropped (table %s)", table)
             continue
         yield {"bot": bot, "id": job["id"], "kind": kind, "payload": payload,
-               "trigger": pickle.dumps(job["trigger"]), "next_run_at": job.get("next_run_time"),
+               "trigger": pickle.dumps(job["trigger"]), "next_run_at": _utc(job.get("next_run_time")),
                "grace_seconds": int(job.get("misfire_grace_time") or 1), "coalesce": bool(job.get("coalesce", True))}
+
+
+def _utc(when):
+    # A plain DateTime column on SQLite keeps no zone: store UTC, as storage.models.UTCDateTime does.
+    return when.astimezone(timezone.utc) if when is not None else None
 
 
 def downgrade() -> None:
