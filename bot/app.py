@@ -13,7 +13,8 @@ import logging
 import random
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Coroutine, TypeVar
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -224,6 +225,13 @@ class App:
             self.outbox.wake()
 
         return run
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """For jobs and events: one transaction; what it enqueued goes out once it has committed."""
+        async with self.sessions.begin() as session:
+            yield session
+        self.outbox.wake()
 
     async def send(self, session: AsyncSession, out: Outgoing, **kwargs: Any) -> int:
         """For jobs and events, which have no message Context: enqueue in `session`."""
