@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
 
+from bot.clock import SHANGHAI
 from bot.harness import Harness
 from bot.logs import MaskingJsonFormatter
 from bot.messages import MessageKind
@@ -20,6 +21,8 @@ from tests.conftest import make_config, sample_raw
 
 REPORTER = "小马"
 REPORTER_ID = "wxid_reporter7q"  # ASCII, so it would show even inside JSON-escaped columns
+WORK = "幸福里警务工作群"
+MONDAY_0900 = datetime(2026, 12, 14, 9, 0, tzinfo=SHANGHAI)  # the weekly report after the harness's first week
 
 
 def tips_config(db_url, **tip_settings):
@@ -34,7 +37,7 @@ def tips_config(db_url, **tip_settings):
 @pytest.fixture
 async def bot(db_url, tmp_path, monkeypatch):
     # Decrypted attachments go to a folder of this test's own (the real one is shared by the machine).
-    monkeypatch.setattr("handlers.tips.plugin.ATTACHMENT_DIR", tmp_path / "tip-files")
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
     harness = Harness(tips_config(db_url))
     harness.names[REPORTER] = REPORTER_ID
     await harness.start()
@@ -237,6 +240,32 @@ async def test_confidential_tip_leaves_no_trace_of_the_reporter(bot):
         assert tip_rows and all(r.contact_id is None and r.body == "" for r in tip_rows)
 
 
+async def test_each_subcommand_is_audited_under_its_own_name(bot):
+    await report(bot)
+    await bot.say("张警官", "/线索 查看 1")
+    await bot.say("张警官", "/线索 回复 1 收到")
+    await bot.say("小刘", "/线索 结案 #1 已查处")
+    async with bot.app.sessions() as s:
+        rows = (await s.execute(select(AuditEntry.command, AuditEntry.actor_id, AuditEntry.args, AuditEntry.outcome)
+                                .where(AuditEntry.command.like("线索 %")).order_by(AuditEntry.id))).all()
+    assert rows == [("线索 查看", "wx_zhang", "1", "ok"), ("线索 回复", "wx_zhang", "1 收到", "ok"),
+                    ("线索 结案", "wx_liu", "#1 已查处", "ok")]
+
+
+async def test_a_subcommand_written_wrong_gets_its_usage_line(bot):
+    await report(bot)
+    for said, expected in (("/线索 查看 一", "用法：/线索 查看 N"), ("/线索 回复 1", "用法：/线索 回复 N 文字"),
+                           ("/线索 结案", "用法：/线索 结案 N 结果")):
+        await bot.say("张警官", said)
+        assert bot.texts_to("张警官")[-1] == expected, said
+    await bot.say("张警官", "/线索 删除 1")  # no such verb: every form of the command
+    assert bot.texts_to("张警官")[-1] == ("用法：/线索\n/线索 查看 N\n/线索 附件 N\n/线索 回复 N 文字\n"
+                                          "/线索 结案 N 结果")
+    async with bot.app.sessions() as s:
+        tip = (await s.execute(select(Tip))).scalar_one()
+        assert tip.status == "open" and tip.first_reply_at is None
+
+
 async def test_a_tip_that_is_not_confidential_shows_the_reporter_to_officers(bot):
     await report(bot, who="王阿姨", confidential="不用")
     await bot.say("张警官", "/线索 查看 1")
@@ -297,6 +326,18 @@ async def test_open_tips_are_listed_oldest_first_with_overdue_marked(bot):
         assert await bot.app.report_lines(s, week) == ["线索举报待处理2条（其中超过48小时未回复1条）"]
 
 
+async def test_the_weekly_report_counts_open_tips_and_says_nothing_of_them(bot):
+    body = "3号楼502每天半夜有陌生人搬运可疑包裹，电话13812345678"
+    await report(bot, category="1", body=body, when="上周三晚上十点，3号楼后门")
+    bot.take()
+    await bot.run_until(MONDAY_0900 + timedelta(minutes=5))
+    [weekly] = [t for t in bot.texts_to(WORK) if "周报】12月7日至12月13日" in t]  # not the one of 12-07 09:00
+    assert "线索举报待处理1条（其中超过48小时未回复1条）" in weekly
+    # Neither what was reported, nor where, nor its category ("诈骗" alone is the report's own word), nor who.
+    for told in ("3号楼", "502", "包裹", "138", "5678", "后门", "经济犯罪", REPORTER):
+        assert told not in weekly, told
+
+
 async def test_officer_commands_stay_out_of_groups(bot):
     await report(bot)
     bot.take()
@@ -348,9 +389,9 @@ async def report_with_attachments(bot) -> None:
 
 
 def files_left(bot) -> list:
-    from handlers.tips import plugin as tips
+    from handlers.tips import attachments
 
-    return [p for p in tips.ATTACHMENT_DIR.rglob("*") if p.is_file()]
+    return [p for p in attachments.ATTACHMENT_DIR.rglob("*") if p.is_file()]
 
 
 async def test_the_officer_receives_a_tips_attachments_in_private(bot):
@@ -408,9 +449,9 @@ async def test_an_attachment_that_cannot_be_decrypted_is_reported_not_sent(bot):
 
 
 async def test_decrypted_files_left_behind_by_a_crash_are_deleted_at_start(bot):
-    from handlers.tips import plugin as tips
+    from handlers.tips import attachments
 
-    leftover = tips.ATTACHMENT_DIR / bot.app.name / "tmpcrash" / "线索1-附件1.jpg"
+    leftover = attachments.ATTACHMENT_DIR / bot.app.name / "tmpcrash" / "线索1-附件1.jpg"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(PHOTO)
     await bot.restart()

@@ -1,0 +1,216 @@
+"""Reporting a tip in private, as the conversation goes: category → what happened (photos and
+files welcome) → when and where (跳过) → 保密? → summary → 确认 → receipt; then the tip goes to
+its unit and the officers, with a masked summary only.
+
+Every reply of this dialog goes out with the confidential source (`reply_source`), so not even
+the core's "已取消" leaves the reporter's contact id behind in the outbox."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from bot.context import Context
+from bot.messages import MessageKind
+from bot.plugin import END
+from handlers.tips import receipts
+from handlers.tips.plugin import plugin
+from handlers.tips.texts import OFFICER_TEXTS, TEXTS
+from storage import tips as store
+
+MAX_ATTACHMENTS = 9
+ATTACHMENT_KINDS = (MessageKind.IMAGE, MessageKind.FILE, MessageKind.VIDEO)
+
+tip_dialog = plugin.dialog("tip")
+tip_dialog.reply_source = store.OUTBOX_SOURCE
+
+
+async def start_tip(ctx: Context) -> None:
+    ctx.reply_source = store.OUTBOX_SOURCE
+    if await _over_limit(ctx):
+        return
+    await ctx.start_dialog("tip", "category", {"attachments": []})
+
+
+def _quota_key(ctx: Context) -> tuple:
+    day, text = receipts.quota_key(ctx.now, ctx.app.clock.tz, ctx.sender.id)
+    return day, ctx.app.vault.keyed_hash(text)
+
+
+async def _over_limit(ctx: Context) -> bool:
+    day, key = _quota_key(ctx)
+    limit = ctx.app.config.tips.daily_limit
+    if await store.used_today(ctx.session, ctx.app.name, day, key) >= limit:
+        await ctx.reply(TEXTS["too_many"].format(limit=limit))
+        return True
+    return False
+
+
+# ---- the states, in the order they are asked ----------------------------------------------------
+
+async def ask_category(ctx: Context, data: dict) -> None:
+    await ctx.reply(TEXTS["ask_category"].format(options=receipts.category_options()))
+
+
+@tip_dialog.state("category", prompt=ask_category, accepts_attachments=True)
+async def got_category(ctx: Context, data: dict, text: str) -> str | None:
+    if ctx.message.kind != MessageKind.TEXT:
+        await ctx.reply(TEXTS["text_please"])
+        return "category"
+    category = receipts.category_of(text)
+    if category is None:
+        await ctx.reply(TEXTS["bad_category"])
+        return None
+    data["category"] = category
+    return "what"
+
+
+async def ask_what(ctx: Context, data: dict) -> None:
+    n = len(data.get("attachments", []))
+    await ctx.reply(TEXTS["ask_what_more"].format(n=n) if n else TEXTS["ask_what"])
+
+
+@tip_dialog.state("what", prompt=ask_what, accepts_attachments=True)
+async def got_what(ctx: Context, data: dict, text: str) -> str | None:
+    if ctx.message.kind != MessageKind.TEXT:
+        await take_attachment(ctx, data)
+        return "what"
+    if not text.strip():
+        await ctx.reply(TEXTS["empty_text"])
+        return None
+    data["body"] = text.strip()
+    return "when"
+
+
+async def ask_when(ctx: Context, data: dict) -> None:
+    n = len(data.get("attachments", []))
+    await ctx.reply(TEXTS["ask_when_more"].format(n=n) if n and ctx.message.kind != MessageKind.TEXT
+                    else TEXTS["ask_when"])
+
+
+@tip_dialog.state("when", prompt=ask_when, accepts_attachments=True)
+async def got_when(ctx: Context, data: dict, text: str) -> str | None:
+    if ctx.message.kind != MessageKind.TEXT:
+        await take_attachment(ctx, data)
+        return "when"
+    data["when_where"] = receipts.when_where_of(text)
+    return "confidential"
+
+
+async def ask_confidential(ctx: Context, data: dict) -> None:
+    await ctx.reply(TEXTS["ask_confidential"])
+
+
+@tip_dialog.state("confidential", prompt=ask_confidential, accepts_attachments=True)
+async def got_confidential(ctx: Context, data: dict, text: str) -> str | None:
+    confidential = receipts.wants_confidential(text)
+    if confidential is None:
+        await ctx.reply(TEXTS["bad_confidential"])
+        return None
+    data["confidential"] = confidential
+    return "confirm"
+
+
+async def show_summary(ctx: Context, data: dict) -> None:
+    await ctx.reply(TEXTS["summary"].format(
+        category=data["category"], body=data["body"], when_where=data.get("when_where") or TEXTS["not_given"],
+        attachments=len(data.get("attachments", [])),
+        identity=TEXTS["identity_confidential"] if data["confidential"] else TEXTS["identity_open"]))
+
+
+@tip_dialog.state("confirm", prompt=show_summary, accepts_attachments=True)
+async def got_confirm(ctx: Context, data: dict, text: str) -> str | None:
+    if not receipts.confirms(text):
+        await ctx.reply(TEXTS["bad_confirm"])
+        return None
+    if await _over_limit(ctx):
+        await _drop_drafts(ctx, data)
+        return END
+    await submit(ctx, data)
+    return END
+
+
+async def _drop_drafts(ctx: Context, data: dict) -> None:
+    await store.drop_drafts(ctx.session, ctx.app.name, data.get("attachments", []))
+
+
+tip_dialog.on_cancel = _drop_drafts
+tip_dialog.on_timeout = _drop_drafts
+
+
+# ---- photos and files sent during the dialog ----------------------------------------------------
+
+async def take_attachment(ctx: Context, data: dict) -> None:
+    """Keep an image or file (encrypted) as a draft attachment; say why when refused."""
+    refusal = _refusal(ctx, data)
+    if refusal is not None:
+        await ctx.reply(refusal)
+        return
+    msg = ctx.message
+    token = ctx.app.vault.encrypt(base64.b64encode(msg.attachment).decode())
+    row = store.TipAttachment(bot=ctx.app.name, kind=msg.kind.value, name=(msg.attachment_name or "")[:128],
+                              size=len(msg.attachment), data_enc=token.encode(), created_at=ctx.now)
+    ctx.session.add(row)
+    await ctx.session.flush()
+    data["attachments"] = [*data.get("attachments", []), row.id]
+
+
+def _refusal(ctx: Context, data: dict) -> str | None:
+    """Why this message cannot be kept as an attachment; None: it can."""
+    msg = ctx.message
+    limit_kb = ctx.app.config.tips.attachment_max_kb
+    if msg.kind not in ATTACHMENT_KINDS:
+        return TEXTS["text_please"]
+    if msg.attachment is None:
+        return TEXTS["attachment_missing"]
+    if len(msg.attachment) > limit_kb * 1024:
+        return TEXTS["attachment_too_big"].format(size=(len(msg.attachment) + 1023) // 1024, limit=limit_kb)
+    if len(data.get("attachments", [])) >= MAX_ATTACHMENTS:
+        return TEXTS["attachment_too_many"].format(n=MAX_ATTACHMENTS)
+    return None
+
+
+# ---- submitting and routing ---------------------------------------------------------------------
+
+async def submit(ctx: Context, data: dict[str, Any]) -> store.Tip:
+    receipt = receipts.new_receipt()
+    tip = _new_tip(ctx, data, receipt)
+    ctx.session.add(tip)
+    await ctx.session.flush()
+    await store.attach(ctx.session, ctx.app.name, data.get("attachments", []), tip.id)
+    day, key = _quota_key(ctx)
+    await store.use_quota(ctx.session, ctx.app.name, day, key)
+    await ctx.count("tips", key=tip.category)
+    await ctx.reply(TEXTS["receipt"].format(id=tip.id, receipt=receipts.show_receipt(receipt)))
+    await route_tip(ctx, tip)
+    return tip
+
+
+def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
+    """The tip row: its text and the reporter encrypted, the receipt only as a keyed hash."""
+    vault = ctx.app.vault
+    category = data["category"]
+    route = ctx.app.config.tips.routes.get(category)
+    name = None if data["confidential"] else vault.encrypt(ctx.message.sender_name or ctx.sender.name)
+    return store.Tip(
+        bot=ctx.app.name, category=category, unit=route.unit if route else "",
+        body_enc=vault.encrypt(data["body"]),
+        when_where_enc=vault.encrypt(data["when_where"]) if data.get("when_where") else None,
+        summary=receipts.summarise(data["body"]), confidential=data["confidential"],
+        reporter_enc=vault.encrypt(ctx.sender.id), reporter_name_enc=name,
+        receipt_hash=vault.keyed_hash(receipt), status=store.OPEN, created_at=ctx.now,
+    )
+
+
+async def route_tip(ctx: Context, tip: store.Tip) -> None:
+    """The unit's group (when configured) and every officer privately, with a masked summary."""
+    route = ctx.app.config.tips.routes.get(tip.category)
+    text = OFFICER_TEXTS["notify"].format(
+        id=tip.id, category=tip.category, unit=tip.unit or "社区民警",
+        at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz), summary=tip.summary,
+        identity=OFFICER_TEXTS["identity_confidential"] if tip.confidential else OFFICER_TEXTS["identity_open"])
+    if route and route.room:
+        group = ctx.app.directory.group_named(route.room)
+        if group is not None:
+            await ctx.send_to_group(group.id, text, source="tip-notice")
+    await ctx.notify_roles(frozenset({"officer"}), text)

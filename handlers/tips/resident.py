@@ -1,0 +1,82 @@
+"""What residents say without a slash: 举报/线索 (in private: the dialog; in a group: a nudge to
+come to private chat, repeating nothing), the classifier's "tip", and 查询 <receipt>."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import Context
+from handlers.tips import receipts
+from handlers.tips.dialog import start_tip
+from handlers.tips.plugin import plugin
+from handlers.tips.texts import TEXTS
+from storage import tips as store
+
+
+@plugin.phrase(r"^\s*(我要|我想)?(举报|提供线索|报线索|线索)", where="private", priority=10)
+async def private_tip(ctx: Context, match: re.Match) -> bool:
+    await start_tip(ctx)
+    return True
+
+
+def _speaks_to_bot(ctx: Context) -> bool:
+    text = ctx.text.strip()
+    return ctx.message.mentions_bot or len(text) <= 12 or re.match(r"^(我要|我想)?(举报|线索)", text) is not None
+
+
+@plugin.phrase(r"举报|线索", where="group", priority=10)
+async def group_tip(ctx: Context, match: re.Match) -> bool:
+    if not _speaks_to_bot(ctx):
+        return False
+    await redirect_from_group(ctx)
+    return True
+
+
+async def redirect_from_group(ctx: Context) -> None:
+    # No @: the nudge should not point the neighbours at who wants to report.
+    await ctx.reply(TEXTS["group_redirect"], mention=False)
+    await ctx.count("tip_redirects")
+
+
+@plugin.intent("tip")
+async def tip_intent(ctx: Context, found) -> bool:
+    if ctx.is_private:
+        await start_tip(ctx)
+    else:
+        await redirect_from_group(ctx)
+    return True
+
+
+# ---- follow-up by receipt ---------------------------------------------------------------------
+
+@plugin.phrase(r"^\s*查询[\s:：]*([\d\s]{16,40})\s*$", priority=20)
+async def lookup(ctx: Context, match: re.Match) -> bool:
+    receipt = receipts.receipt_in(match.group(1))
+    if receipt is None:
+        return False  # another feature's code (a booking ...)
+    ctx.reply_source = store.OUTBOX_SOURCE
+    tip = await store.by_receipt(ctx.session, ctx.app.vault.keyed_hash(receipt))
+    if tip is None:
+        await ctx.reply_private(TEXTS["query_unknown"])
+        return True
+    lines = await _progress(ctx, tip)
+    if not ctx.is_private:
+        lines.append(TEXTS["query_in_group"])
+    # Always privately: in a group nothing is said at all.
+    await ctx.reply_private("\n".join(lines))
+    return True
+
+
+async def _progress(ctx: Context, tip: store.Tip) -> list[str]:
+    """The tip's state, then every officer reply and the closing result, oldest first."""
+    tz = ctx.app.clock.tz
+    lines = [TEXTS["query_head"].format(
+        id=tip.id, category=tip.category, created=receipts.local_stamp(tip.created_at, tz),
+        status=TEXTS["status_closed"] if tip.status == store.CLOSED else TEXTS["status_open"])]
+    answers = await store.replies(ctx.session, tip.id)
+    for r in answers:
+        template = TEXTS["query_close_line"] if r.kind == "close" else TEXTS["query_reply_line"]
+        lines.append(template.format(at=receipts.local_stamp(r.at, tz), text=r.text))
+    if not answers:
+        lines.append(TEXTS["query_no_reply"])
+    return lines
