@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.directory import Group, Person
 from bot.messages import IncomingMessage, Outgoing
 from bot.outbox import EMERGENCY, NORMAL
+from bot.plugin import CommandSpec
 from storage import counters
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ class Context:
     group: Group | None
     text: str  # cleaned text (control characters removed, length capped)
     args: list[str] = field(default_factory=list)  # for commands: the words after the name
-    rest: str = ""  # for commands: everything after the name, spacing kept
+    rest: str = ""  # for commands: everything after the name (or the subcommand's verb), spacing kept
+    command: CommandSpec | None = None  # the command being run
     outcome: str = "ok"  # what the audit log records for a command
     # The outbox `source` of reply()/reply_private(): a confidential flow sets its own so the
     # outbox can forget the recipient once the message is out (Outbox.forget_recipient_sources).
@@ -58,6 +60,12 @@ class Context:
         else:
             out = Outgoing(None, self.sender.id, text)
         await self.app.outbox.enqueue(self.session, out, priority=priority, source=self.reply_source)
+
+    async def reply_usage(self, template: str = "用法：{lines}") -> None:
+        """Answer a command written wrong with every form of it the sender may use (from its specs)."""
+        if self.command is not None:
+            await self.reply(template.format(lines=self.command.usage_lines(self.role)))
+        self.outcome = "usage"
 
     async def reply_private(self, text: str) -> None:
         await self.send_to_contact(self.sender.id, text, source=self.reply_source)

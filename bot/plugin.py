@@ -86,6 +86,17 @@ class CommandSpec:
     def roles_of(self, sub: SubcommandSpec | None) -> frozenset[str]:
         return sub.roles if sub is not None and sub.roles is not None else self.roles
 
+    def usage_line(self, sub: SubcommandSpec | None = None) -> str:
+        """`/预约 完成 预约码`: how to write the command or one subcommand (/帮助, refusals)."""
+        words = [f"/{self.name}"] + ([sub.name, sub.usage] if sub else [self.usage])
+        return " ".join(w for w in words if w)
+
+    def usage_lines(self, role: str) -> str:
+        """Every form of the command `role` may use, one a line."""
+        lines = [self.usage_line()] if self.handler is not None else []
+        lines += [self.usage_line(sub) for sub in self.subcommands if role in self.roles_of(sub)]
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True)
 class PhraseSpec:

@@ -251,7 +251,7 @@ class Router:
             await ctx.reply(TEXTS["unknown_command"].format(name=parsed.name))
             return
         sub = spec.subcommand(parsed.args[0]) if parsed.args else None
-        ctx.args, ctx.rest = parsed.args, parsed.rest
+        ctx.command, ctx.args, ctx.rest = spec, parsed.args, parsed.rest
         if sub is not None:
             ctx.args, ctx.rest = parsed.args[1:], parsed.rest[len(parsed.args[0]):].strip()
         roles = spec.roles_of(sub)
@@ -270,7 +270,7 @@ class Router:
         elif spec.handler is not None:
             await spec.handler(ctx)
         else:
-            await ctx.reply(TEXTS["usage"].format(lines=usage_lines(spec, ctx.role)))
+            await ctx.reply(TEXTS["usage"].format(lines=spec.usage_lines(ctx.role)))
             ctx.outcome = "usage"
         if "resident" not in roles or ctx.role != "resident":
             self._audit(ctx, spec.name if sub is None else f"{spec.name} {sub.name}")
@@ -280,12 +280,12 @@ class Router:
         if sub.pattern is not None:
             match = sub.pattern.fullmatch(ctx.rest)
             if match is None:
-                await ctx.reply(TEXTS["usage"].format(lines=usage_line(spec, sub)))
+                await ctx.reply(TEXTS["usage"].format(lines=spec.usage_line(sub)))
                 ctx.outcome = "usage"
                 return
             arguments = {k: v for k, v in match.groupdict().items() if v is not None}
         elif ctx.rest:
-            await ctx.reply(TEXTS["usage"].format(lines=usage_line(spec, sub)))
+            await ctx.reply(TEXTS["usage"].format(lines=spec.usage_line(sub)))
             ctx.outcome = "usage"
             return
         await sub.handler(ctx, **arguments)
@@ -353,15 +353,3 @@ class Router:
                 del self._locks[key]
 
 
-
-def usage_line(spec: CommandSpec, sub: SubcommandSpec | None = None) -> str:
-    """`/预约 完成 预约码`: how to write one command or subcommand (for /帮助 and refusals)."""
-    words = [f"/{spec.name}"] + ([sub.name, sub.usage] if sub else [spec.usage])
-    return " ".join(w for w in words if w)
-
-
-def usage_lines(spec: CommandSpec, role: str) -> str:
-    """Every form of a command `role` may use, one a line (the reply to a command's bad use)."""
-    lines = [usage_line(spec)] if spec.handler is not None else []
-    lines += [usage_line(spec, sub) for sub in spec.subcommands if role in spec.roles_of(sub)]
-    return "\n".join(lines)

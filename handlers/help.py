@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.plugin import EVERYONE, Plugin
-from bot.router import usage_line
 
 plugin = Plugin("help", order=10)
 
@@ -28,8 +27,8 @@ def commands_text(app, role: str) -> str:
     lines = [TEXTS["commands_head"]]
     for c in app.registry.commands:
         if c.handler is not None and role in c.roles:
-            lines.append(f"{usage_line(c)}：{c.summary}")
-        lines += [f"{usage_line(c, s)}：{s.summary}" for s in c.subcommands if role in c.roles_of(s)]
+            lines.append(f"{c.usage_line()}：{c.summary}")
+        lines += [f"{c.usage_line(s)}：{s.summary}" for s in c.subcommands if role in c.roles_of(s)]
     return "\n".join(lines)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import STAFF
-from bot.router import usage_lines
 from handlers.tips import attachments, receipts
 from handlers.tips.plugin import plugin
 from handlers.tips.texts import OFFICER_TEXTS, TEXTS
@@ -22,9 +21,7 @@ TIP_NUMBER_AND_TEXT = TIP_NUMBER + r"\s+(?P<text>.+)"
 @plugin.command("线索", roles=STAFF, where="private", summary="列出待处理的线索举报（最早的在前）")
 async def tips_command(ctx: Context) -> None:
     if ctx.args:  # a first word that is none of the verbs below
-        spec = next(c for c in plugin.commands if c.name == "线索")
-        await ctx.reply(OFFICER_TEXTS["usage"].format(lines=usage_lines(spec, ctx.role)))
-        ctx.outcome = "usage"
+        await ctx.reply_usage(OFFICER_TEXTS["usage"])
         return
     await list_open(ctx)
 
