@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, Text, UniqueConstraint, select, text, update
+from sqlalchemy import Date, Index, Integer, String, Text, UniqueConstraint, and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, Stamp
+from storage.models import Base, Contact, Stamp
 from storage.upsert import insert_for
 
 BOOKED, CANCELLED, COMPLETED, NO_SHOW = "booked", "cancelled", "completed", "no_show"
@@ -130,3 +130,15 @@ async def bookings_of(session: AsyncSession, bot: str, *, contact_id: str | None
     if status is not None:
         q = q.where(Booking.status == status)
     return list((await session.execute(q.order_by(Booking.slot_start, Booking.id))).scalars())
+
+
+async def booked_between(session: AsyncSession, bot: str, since: datetime,
+                         until: datetime) -> list[tuple[Booking, str | None]]:
+    """Bookings made in [since, until), oldest first, each with the name of whoever closed it
+    (None: still booked, or a contact the bot no longer knows)."""
+    rows = await session.execute(
+        select(Booking, Contact.name)
+        .outerjoin(Contact, and_(Contact.bot == Booking.bot, Contact.id == Booking.closed_by))
+        .where(Booking.bot == bot, Booking.created_at >= since, Booking.created_at < until)
+        .order_by(Booking.created_at, Booking.id))
+    return [(booking, name) for booking, name in rows]

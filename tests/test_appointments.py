@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 
 from bot.clock import SHANGHAI, FakeClock
 from bot.harness import Harness
-from handlers.appointments.plugin import CODE_ALPHABET, parse_day
+from handlers.appointments.codes import CODE_ALPHABET
+from handlers.appointments.parse import parse_day
 from storage import counters
 from storage.appointments import Booking, SlotFill, take_place
 from storage.models import Base
