@@ -7,7 +7,6 @@ its time and who did it; the register export shows both."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context
 from bot.masking import mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
-from handlers.followup import FollowupTexts, list_open, meant_for_us, pick_open, preview, where_asked
+from handlers.followup import (
+    FollowupTexts, list_open, masked_name, meant_for_us, open_item, preview, source_name, where_asked,
+)
 from handlers.intents import Classification
 from storage.registers import RegisterRow, day_bounds
-from storage.understanding import RESOLVED, DisputeRecord, disputes_between
+from storage.understanding import RESOLVED, DisputeRecord, recorded_between
 
 plugin = Plugin("disputes", order=120)
 
@@ -32,11 +33,10 @@ TEXTS = {
     "already": "矛盾纠纷 #{id} 已经化解登记过了。",
     "resolved": "矛盾纠纷 #{id} 已登记为化解：{outcome}\n登记簿里会记下化解情况和时间。",
 }
-REGISTER_TEXTS = {"private": "私聊", "group": "群聊", "open": "尚未化解", "resolved": "已化解：{outcome}"}
+REGISTER_TEXTS = {"open": "尚未化解", "resolved": "已化解：{outcome}"}
 FOLLOWUP = FollowupTexts(empty=TEXTS["list_empty"], head=TEXTS["list_head"], answer_to_resident="",
                          done=TEXTS["resolved"], not_found=TEXTS["not_found"], already=TEXTS["already"],
                          usage=TEXTS["usage"])
-RESOLVE_ARGS = re.compile(r"^(?:化解|结案)\s*[#＃]?(\d+)\s+(.+)$", re.S)
 
 SUMMARY_MAX = 500
 
@@ -59,42 +59,35 @@ async def register(ctx: Context, found: Classification) -> bool:
     return True
 
 
-@plugin.command("纠纷", roles=STAFF, where="private", summary="矛盾纠纷：列出未化解的，或登记化解情况",
-                usage="[化解 编号 化解情况]")
+@plugin.command("纠纷", roles=STAFF, where="private", summary="列出未化解的矛盾纠纷")
 async def disputes_command(ctx: Context) -> None:
-    if not ctx.args:
-        await list_open(ctx, DisputeRecord, FOLLOWUP)
-    elif ctx.args[0].startswith(("化解", "结案")):
-        await resolve(ctx)
-    else:
+    if ctx.args:  # a verb that is no subcommand's ("/纠纷 删除 1")
         await ctx.reply(TEXTS["usage"])
         ctx.outcome = "refused: usage"
-
-
-async def resolve(ctx: Context) -> None:
-    picked = await pick_open(ctx, DisputeRecord, FOLLOWUP, RESOLVE_ARGS)
-    if picked is None:
         return
-    row, outcome = picked
+    await list_open(ctx, DisputeRecord, FOLLOWUP)
+
+
+@plugin.subcommand("纠纷", "化解", aliases=("结案",), pattern=r"[#＃]?(?P<n>\d+)\s+(?P<outcome>.+)",
+                   usage="编号 化解情况", summary="登记一条矛盾纠纷的化解情况（进登记簿）")
+async def resolve(ctx: Context, n: str, outcome: str) -> None:
+    row = await open_item(ctx, DisputeRecord, FOLLOWUP, int(n))
+    if row is None:
+        return
     row.status, row.outcome, row.resolved_at, row.resolved_by = RESOLVED, mask_text(outcome), ctx.now, ctx.sender.id
     await ctx.reply(TEXTS["resolved"].format(id=row.id, outcome=preview(row.outcome)))
     ctx.outcome = f"resolved #{row.id}"
 
 
-def masked_name(name: str | None) -> str:
-    """王阿姨 -> 王**: enough for the officer who knows the case, little for anyone else."""
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
-
-
 @plugin.register_rows("dispute")
 async def register_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
     rows = []
-    for line in await disputes_between(session, bot, *day_bounds(start, end)):
+    for line in await recorded_between(session, DisputeRecord, bot, *day_bounds(start, end)):
         d = line.record
-        source = (line.room_name or REGISTER_TEXTS["group"]) if d.room_id else REGISTER_TEXTS["private"]
         done = d.status == RESOLVED
         rows.append(RegisterRow(d.at, {
-            "来源": source, "简要情况": d.summary, "当事人": masked_name(line.reporter_name),
+            "来源": source_name(d.room_id, line.room_name), "简要情况": d.summary,
+            "当事人": masked_name(line.resident_name),
             "化解情况": REGISTER_TEXTS["resolved"].format(outcome=d.outcome) if done else REGISTER_TEXTS["open"],
-            "化解时间": d.resolved_at if done else "", "经办人": (line.resolver_name or "") if done else ""}))
+            "化解时间": d.resolved_at if done else "", "经办人": (line.officer_name or "") if done else ""}))
     return rows

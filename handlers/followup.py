@@ -1,9 +1,10 @@
 """What consultations, suggestions and disputes share: officers list the open ones and act on one by
-number; an answer goes back to the resident where they asked (来访有回声). Not a plugin."""
+number; an answer goes back to the resident where they asked (来访有回声); each becomes a register
+row with the same source and masked name. Small pieces the handlers call; not a plugin, no parser
+(the subcommand's pattern reads the number and the text)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.context import Context
@@ -14,9 +15,13 @@ from storage.understanding import ANSWERED, OPEN, Answerable, count_open, get_it
 
 GROUP_MIN_CONFIDENCE = 0.6  # in a group, only a clear case (or an @ to the bot) is acted on
 
-ANSWER_ARGS = re.compile(r"^回复\s*#?(\d+)\s+(.+)$", re.S)
+# `/咨询 回复 3 答复内容`: what follows the verb (the router matches it in full).
+ANSWER_PATTERN = r"#?(?P<n>\d+)\s+(?P<text>.+)"
 LIST_LIMIT = 20
 PREVIEW = 60  # characters of the resident's text shown in lists and answers
+ITEM_PREVIEW = 30  # characters of it a register's 事项 shows
+
+TEXTS = {"private": "私聊", "group": "群聊", "resident": "居民"}
 
 
 def meant_for_us(ctx: Context, confidence: float) -> bool:
@@ -44,21 +49,31 @@ class FollowupTexts:
     usage: str
 
 
-def preview(text: str) -> str:
+def preview(text: str, limit: int = PREVIEW) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def masked_name(name: str | None) -> str:
+    """王阿姨 -> 王**: enough for the officer who knows the case, little for anyone else."""
+    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+
+
+def source_name(room_id: str | None, room_name: str | None) -> str:
+    """Where it was raised, as a register shows it: the group's name, or 私聊."""
+    if room_id is None:
+        return TEXTS["private"]
+    return room_name or TEXTS["group"]
 
 
 def where_asked(ctx: Context, room_id: str | None) -> str:
-    if room_id is None:
-        return "私聊"
-    group = ctx.app.directory.group(room_id)
-    return group.name if group else "群聊"
+    group = ctx.app.directory.group(room_id) if room_id is not None else None
+    return source_name(room_id, group.name if group else None)
 
 
 def person_name(ctx: Context, contact_id: str) -> str:
     known = ctx.app.directory.people.get(contact_id)  # never the raw WeChat id of someone unknown
-    return known.name if known and known.name else "居民"
+    return known.name if known and known.name else TEXTS["resident"]
 
 
 async def list_open(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
@@ -76,15 +91,8 @@ async def list_open(ctx: Context, model: type[Answerable], texts: FollowupTexts)
     await ctx.reply("\n".join(lines))
 
 
-async def pick_open(ctx: Context, model: type[Answerable], texts: FollowupTexts,
-                    args: re.Pattern[str]) -> tuple[Answerable, str] | None:
-    """The open item `/命令 动词 N 文本` names, and the text; None once the officer is told why not."""
-    found = args.match(ctx.rest.strip())
-    if not found:
-        await ctx.reply(texts.usage)
-        ctx.outcome = "refused: usage"
-        return None
-    item_id = int(found.group(1))
+async def open_item(ctx: Context, model: type[Answerable], texts: FollowupTexts, item_id: int) -> Answerable | None:
+    """The open item numbered `item_id`; None once the officer is told why not."""
     row = await get_item(ctx.session, model, ctx.app.name, item_id)
     if row is None:
         await ctx.reply(texts.not_found.format(id=item_id))
@@ -94,15 +102,14 @@ async def pick_open(ctx: Context, model: type[Answerable], texts: FollowupTexts,
         await ctx.reply(texts.already.format(id=item_id))
         ctx.outcome = f"refused: already {row.status}"
         return None
-    return row, found.group(2).strip()
+    return row
 
 
-async def answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
-    """`/咨询 回复 N 文本`: the answer goes to the resident, in the group (@) or privately."""
-    picked = await pick_open(ctx, model, texts, ANSWER_ARGS)
-    if picked is None:
+async def send_answer(ctx: Context, model: type[Answerable], texts: FollowupTexts, item_id: int, reply: str) -> None:
+    """`/咨询 回复 N 文字`: the answer goes to the resident, in the group (@) or privately."""
+    row = await open_item(ctx, model, texts, item_id)
+    if row is None:
         return
-    row, reply = picked
     resident = row.resident_id
     body = texts.answer_to_resident.format(text=preview(row.text), answer=reply)
     out = (Outgoing(row.room_id, None, body, mention_ids=(resident,)) if row.room_id
@@ -111,10 +118,3 @@ async def answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) ->
     row.status, row.answer, row.answered_at, row.answered_by = ANSWERED, mask_text(reply), ctx.now, ctx.sender.id
     await ctx.reply(texts.done.format(id=row.id, name=person_name(ctx, resident)))
     ctx.outcome = f"answered #{row.id}"
-
-
-async def list_or_answer(ctx: Context, model: type[Answerable], texts: FollowupTexts) -> None:
-    if ctx.args and ctx.args[0].startswith("回复"):
-        await answer(ctx, model, texts)
-    else:
-        await list_open(ctx, model, texts)

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 plugin = Plugin("groups", order=70)
 
 TEXTS = {
-    "usage_here": "用法：/本群 类别 居民群（可选：{names}）",
+    "category_usage": "居民群（可选：{names}）",
     "usage": "用法：/群 类别 群名 居民群（可选：{names}）；只发 /群 可查看所有群",
     "bad_category": "没有“{value}”这个类别，可选：{names}",
     "no_group": "没有找到名为“{name}”的群。发送 /群 查看所有群。",
@@ -55,28 +55,32 @@ async def _set(ctx: Context, group: Group, value: str) -> None:
     await ctx.reply(TEXTS["set"].format(name=group.name, category=CATEGORIES[category]))
 
 
-@plugin.command("本群", roles=STAFF, where="group", summary="设置本群类别", usage="类别 居民群")
-async def this_group(ctx: Context) -> None:
-    if len(ctx.args) != 2 or ctx.args[0] != "类别":
-        await ctx.reply(TEXTS["usage_here"].format(names=_names()))
-        return
-    await _set(ctx, ctx.group, ctx.args[1])
+plugin.command_group("本群", roles=STAFF, where="group", summary="设置本群类别")
 
 
-@plugin.command("群", roles=STAFF, summary="查看所有群，或设置某个群的类别", usage="[类别 群名 类别]")
+@plugin.subcommand("本群", "类别", pattern=r"(?P<value>\S+)", usage=TEXTS["category_usage"].format(names=_names()),
+                   summary="设置本群类别")
+async def this_group(ctx: Context, value: str) -> None:
+    await _set(ctx, ctx.group, value)
+
+
+@plugin.command("群", roles=STAFF, summary="查看所有群")
 async def groups(ctx: Context) -> None:
-    if not ctx.args:
-        await ctx.reply(list_text(ctx.app))
-        return
-    if len(ctx.args) < 3 or ctx.args[0] != "类别":
+    if ctx.args:  # a verb that is no subcommand's
         await ctx.reply(TEXTS["usage"].format(names=_names()))
         return
-    name = " ".join(ctx.args[1:-1])
+    await ctx.reply(list_text(ctx.app))
+
+
+@plugin.subcommand("群", "类别", pattern=r"(?P<name>.+)\s+(?P<value>\S+)",
+                   usage="群名 " + TEXTS["category_usage"].format(names=_names()), summary="设置某个群的类别")
+async def set_category(ctx: Context, name: str, value: str) -> None:
+    name = " ".join(name.split())  # as typed on a phone: spacing inside the name does not matter
     group = ctx.app.directory.group_named(name)
     if group is None:
         await ctx.reply(TEXTS["no_group"].format(name=name))
         return
-    await _set(ctx, group, ctx.args[-1])
+    await _set(ctx, group, value)
 
 
 def list_text(app) -> str:

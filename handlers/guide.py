@@ -3,26 +3,33 @@
 A consultation that matches a guide entry gets the entry's answer where it was asked (@ the asker
 in a group). One that matches nothing is forwarded: the resident hears “已转给社区民警”, officers
 are told privately, and `/咨询 回复 N 文本` answers the resident later. Every consultation is
-recorded and counted (consultations: answered | forwarded; consultation_topics: entry id).
+recorded and counted (consultations: answered | forwarded; consultation_topics: entry id), and is a
+row of the reception register (接待服务登记簿).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Strict
 from bot.context import Context
 from handlers.help import menu_text
 from bot.masking import mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
-from handlers.followup import FollowupTexts, GROUP_MIN_CONFIDENCE, list_or_answer, preview, where_asked
+from handlers.followup import (
+    ANSWER_PATTERN, GROUP_MIN_CONFIDENCE, ITEM_PREVIEW, FollowupTexts, list_open, masked_name, preview, send_answer,
+    source_name, where_asked,
+)
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
 from handlers.intents.segment import tokens
-from storage.understanding import ANSWERED, OPEN, Consultation
+from storage.registers import RegisterRow, day_bounds
+from storage.understanding import ANSWERED, OPEN, Consultation, recorded_between
 
 
 
@@ -57,8 +64,11 @@ TEXTS = {
     "already": "咨询 #{id} 已经回复过了。",
     "usage": "回复请发：/咨询 回复 编号 答复内容",
 }
+REGISTER_TEXTS = {"category": "业务咨询", "guide": "自动解答", "open": "已转民警", "answered": "民警已答复"}
 FOLLOWUP = FollowupTexts(TEXTS["list_empty"], TEXTS["list_head"], TEXTS["to_resident"],
                          TEXTS["done"], TEXTS["not_found"], TEXTS["already"], TEXTS["usage"])
+
+GUIDE = "guide"  # answered_by of a consultation the guide answered (no officer)
 
 # In a group, a question that matches no entry is forwarded only when it is clearly meant for the
 # police post (or the bot was @-ed): "请问谁家丢了钥匙？" is neighbours talking, not a consultation.
@@ -168,12 +178,38 @@ async def _record(ctx: Context, entry_id: str | None, status: str, answer: str |
     row = Consultation(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, asker_id=ctx.sender.id,
                        text=mask_text(ctx.text), entry_id=entry_id, status=status, answer=answer,
                        answered_at=ctx.now if status == ANSWERED else None,
-                       answered_by="guide" if status == ANSWERED else None)
+                       answered_by=GUIDE if status == ANSWERED else None)
     ctx.session.add(row)
     await ctx.session.flush()  # the officer's notice needs the number
     return row
 
 
-@plugin.command("咨询", roles=STAFF, summary="查看待回复的居民咨询，或回复一条", usage="[回复 编号 内容]")
+@plugin.command("咨询", roles=STAFF, summary="查看待回复的居民咨询")
 async def consultations(ctx: Context) -> None:
-    await list_or_answer(ctx, Consultation, FOLLOWUP)
+    await list_open(ctx, Consultation, FOLLOWUP)
+
+
+@plugin.subcommand("咨询", "回复", pattern=ANSWER_PATTERN, usage="编号 答复内容",
+                   summary="回复一条咨询，答复发回居民提问的地方")
+async def answer_consultation(ctx: Context, n: str, text: str) -> None:
+    await send_answer(ctx, Consultation, FOLLOWUP, int(n), text)
+
+
+def handling(status: str, answered_by: str | None) -> str:
+    """办理情况 of a consultation: the guide answered it, it waits for the officer, or they answered."""
+    if status == OPEN:
+        return REGISTER_TEXTS["open"]
+    return REGISTER_TEXTS["guide"] if answered_by == GUIDE else REGISTER_TEXTS["answered"]
+
+
+@plugin.register_rows("reception")
+async def reception_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+    rows = []
+    for line in await recorded_between(session, Consultation, bot, *day_bounds(start, end)):
+        c = line.record
+        rows.append(RegisterRow(c.at, {
+            "类别": REGISTER_TEXTS["category"], "事项": c.entry_id or preview(mask_text(c.text), ITEM_PREVIEW),
+            "来源": source_name(c.room_id, line.room_name), "群众": masked_name(line.resident_name),
+            "办理情况": handling(c.status, c.answered_by), "办结时间": c.answered_at or "",
+            "经办人": line.officer_name or ""}))
+    return rows

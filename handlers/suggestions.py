@@ -1,16 +1,24 @@
 """意见建议: a suggestion (or a message starting with “建议：”) is thanked, recorded and counted;
-officers list them with /建议 and answer with /建议 回复 N 文本."""
+officers list them with /建议 and answer with /建议 回复 N 文本. Each is a row of the reception
+register (接待服务登记簿)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.masking import mask_text
 from bot.plugin import STAFF, Plugin
-from handlers.followup import FollowupTexts, list_or_answer, meant_for_us, preview, where_asked
+from handlers.followup import (
+    ANSWER_PATTERN, ITEM_PREVIEW, FollowupTexts, list_open, masked_name, meant_for_us, preview,
+    send_answer, source_name, where_asked,
+)
 from handlers.intents import Classification
-from storage.understanding import Suggestion
+from storage.registers import RegisterRow, day_bounds
+from storage.understanding import OPEN, Suggestion, recorded_between
 
 plugin = Plugin("suggestions", order=110)
 plugin.menu_item("说“建议：……”，给社区提意见建议")
@@ -27,6 +35,7 @@ TEXTS = {
     "already": "建议 #{id} 已经回复过了。",
     "usage": "回复请发：/建议 回复 编号 答复内容",
 }
+REGISTER_TEXTS = {"category": "意见建议", "open": "待回复", "answered": "已回复"}
 FOLLOWUP = FollowupTexts(TEXTS["list_empty"], TEXTS["list_head"], TEXTS["to_resident"],
                          TEXTS["done"], TEXTS["not_found"], TEXTS["already"], TEXTS["usage"])
 
@@ -61,6 +70,26 @@ async def _record(ctx: Context, text: str) -> None:
     await ctx.count("suggestions")
 
 
-@plugin.command("建议", roles=STAFF, summary="查看居民建议，或回复一条", usage="[回复 编号 内容]")
+@plugin.command("建议", roles=STAFF, summary="查看待回复的居民建议")
 async def suggestions(ctx: Context) -> None:
-    await list_or_answer(ctx, Suggestion, FOLLOWUP)
+    await list_open(ctx, Suggestion, FOLLOWUP)
+
+
+@plugin.subcommand("建议", "回复", pattern=ANSWER_PATTERN, usage="编号 答复内容",
+                   summary="回复一条建议，答复发回居民提建议的地方")
+async def answer_suggestion(ctx: Context, n: str, text: str) -> None:
+    await send_answer(ctx, Suggestion, FOLLOWUP, int(n), text)
+
+
+@plugin.register_rows("reception")
+async def reception_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+    rows = []
+    for line in await recorded_between(session, Suggestion, bot, *day_bounds(start, end)):
+        item = line.record
+        done = item.status != OPEN
+        rows.append(RegisterRow(item.at, {
+            "类别": REGISTER_TEXTS["category"], "事项": preview(mask_text(item.text), ITEM_PREVIEW),
+            "来源": source_name(item.room_id, line.room_name), "群众": masked_name(line.resident_name),
+            "办理情况": REGISTER_TEXTS["answered" if done else "open"], "办结时间": item.answered_at if done else "",
+            "经办人": (line.officer_name or "") if done else ""}))
+    return rows

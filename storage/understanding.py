@@ -1,4 +1,5 @@
-"""Consultations, suggestions and the dispute register: what residents asked, proposed or reported.
+"""Consultations, suggestions and disputes: what residents asked, proposed or reported, and the lines
+the registers make of them.
 
 Text is kept only where a flow needs it (an officer answers a consultation or a suggestion later;
 the dispute register needs a summary), always with phone and ID numbers masked.
@@ -111,22 +112,30 @@ async def get_item(session: AsyncSession, model: type[Answerable], bot: str, ite
     return row if row is not None and row.bot == bot else None
 
 
-class DisputeLine(NamedTuple):
-    """A dispute with the names the register shows (None: not known to the bot)."""
+class RegisterLine(NamedTuple):
+    """A record with the names a register shows (None: not known to the bot)."""
 
-    record: DisputeRecord
+    record: Consultation | Suggestion | DisputeRecord
     room_name: str | None
-    reporter_name: str | None
-    resolver_name: str | None
+    resident_name: str | None  # who asked, proposed or reported it
+    officer_name: str | None  # who answered or resolved it ("guide" answers have none)
 
 
-async def disputes_between(session: AsyncSession, bot: str, since: datetime, until: datetime) -> list[DisputeLine]:
-    reporter, resolver = aliased(Contact), aliased(Contact)
+# Who raised each kind of record and who dealt with it: the two contacts its register row names.
+_PEOPLE = {Consultation: ("asker_id", "answered_by"), Suggestion: ("author_id", "answered_by"),
+           DisputeRecord: ("reporter_id", "resolved_by")}
+
+
+async def recorded_between(session: AsyncSession, model: type[Answerable], bot: str, since: datetime,
+                           until: datetime) -> list[RegisterLine]:
+    """The records of `model` stamped in [since, until), oldest first, with their names."""
+    raised_by, dealt_by = (getattr(model, column) for column in _PEOPLE[model])
+    resident, officer = aliased(Contact), aliased(Contact)
     rows = await session.execute(
-        select(DisputeRecord, Room.name, reporter.name, resolver.name)
-        .outerjoin(Room, and_(Room.bot == DisputeRecord.bot, Room.id == DisputeRecord.room_id))
-        .outerjoin(reporter, and_(reporter.bot == DisputeRecord.bot, reporter.id == DisputeRecord.reporter_id))
-        .outerjoin(resolver, and_(resolver.bot == DisputeRecord.bot, resolver.id == DisputeRecord.resolved_by))
-        .where(DisputeRecord.bot == bot, DisputeRecord.at >= since, DisputeRecord.at < until)
-        .order_by(DisputeRecord.at, DisputeRecord.id))
-    return [DisputeLine(*row) for row in rows]
+        select(model, Room.name, resident.name, officer.name)
+        .outerjoin(Room, and_(Room.bot == model.bot, Room.id == model.room_id))
+        .outerjoin(resident, and_(resident.bot == model.bot, resident.id == raised_by))
+        .outerjoin(officer, and_(officer.bot == model.bot, officer.id == dealt_by))
+        .where(model.bot == bot, model.at >= since, model.at < until)
+        .order_by(model.at, model.id))
+    return [RegisterLine(*row) for row in rows]
