@@ -173,7 +173,7 @@ class App:
         """Every plugin's rows for a register (see storage.registers.collect)."""
         rows: list = []
         for provider in self.registry.rows_for(register):
-            rows.extend(await provider(session, self.name, start, end))
+            rows.extend(await provider(session, self.config, start, end))
         return rows
 
     async def report_lines(self, session: AsyncSession, period) -> list[str]:

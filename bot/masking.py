@@ -15,6 +15,11 @@ def mask_phone(phone: str) -> str:
     return _PHONE_RE.sub(r"\1****\2", phone)
 
 
+def mask_name(name: str | None) -> str:
+    """王阿姨 -> 王**: enough for the officer who knows the case, little for anyone else."""
+    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+
+
 def mask_text(text: str) -> str:
     """Mask every ID and mobile number inside free text."""
     text = _ID_RE.sub(lambda m: m.group(1) + "********" + m.group(2), text)

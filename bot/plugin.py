@@ -150,7 +150,7 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class RegisterRowsSpec:
-    """Rows a plugin adds to a register: async (session, bot, start, end) -> list[RegisterRow]."""
+    """Rows a plugin adds to a register: async (session, config, start, end) -> list[RegisterRow]."""
 
     register: str
     provider: Handler
@@ -323,7 +323,7 @@ class Plugin:
         return register
 
     def register_rows(self, register: str):
-        """Rows for a register (see storage.registers): async (session, bot, start, end) -> rows."""
+        """Rows for a register (see storage.registers): async (session, config, start, end) -> rows."""
 
         def register_(fn: Handler) -> Handler:
             self.register_providers.append(RegisterRowsSpec(register, fn))

@@ -12,10 +12,10 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
-from bot.masking import mask_text
+from bot.masking import mask_name, mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import (
-    FollowupTexts, list_open, masked_name, meant_for_us, open_item, preview, source_name, where_asked,
+    FollowupTexts, list_open, meant_for_us, open_item, preview, source_name, where_asked,
 )
 from handlers.intents import Classification
 from storage.registers import RegisterRow, day_bounds
@@ -80,14 +80,14 @@ async def resolve(ctx: Context, n: str, outcome: str) -> None:
 
 
 @plugin.register_rows("dispute")
-async def register_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+async def register_rows(session: AsyncSession, config, start: date, end: date) -> list[RegisterRow]:
     rows = []
-    for line in await recorded_between(session, DisputeRecord, bot, *day_bounds(start, end)):
+    for line in await recorded_between(session, DisputeRecord, config.bot.name, *day_bounds(start, end)):
         d = line.record
         done = d.status == RESOLVED
         rows.append(RegisterRow(d.at, {
             "来源": source_name(d.room_id, line.room_name), "简要情况": d.summary,
-            "当事人": masked_name(line.resident_name),
+            "当事人": mask_name(line.resident_name),
             "化解情况": REGISTER_TEXTS["resolved"].format(outcome=d.outcome) if done else REGISTER_TEXTS["open"],
             "化解时间": d.resolved_at if done else "", "经办人": (line.officer_name or "") if done else ""}))
     return rows

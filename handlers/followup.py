@@ -54,11 +54,6 @@ def preview(text: str, limit: int = PREVIEW) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def masked_name(name: str | None) -> str:
-    """王阿姨 -> 王**: enough for the officer who knows the case, little for anyone else."""
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
-
-
 def source_name(room_id: str | None, room_name: str | None) -> str:
     """Where it was raised, as a register shows it: the group's name, or 私聊."""
     if room_id is None:

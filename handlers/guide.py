@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Strict
 from bot.context import Context
 from handlers.help import menu_text
-from bot.masking import mask_text
+from bot.masking import mask_name, mask_text
 from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import (
-    ANSWER_PATTERN, GROUP_MIN_CONFIDENCE, ITEM_PREVIEW, FollowupTexts, list_open, masked_name, preview, send_answer,
+    ANSWER_PATTERN, GROUP_MIN_CONFIDENCE, ITEM_PREVIEW, FollowupTexts, list_open, preview, send_answer,
     source_name, where_asked,
 )
 from handlers.intents import Classification
@@ -41,6 +41,11 @@ class GuideEntry(Strict):
     questions: list[str] = []
     answer: str = Field(min_length=1)
     service: str | None = None
+
+    @property
+    def topic(self) -> str:
+        """What officers call it in reports and registers: its service, else its first keyword."""
+        return self.service or (self.keywords[0] if self.keywords else self.questions[0])
 
     @model_validator(mode="after")
     def _matchable(self) -> GuideEntry:
@@ -195,6 +200,12 @@ async def answer_consultation(ctx: Context, n: str, text: str) -> None:
     await send_answer(ctx, Consultation, FOLLOWUP, int(n), text)
 
 
+def topic_of(config, entry_id: str | None) -> str:
+    """A guide entry's topic by its id (an entry since removed from config: its id)."""
+    entry = next((e for e in config.guide if e.id == entry_id), None) if entry_id else None
+    return entry.topic if entry else (entry_id or "")
+
+
 def handling(status: str, answered_by: str | None) -> str:
     """办理情况 of a consultation: the guide answered it, it waits for the officer, or they answered."""
     if status == OPEN:
@@ -203,13 +214,13 @@ def handling(status: str, answered_by: str | None) -> str:
 
 
 @plugin.register_rows("reception")
-async def reception_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+async def reception_rows(session: AsyncSession, config, start: date, end: date) -> list[RegisterRow]:
     rows = []
-    for line in await recorded_between(session, Consultation, bot, *day_bounds(start, end)):
+    for line in await recorded_between(session, Consultation, config.bot.name, *day_bounds(start, end)):
         c = line.record
         rows.append(RegisterRow(c.at, {
-            "类别": REGISTER_TEXTS["category"], "事项": c.entry_id or preview(mask_text(c.text), ITEM_PREVIEW),
-            "来源": source_name(c.room_id, line.room_name), "群众": masked_name(line.resident_name),
+            "类别": REGISTER_TEXTS["category"], "事项": topic_of(config, c.entry_id) or preview(mask_text(c.text), ITEM_PREVIEW),
+            "来源": source_name(c.room_id, line.room_name), "群众": mask_name(line.resident_name),
             "办理情况": handling(c.status, c.answered_by), "办结时间": c.answered_at or "",
             "经办人": line.officer_name or ""}))
     return rows

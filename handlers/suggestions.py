@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
-from bot.masking import mask_text
+from bot.masking import mask_name, mask_text
 from bot.plugin import STAFF, Plugin
 from handlers.followup import (
-    ANSWER_PATTERN, ITEM_PREVIEW, FollowupTexts, list_open, masked_name, meant_for_us, preview,
+    ANSWER_PATTERN, ITEM_PREVIEW, FollowupTexts, list_open, meant_for_us, preview,
     send_answer, source_name, where_asked,
 )
 from handlers.intents import Classification
@@ -82,14 +82,14 @@ async def answer_suggestion(ctx: Context, n: str, text: str) -> None:
 
 
 @plugin.register_rows("reception")
-async def reception_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+async def reception_rows(session: AsyncSession, config, start: date, end: date) -> list[RegisterRow]:
     rows = []
-    for line in await recorded_between(session, Suggestion, bot, *day_bounds(start, end)):
+    for line in await recorded_between(session, Suggestion, config.bot.name, *day_bounds(start, end)):
         item = line.record
         done = item.status != OPEN
         rows.append(RegisterRow(item.at, {
             "类别": REGISTER_TEXTS["category"], "事项": preview(mask_text(item.text), ITEM_PREVIEW),
-            "来源": source_name(item.room_id, line.room_name), "群众": masked_name(line.resident_name),
+            "来源": source_name(item.room_id, line.room_name), "群众": mask_name(line.resident_name),
             "办理情况": REGISTER_TEXTS["answered" if done else "open"], "办结时间": item.answered_at if done else "",
             "经办人": (line.officer_name or "") if done else ""}))
     return rows

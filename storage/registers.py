@@ -4,7 +4,7 @@ Each register has fixed columns. Features that own the records (consultations, a
 disputes) declare a row provider on their plugin:
 
     @plugin.register_rows("reception")
-    async def consultation_rows(session, bot, start, end) -> list[RegisterRow]: ...
+    async def consultation_rows(session, config, start, end) -> list[RegisterRow]: ...
 
 and the exporter asks every loaded provider of a register for the rows of days [start, end]. A provider
 knows no time zone: it may select by `day_bounds` (a day wider on each side) and leave a time in a
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,8 @@ class RegisterRow:
     cells: dict[str, str | datetime] = field(default_factory=dict)
 
 
-RowProvider = Callable[[AsyncSession, str, date, date], Awaitable[list[RegisterRow]]]
+# (session, the bot's config, first day, last day) -> rows; the config names the bot and its topics.
+RowProvider = Callable[[AsyncSession, Any, date, date], Awaitable[list[RegisterRow]]]
 
 
 def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -52,12 +53,12 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=2), time(), timezone.utc))
 
 
-async def collect(session: AsyncSession, bot: str, providers: list[RowProvider], start: date, end: date,
+async def collect(session: AsyncSession, config: Any, providers: list[RowProvider], start: date, end: date,
                   tz: tzinfo | None = None) -> list[RegisterRow]:
     """The rows `providers` give for days [start, end] (in `tz`, when given), oldest first."""
     rows: list[RegisterRow] = []
     for provider in providers:
-        rows.extend(await provider(session, bot, start, end))
+        rows.extend(await provider(session, config, start, end))
     if tz is not None:
         rows = [r for r in rows if start <= r.at.astimezone(tz).date() <= end]
     return sorted(rows, key=lambda r: r.at)

@@ -15,8 +15,8 @@ asked: list[tuple] = []
 
 
 @rows_plugin.register_rows("reception")
-async def reception(session, bot, start, end):
-    asked.append((bot, start, end))
+async def reception(session, config, start, end):
+    asked.append((config.bot.name, start, end))
     return [
         RegisterRow(datetime(2026, 12, 9, 15, 30, tzinfo=SHANGHAI),
                     {"类别": "预约", "事项": "居住证", "来源": "私聊", "群众": "王**", "办理情况": "已办结"}),
@@ -26,6 +26,6 @@ async def reception(session, bot, start, end):
 
 
 @rows_plugin.register_rows("dispute")
-async def disputes(session, bot, start, end):
+async def disputes(session, config, start, end):
     return [RegisterRow(datetime(2026, 12, 10, 20, 0, tzinfo=SHANGHAI),
                         {"来源": "幸福里3号楼群", "纠纷类型": "邻里噪音", "化解情况": "已调解"})]

@@ -14,7 +14,8 @@ from bot.clock import SHANGHAI
 from bot.workcal import WorkCalendar
 from handlers.appointments.codes import CODE_ALPHABET, CODE_LENGTH, new_code, normal_code
 from handlers.appointments.config import OpeningHours, ServiceConfig
-from handlers.appointments.export import export_rows, masked_name, reception_row
+from bot.masking import mask_name as masked_name
+from handlers.appointments.export import export_rows, reception_row
 from handlers.appointments.parse import (day_part, parse_clock, parse_day, pick_number, read_mobile,
                                          read_name)
 from handlers.appointments.slots import (Diary, Slot, find_service, free_days, free_slots, in_part, is_open,

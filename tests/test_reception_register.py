@@ -13,7 +13,8 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.clock import SHANGHAI
 from bot.harness import Harness
-from handlers.followup import masked_name, preview, source_name
+from bot.masking import mask_name as masked_name
+from handlers.followup import preview, source_name
 from handlers.guide import handling
 from storage.models import AuditEntry
 from tests.conftest import make_config, sample_raw
@@ -89,7 +90,7 @@ def test_reception_register_has_a_row_for_each_consultation_and_suggestion(db_ur
         ("5", "2026-12-07 11:00", "意见建议", RESIDENTS, "陈**", "已回复", "2026-12-08 09:00", "张警官"),
     ]
     items = [r["事项"] for r in rows]
-    assert items[0] == "residence-permit"  # the guide entry that answered it
+    assert items[0] == "居住证"  # the topic of the guide entry that answered it
     assert items[1] == "我想问问外地老人投靠子女落户怎么弄，电话138****567…"  # masked, then cut short
     assert items[2] == "请问开户籍证明需要本人到派出所吗？"
     assert items[3] == "小区东门晚上太黑了，加个路灯吧，我电话139****5678"

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
+from bot.masking import mask_name
 from bot.messages import Outgoing
 from handlers.appointments.bookings import masked_phone
 from handlers.appointments.parse import parse_day
@@ -62,9 +63,9 @@ def write_csv(path: Path, rows: list[list[str]]) -> None:
 # ---- 接待服务登记簿 ----------------------------------------------------------------------------------
 
 @plugin.register_rows("reception")
-async def reception_rows(session: AsyncSession, bot: str, start: date, end: date) -> list[RegisterRow]:
+async def reception_rows(session: AsyncSession, config, start: date, end: date) -> list[RegisterRow]:
     """One row per booking made in the days [start, end] (the exporter keeps those of its zone's days)."""
-    made = await store.booked_between(session, bot, *day_bounds(start, end))
+    made = await store.booked_between(session, config.bot.name, *day_bounds(start, end))
     return [reception_row(b, closer) for b, closer in made]
 
 
@@ -74,10 +75,6 @@ def reception_row(b: Booking, closer: str | None) -> RegisterRow:
     handled_by = (closer or "") if b.closed_by and b.closed_by != b.contact_id else ""
     return RegisterRow(b.created_at, {
         "类别": REGISTER_TEXTS["category"], "事项": b.service, "来源": REGISTER_TEXTS["source"],
-        "群众": masked_name(b.name), "办理情况": STATUS_NAMES[b.status],
+        "群众": mask_name(b.name), "办理情况": STATUS_NAMES[b.status],
         "办结时间": b.closed_at if b.status == COMPLETED and b.closed_at else "", "经办人": handled_by})
 
-
-def masked_name(name: str) -> str:
-    """王芳 -> 王*: enough for the officer who knows the resident, little for anyone else."""
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""

@@ -94,7 +94,7 @@ def cmd_export_registers(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else config.data_path / "registers"
 
     async def work(session):
-        return {code: await registers.collect(session, config.bot.name, registry.rows_for(code), args.start,
+        return {code: await registers.collect(session, config, registry.rows_for(code), args.start,
                                               args.end, tz)
                 for code in registers.REGISTERS}
 

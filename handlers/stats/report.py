@@ -129,10 +129,9 @@ def messages_of(numbers: dict[str, int] | Totals) -> int:
 
 
 def topic_name(config: Config, entry_id: str) -> str:
-    entry = next((e for e in config.guide if e.id == entry_id), None)
-    if entry is None:
-        return entry_id
-    return entry.service or (entry.keywords[0] if entry.keywords else entry.questions[0])
+    """The guide's name for a consultation topic (the guide plugin may not be loaded)."""
+    entry = next((e for e in getattr(config, "guide", []) if e.id == entry_id), None)
+    return entry.topic if entry is not None else entry_id
 
 
 @dataclass
