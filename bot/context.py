@@ -67,6 +67,10 @@ class Context:
             await self.reply(template.format(lines=self.command.usage_lines(self.role)))
         self.outcome = "usage"
 
+    async def send(self, out: Outgoing, **kwargs: Any) -> int:
+        """Any message (a file, a post to another group ...) in this transaction; returns rows added."""
+        return await self.app.outbox.enqueue(self.session, out, **kwargs)
+
     async def reply_private(self, text: str) -> None:
         await self.send_to_contact(self.sender.id, text, source=self.reply_source)
 

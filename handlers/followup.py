@@ -109,7 +109,7 @@ async def send_answer(ctx: Context, model: type[Answerable], texts: FollowupText
     body = texts.answer_to_resident.format(text=preview(row.text), answer=reply)
     out = (Outgoing(row.room_id, None, body, mention_ids=(resident,)) if row.room_id
            else Outgoing(None, resident, body))
-    await ctx.app.outbox.enqueue(ctx.session, out, source="answer")
+    await ctx.send(out, source="answer")
     row.status, row.answer, row.answered_at, row.answered_by = ANSWERED, mask_text(reply), ctx.now, ctx.sender.id
     await ctx.reply(texts.done.format(id=row.id, name=person_name(ctx, resident)))
     ctx.outcome = f"answered #{row.id}"

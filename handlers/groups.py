@@ -105,7 +105,7 @@ async def sync_rooms(app) -> int:
     if rooms is None:
         return 0
     new = 0
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         for room in rooms:
             known = app.directory.group(room.id)
             if known is None:

@@ -90,8 +90,8 @@ async def scam(ctx: Context, found: Classification) -> bool:
         await ctx.count("scam_warnings", kind)
         return True
     dedup = f"scam:{ctx.message.room_id}:{kind}:{ctx.now.strftime(SCAM_REPEAT_WINDOW)}"
-    warned = await ctx.app.outbox.enqueue(
-        ctx.session, _group_post(ctx, TEXTS["scam_group"].format(kind=kind, why=why)),
+    warned = await ctx.send(
+        _group_post(ctx, TEXTS["scam_group"].format(kind=kind, why=why)),
         priority=HIGH, dedup_key=dedup, source="scam-warning")
     if warned:  # the same script again within the hour: the group and the officer already know
         await ctx.notify_roles(OFFICER, TEXTS["scam_officer"].format(

@@ -77,7 +77,7 @@ async def accept_friend(app, payload: dict, due) -> None:
             await _queue_friend(app, {**payload, "attempt": attempt + 1}, app.clock.now() + FRIEND_RETRY)
         log.warning("friend request could not be accepted", extra={"contact_id": event.contact_id, "attempt": attempt})
         return
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         person = await app.directory.remember(session, event.contact_id, event.contact_name, app.clock.now(),
                                               friend=True)
         await app.send(session, Outgoing(None, event.contact_id, TEXTS["friend"] + "\n" + menu_text(app, person.role)))
@@ -110,7 +110,7 @@ async def member_joined(app, session, event: MemberJoined) -> None:
 async def send_welcome(app, payload: dict, due) -> None:
     app.service(Greeter).pending.pop(payload["room_id"], None)
     text = TEXTS["welcome"].format(names="、".join(payload["names"])) + "\n" + menu_text(app, "resident")
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         await app.send(session, Outgoing(payload["room_id"], None, text), dedup_key=f"welcome:{payload['room_id']}:{due.isoformat()}")
 
 

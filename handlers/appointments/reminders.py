@@ -40,7 +40,7 @@ def reminder_text(app, b: Booking, key: str) -> str:
 @plugin.job("appointments-evening")
 async def evening_reminders(app, payload: dict, due: datetime) -> None:
     tomorrow = due.astimezone(app.clock.tz).date() + timedelta(days=1)
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         for b in await store.bookings_of(session, app.name, day_from=tomorrow, day_to=tomorrow, status=BOOKED):
             await app.send(session, Outgoing(None, b.contact_id, reminder_text(app, b, "reminder_evening")),
                            dedup_key=f"appt:{b.id}:evening", source="reminder")
@@ -50,7 +50,7 @@ async def evening_reminders(app, payload: dict, due: datetime) -> None:
 async def hour_reminders(app, payload: dict, due: datetime) -> None:
     before = timedelta(minutes=app.config.appointments.reminder_before_minutes)
     horizon = due + before
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         rows = await store.bookings_of(session, app.name, day_from=due.astimezone(app.clock.tz).date(),
                                        day_to=horizon.astimezone(app.clock.tz).date(), status=BOOKED)
         for b in rows:
@@ -84,4 +84,3 @@ async def catch_up(app, *, hourly: bool) -> None:
         await evening_reminders(app, {}, evening_due)
     if hourly:
         await hour_reminders(app, {}, now)
-    app.outbox.wake()

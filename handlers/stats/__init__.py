@@ -67,10 +67,8 @@ async def publish_weekly(app, period: Period, *, again_at: datetime | None, sess
     A command passes its own session, so everything commits with the command.
     """
     if session is None:
-        async with app.sessions.begin() as own:
-            n = await publish_weekly(app, period, again_at=again_at, session=own)
-        app.outbox.wake()
-        return n
+        async with app.transaction() as own:
+            return await publish_weekly(app, period, again_at=again_at, session=own)
     groups = app.directory.groups_in("work")
     if not groups:
         log.warning("weekly report: no work group to post to")

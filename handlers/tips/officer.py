@@ -102,7 +102,7 @@ async def send_attachments(ctx: Context, n: str) -> None:
         path = folder / attachments.file_name(tip.id, i, row)
         attachments.write_private(path, data)
         out = Outgoing(None, ctx.sender.id, str(path), kind="image" if row.kind == "image" else "file")
-        await ctx.app.outbox.enqueue(ctx.session, out, source=store.OUTBOX_SOURCE)
+        await ctx.send(out, source=store.OUTBOX_SOURCE)
 
 
 # ---- answering the reporter -----------------------------------------------------------------------

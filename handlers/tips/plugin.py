@@ -31,7 +31,7 @@ async def open_tips_line(app, session, period) -> list[str]:
 
 @plugin.on_start
 async def setup(app) -> None:
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         # Rows left "uncertain" by a crash, and drafts of dialogs nobody came back to.
         await store.forget_recipients(session, app.name)
         await store.drop_drafts(session, app.name, older_than=app.clock.now() - timedelta(days=1))
