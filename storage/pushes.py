@@ -14,7 +14,7 @@ from storage.models import Base, Stamp
 
 
 class PushScheduleRow(Base):
-    """One schedule; the APScheduler job "push:<id>" is rebuilt from it at start."""
+    """One schedule; its job "push:<id>" (scheduled_jobs) is written with it and checked against it at start."""
 
     __tablename__ = "push_schedules"
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import CATEGORIES
-from handlers.pushes.delivery import ALL
-from handlers.pushes.notice_commands import SUBCOMMANDS, fraud_type
-from handlers.pushes.notices import CALL_LINE
+from handlers.pushes.notices import CALL_LINE, fraud_type
+from handlers.pushes.plugin import plugin
+from handlers.pushes.targets import ALL
 from storage.pushes import CustomNotice, DisabledNotice
 from tests.test_pushes import OFFICER, at, notices, run, texts  # noqa: F401  (run is a fixture)
 
@@ -32,7 +32,10 @@ async def custom_rows(bot) -> list[CustomNotice]:
 
 def test_subcommand_words_are_no_type_and_no_target():
     targets = set(CATEGORIES) | set(CATEGORIES.values()) | set(ALL)
-    for word in SUBCOMMANDS:
+    [antifraud] = [c for c in plugin.commands if c.name == "反诈"]
+    words = [w for sub in antifraud.subcommands for w in sub.words()]
+    assert set(words) == {"新增", "添加", "列表", "查看", "删除", "停用", "启用"}
+    for word in words:
         assert fraud_type(word) is None, word
         assert word not in targets, word
 
@@ -162,7 +165,10 @@ async def test_help_names_the_library_commands_and_the_holiday_word(run):
     bot = await run()
     await bot.say(OFFICER, "/帮助")
     help_text = texts(bot, OFFICER)[-1]
-    assert "/反诈 [类型] [目标] | 新增 类型 文字 | 列表 [类型] | 删除|停用|启用 编号" in help_text
+    # Each form on its own line, from the subcommand specs (it was one usage string for all).
+    for form in ("/反诈 [类型] [目标]：", "/反诈 新增 类型 文字：", "/反诈 列表 [类型]：", "/反诈 删除 编号：",
+                 "/反诈 停用 编号：", "/反诈 启用 编号："):
+        assert form in help_text, form
     assert "[节假日不发]" in help_text
     await bot.say(OFFICER, "/反诈 随便 乱写 一通")
     assert "/反诈 新增 类型 文字" in texts(bot, OFFICER)[-1]

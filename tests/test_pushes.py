@@ -183,7 +183,7 @@ async def test_restart_in_the_middle_of_a_push_to_ten_groups_sends_each_once(run
     assert 0 < done < 10
     await bot.restart()
     # The job firing again for the same due time (a double fire) must not add anything either.
-    from handlers.pushes.plugin import run_schedule
+    from handlers.pushes.jobs import run_schedule
     await run_schedule(bot.app, {"schedule": "weekly"}, at(2026, 12, 7, 9, 0))
     bot.app.outbox.wake()  # what the scheduler's job runner does after a job
     await bot.advance(timedelta(minutes=5))

@@ -1,5 +1,7 @@
-"""Putting one push into the outbox: which groups a target means, which notice each group gets,
-and the idempotency key that makes a double fire or a restart harmless."""
+"""Putting one push into the outbox: which notice each group gets, and the idempotency key that
+makes a double fire or a restart harmless. The decisions are pure and live elsewhere: which groups
+(targets), which days (push_calendar), which notice (notices.pick_notice); this reads what they
+need from the database and writes what they decided."""
 
 from __future__ import annotations
 
@@ -8,15 +10,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CATEGORIES
-from bot.directory import Directory, Group
+from bot.directory import Group
 from bot.messages import Outgoing
-from bot.workcal import WorkCalendar
-from handlers.pushes.notices import CUSTOM_PREFIX, Notice, default_notice_dir, load_notices, pick_notice
+from handlers.pushes.notices import (
+    CUSTOM_PREFIX, Notice, default_notice_dir, load_notices, pick_notice, rotation_library,
+)
+from handlers.pushes.texts import KIND_HEADINGS
 from storage import counters
 from storage.pushes import CustomNotice, PushLog, active_custom_notices, disabled_notice_ids
 
@@ -24,10 +26,6 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
-
-ALL = ("全部", "所有群", "all")
-CATEGORY_BY_NAME = {name: code for code, name in CATEGORIES.items()}
-KIND_HEADINGS = {"announcement": "【社区公告】", "police_news": "【警务动态】"}
 
 
 class NoticeLibrary(list):
@@ -38,53 +36,20 @@ def load_library(app: App) -> NoticeLibrary:
     return NoticeLibrary(load_notices([default_notice_dir(), *app.config.pushes.notice_dirs]))
 
 
-def resolve_target(directory: Directory, target: str) -> list[Group] | None:
-    """The groups a target names (None: it names nothing). Uncategorised groups get no pushes."""
-    target = target.strip()
-    categorised = sorted((g for g in directory.groups.values() if g.category), key=lambda g: g.name)
-    if target in ALL:
-        return categorised
-    code = target if target in CATEGORIES else CATEGORY_BY_NAME.get(target)
-    if code:
-        return [g for g in categorised if g.category == code]
-    group = directory.group_named(target)
-    if group is None:
-        return None
-    return [group] if group.category else []
-
-
 def custom_notice(row: CustomNotice) -> Notice:
     return Notice(id=f"{CUSTOM_PREFIX}{row.id}", type=row.type, title="", text=row.text)
 
 
 async def current_library(app: App, session: AsyncSession) -> list[Notice]:
     """The notices this bot rotates through now: the files less the stopped ones, plus those added in chat."""
-    disabled = await disabled_notice_ids(session, app.name)
-    files = [n for n in app.service(NoticeLibrary) if n.id not in disabled]
-    return files + [custom_notice(r) for r in await active_custom_notices(session, app.name)]
+    stopped = await disabled_notice_ids(session, app.name)
+    added = [custom_notice(r) for r in await active_custom_notices(session, app.name)]
+    return rotation_library(app.service(NoticeLibrary), stopped, added)
 
 
-def skips_day(app: App, workdays_only: bool, skip_holidays: bool, day: dt.date) -> bool:
-    """Whether a schedule stays silent on `day`: 工作日 schedules off work days, 节假日不发 ones on holidays."""
-    if workdays_only and not app.calendar.is_workday(day):
-        return True
-    return skip_holidays and is_public_holiday(app, day)
-
-
-def is_public_holiday(app: App, day: dt.date) -> bool:
-    """A statutory day off (国庆, 春节 ...), including the weekend days inside such a break.
-
-    A plain weekend is not a holiday here: "skip holidays" must not silence a Saturday schedule.
-    """
-    calendar: WorkCalendar = app.calendar
-    if calendar.is_workday(day):
-        return False
-    if day.weekday() < 5:
-        return True
-    try:
-        return chinese_calendar.get_holiday_detail(day)[1] is not None
-    except NotImplementedError:
-        return day in app.config.calendar.extra_holidays
+async def has_notice(app: App, session: AsyncSession, notice_type: str | None) -> bool:
+    """Whether a push of this type has anything to send once stopped and deleted ones are left out."""
+    return any(notice_type is None or n.type == notice_type for n in await current_library(app, session))
 
 
 @dataclass
@@ -110,9 +75,8 @@ async def push_to_groups(app: App, session: AsyncSession, *, groups: list[Group]
             body = notice.as_message()
         else:
             body = KIND_HEADINGS[kind] + (text or "")
-        added = await app.outbox.enqueue(
-            session, Outgoing(group.id, None, body), respect_quiet=True,
-            dedup_key=f"{dedup_prefix}:{group.id}", source="push")
+        added = await app.send(session, Outgoing(group.id, None, body), respect_quiet=True,
+                               dedup_key=f"{dedup_prefix}:{group.id}", source="push")
         if not added:
             continue  # a double fire or a re-run after a restart: this group has it already
         queued += 1

@@ -15,7 +15,8 @@ a district can add its own directories.  A file looks like::
 prefers notices that fit the date (a 春节前 ticket-scam notice in January, not in July).
 
 Officers also add notices in chat (``/反诈 新增``, stored in the database as ``custom-<n>``) and
-stop built-in ones; ``delivery.current_library`` joins both for the rotation.
+stop built-in ones; ``rotation_library`` joins both for the rotation (``delivery.current_library``
+reads them from the database).
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ _PRE_FESTIVAL_DAYS = 35
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS = {"id", "type", "title", "text", "tags", "season"}
 _REQUIRED = ("id", "type", "title", "text")
+
+
+def fraud_type(word: str) -> str | None:
+    """A type by its name or a part of it of two characters or more ("公检法" -> 冒充公检法)."""
+    return next((t for t in FRAUD_TYPES if word == t or (len(word) >= 2 and word in t)), None)
 
 
 class NoticeError(ValueError):
@@ -236,6 +242,11 @@ def _before_spring_festival(day: dt.date) -> bool:
 
 
 # ---------------------------------------------------------------- rotation
+
+
+def rotation_library(files: Iterable[Notice], stopped_ids: Set[str], added: Iterable[Notice]) -> list[Notice]:
+    """The notices a bot rotates through now: the files less the stopped ones, then those added in chat."""
+    return [n for n in files if n.id not in stopped_ids] + list(added)
 
 
 def pick_notice(

@@ -1,9 +1,11 @@
-"""Schedules in the database and their APScheduler jobs ("push:<id>").
+"""Schedules in the database (push_schedules) and their scheduler jobs ("push:<id>", in scheduled_jobs).
 
 config.yaml's schedules are copied into push_schedules at every start (source "config") so that
 /计划 lists them and a pause survives a restart; chat-created ones (source "chat") live only there.
-A job is only replaced when its schedule changed: replacing recomputes the next run from now, and
-a push that was due while the bot was down would silently be lost instead of sent within grace.
+A schedule's job is written in the same transaction as its row (`session=`), so the two never
+disagree. A job is only replaced when its schedule changed: replacing recomputes the next run
+from now, and a push that was due while the bot was down would silently be lost instead of sent
+within grace.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.pushes.config import PushSchedule
+from handlers.pushes.push_calendar import PushCalendar
 from handlers.pushes.timeexpr import TimeExprError, When, parse_when
 from storage.pushes import PushScheduleRow
 
@@ -41,6 +44,18 @@ def stored_when(text: str, tz: dt.tzinfo) -> When:
 def grace_of(app: App, row: PushScheduleRow) -> dt.timedelta:
     minutes = row.grace_minutes if row.grace_minutes is not None else app.config.pushes.grace_minutes
     return dt.timedelta(minutes=minutes)
+
+
+def push_calendar(app: App) -> PushCalendar:
+    """The days pushes read: the core's working-day calendar and config's extra holidays."""
+    return PushCalendar(app.calendar.is_workday, frozenset(app.config.calendar.extra_holidays))
+
+
+def next_send(app: App, row: PushScheduleRow, start: dt.datetime | None = None) -> dt.datetime | None:
+    """The next time the schedule really sends: fire times on days it stays silent are passed over."""
+    when = stored_when(row.when, app.clock.tz)
+    return push_calendar(app).next_send(when, app.clock.tz, start or app.clock.now(),
+                                        skip_holidays=row.skip_holidays)
 
 
 async def all_rows(session: AsyncSession, bot: str) -> list[PushScheduleRow]:
