@@ -33,6 +33,7 @@ class Context:
     args: list[str] = field(default_factory=list)  # for commands: the words after the name
     rest: str = ""  # for commands: everything after the name (or the subcommand's verb), spacing kept
     command: CommandSpec | None = None  # the command being run
+    command_word: str = ""  # its name or alias as typed (/公告 or /警务动态)
     outcome: str = "ok"  # what the audit log records for a command
     # The outbox `source` of reply()/reply_private(): a confidential flow sets its own so the
     # outbox can forget the recipient once the message is out (Outbox.forget_recipient_sources).

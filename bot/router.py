@@ -251,7 +251,7 @@ class Router:
             await ctx.reply(TEXTS["unknown_command"].format(name=parsed.name))
             return
         sub = spec.subcommand(parsed.args[0]) if parsed.args else None
-        ctx.command, ctx.args, ctx.rest = spec, parsed.args, parsed.rest
+        ctx.command, ctx.command_word, ctx.args, ctx.rest = spec, parsed.name, parsed.args, parsed.rest
         if sub is not None:
             ctx.args, ctx.rest = parsed.args[1:], parsed.rest[len(parsed.args[0]):].strip()
         roles = spec.roles_of(sub)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 @plugin.job(schedules.JOB_KIND)
 async def run_schedule(app: App, payload: dict[str, Any], due: dt.datetime) -> None:
     schedule_id = payload["schedule"]
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         row = await session.get(PushScheduleRow, (app.name, schedule_id))
         if row is None or row.paused:
             return

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.commands import parse_command
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import STAFF
@@ -36,8 +35,7 @@ SUMMARY_MAX_CHECKS = 60  # five hours of re-checks, enough for a night's quiet h
 
 @plugin.command("公告", aliases=("警务动态",), roles=STAFF, summary="马上推送公告", usage="文字 [目标]")
 async def announce_now(ctx: Context) -> None:
-    parsed = parse_command(ctx.text)
-    kind = "police_news" if parsed is not None and parsed.name == "警务动态" else "announcement"
+    kind = "police_news" if ctx.command_word == "警务动态" else "announcement"
     text, target = split_trailing_target(ctx.app.directory, ctx.rest)
     if not text:
         await ctx.reply(TEXTS["announce_usage"])
@@ -96,7 +94,7 @@ async def _schedule_summary(app: App, payload: dict[str, Any], at: dt.datetime, 
 async def summarize(app: App, payload: dict[str, Any], due: dt.datetime) -> None:
     """Tell the officer how the push went once every group's row is sent, failed or uncertain."""
     prefix = f"push:{payload['batch']}:"
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         rows = (await session.execute(select(OutboxMessage.dedup_key, OutboxMessage.status).where(
             OutboxMessage.bot == app.name, OutboxMessage.dedup_key.like(prefix + "%")))).all()
         outcome = PushOutcome.of(payload["rooms"], prefix, rows)

@@ -80,7 +80,7 @@ async def sync_schedules(app: App) -> None:
     """Bring push_schedules and the jobs in line with config.yaml; re-register chat schedules."""
     tz = app.clock.tz
     changed: set[str] = set()
-    async with app.sessions.begin() as session:
+    async with app.transaction() as session:
         rows = {r.id: r for r in await all_rows(session, app.name)}
         wanted: set[str] = set()
         for cfg in app.config.pushes.schedules:
