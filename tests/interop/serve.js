@@ -95,7 +95,6 @@ function generation (req) {
       id, type, text, timestamp: Date.now(), roomId: room, mentionIdList: mentions,
       ...(v1 ? { talkerId: from, listenerId: room ? undefined : to } : { fromId: from, toId: room ? undefined : to }),
     }),
-    selfId: puppet => v1 ? puppet.currentUserId : puppet.id,
     // the certificate a 1.x server presents unless told otherwise (not exported by the package)
     tlsDefaults: () => {
       if (!v1) return undefined
@@ -266,7 +265,6 @@ function reportCalls (gen, puppet) {
   const formats = {
     start: () => ({}),
     stop: () => ({}),
-    logout: () => ({}),
     ding: data => ({ data }),
     messageSendText: (to, text, mentions) => ({ to, text, mentions: mentions || [] }),
     messageSendFile: async (to, box) => ({ to, ...(await describeBox(box)) }),
@@ -286,13 +284,21 @@ function reportCalls (gen, puppet) {
     roomTopic: (roomId, topic) => topic === undefined ? null : { roomId, topic },
     contactAlias: (contactId, alias) => alias === undefined ? null : { contactId, alias },
   }
+  // The puppet's own watchdog reset stops and starts it too: that is no call of the bot.
+  let resetting = false
+  const reset = puppet.reset.bind(puppet)
+  puppet.reset = async (...args) => {
+    emit({ puppet: 'reset' })
+    resetting = true
+    try { return await reset(...args) } finally { resetting = false }
+  }
   for (const [name, format] of Object.entries(formats)) {
     const original = puppet[name]
     if (typeof original !== 'function') continue
     unhooked[name] = original.bind(puppet)
     puppet[name] = async function (...args) {
       const fields = await format(...args)
-      if (fields && !muted) emit({ call: name, ...fields })
+      if (fields && !muted && !(resetting && (name === 'start' || name === 'stop'))) emit({ call: name, ...fields })
       return original.apply(this, args)
     }
   }
@@ -305,19 +311,11 @@ function makeCommands (gen, puppet, unhooked, mocker, fileServer, { attachments,
     try { return mocker.contactPayload(id) && id } catch { mocker.createContact({ id, name: name || id, friend: false }); return id }
   }
   const newId = prefix => `${prefix}-${crypto.randomUUID().slice(0, 12)}`
-  const say = (c, type, text) => {
+  /** A message from contact c.from (in c.room, if given) to the bot; `box` for images and files. */
+  const post = (c, type, text, box) => {
     const id = newId('msg')
-    const payload = gen.messagePayload({
-      id, type, text, from: known(c.from), to: gen.selfId(puppet), room: c.room, mentions: c.mentions || [],
-    })
-    mocker.MessageMock.create(payload)
-    puppet.emit('message', { messageId: id })
-    return id
-  }
-  const attach = (c, type, box) => {
-    const id = newId('msg')
-    attachments.set(id, box)
-    const payload = gen.messagePayload({ id, type, text: c.text || '', from: known(c.from), to: gen.selfId(puppet), room: c.room, mentions: [] })
+    if (box) attachments.set(id, box)
+    const payload = gen.messagePayload({ id, type, text, from: known(c.from), to: BOT.id, room: c.room, mentions: c.mentions || [] })
     mocker.MessageMock.create(payload)
     puppet.emit('message', { messageId: id })
     return id
@@ -325,13 +323,13 @@ function makeCommands (gen, puppet, unhooked, mocker, fileServer, { attachments,
 
   return {
     /** {"cmd":"text","from":"wx_wang","text":"/帮助"} ; in a room: add "room":ID, "mentions":["wx_bot"] */
-    text: c => ({ id: say(c, gen.MessageType.Text, c.text) }),
+    text: c => ({ id: post(c, gen.MessageType.Text, c.text) }),
 
     /** {"cmd":"image","from":..., "room"?:..., "name":"photo.png", "base64"?:...}: a URL FileBox */
     image: c => {
       const name = c.name || 'photo.png'
       const url = fileServer.add(name, Buffer.from(c.base64 || PNG_1X1, 'base64'), c.type || 'image/png')
-      return { id: attach(c, gen.MessageType.Image, gen.fromUrl(url, name)), url }
+      return { id: post(c, gen.MessageType.Image, c.text || '', gen.fromUrl(url, name)), url }
     },
 
     /** {"cmd":"file","from":..., "name":"a.pdf", "base64":..., "url"?:true}: base64 FileBox, or URL */
@@ -340,7 +338,7 @@ function makeCommands (gen, puppet, unhooked, mocker, fileServer, { attachments,
       const bytes = Buffer.from(c.base64 || Buffer.from('附件内容').toString('base64'), 'base64')
       const url = c.url ? fileServer.add(name, bytes, c.type || 'application/octet-stream') : undefined
       const box = url ? gen.fromUrl(url, name) : gen.FileBox.fromBase64(bytes.toString('base64'), name)
-      return { id: attach(c, gen.MessageType.Attachment, box), ...(url ? { url } : {}) }
+      return { id: post(c, gen.MessageType.Attachment, c.text || '', box), ...(url ? { url } : {}) }
     },
 
     /** {"cmd":"friendship","from":"wx_new","name":"小吴","hello":"你好"} */
@@ -381,7 +379,7 @@ function makeCommands (gen, puppet, unhooked, mocker, fileServer, { attachments,
       invitations.set(id, {
         id, inviterId: c.inviter || 'wx_zhang', topic: c.topic || '幸福里3号楼群', avatar: '', invitation: '',
         memberCount: 3, memberIdList: ['wx_zhang', 'wx_wang', 'wx_zhou'], timestamp: Math.floor(Date.now() / 1000),
-        receiverId: gen.selfId(puppet) || 'wx_bot',
+        receiverId: BOT.id,
       })
       puppet.emit('room-invite', { roomInvitationId: id })
       return { id }
@@ -416,7 +414,7 @@ function makeCommands (gen, puppet, unhooked, mocker, fileServer, { attachments,
     emit: c => { c.payload === undefined ? puppet.emit(c.event) : puppet.emit(c.event, c.payload); return {} },
 
     /** {"cmd":"logout"} / {"cmd":"login"}: the WeChat account goes away / comes back */
-    logout: async () => { await unhooked.logout(); return {} },
+    logout: async () => { await puppet.logout(); return {} },
     login: () => { mocker.login(mocker.ContactMock.load(BOT.id)); return {} },
 
     /** {"cmd":"contact","id":"wx_new","name":"小吴","friend":true} */
