@@ -3,25 +3,34 @@
 The real python `wechaty` SDK connects to it exactly as it would to a production puppet service
 (grpclib, plain gRPC, token as :authority). Every route of `wechaty_grpc.wechaty.PuppetStub` is
 answered: a route left unanswered turns into an error that the SDK swallows, which hides bugs.
+
+It is as harsh as the real services (SimulatorOptions switches each one off for a test that
+needs it): heartbeats on the Event stream; events that happen while no bot listens are lost;
+Logout sends a logout event and the account stays logged out until the next Start; images and
+files are URL FileBoxes served over HTTP (MediaServer); error, dirty and payload-less events
+come on demand (SimWorld.inject_error / inject_dirty / inject_event).
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import inspect
 import json
 import logging
 import mimetypes
 import re
 import weakref
-from typing import Any, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Literal, Optional
 
+import betterproto
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.exceptions import GRPCError
 from grpclib.server import Server, Stream
 from wechaty_grpc.wechaty import PuppetStub
 from wechaty_grpc.wechaty import puppet as pb
 
+from bot.simulator.media import MediaServer, base64_filebox, url_filebox
 from bot.simulator.world import TINY_PNG, SentMessage, SimMessage, SimWorld  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
@@ -44,21 +53,42 @@ _STREAMING = {
 }
 
 
-def _filebox_json(name: str, data: bytes) -> str:
-    """A base64 FileBox, the JSON shape FileBox.from_json() reads (boxType 1 = Base64)."""
-    return json.dumps({"boxType": 1, "name": name, "base64": base64.b64encode(data).decode()})
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """How harsh the simulated service is. The defaults are what real services do."""
+
+    # A heartbeat event every this many seconds on an open Event stream (Node services: one
+    # every 15-60 s); None sends none.
+    heartbeat_seconds: Optional[float] = 15.0
+    # Keep events that happen while no bot listens for the next Event stream, instead of
+    # losing them as a real service does.
+    queue_while_offline: bool = False
+    # How MessageImage / MessageFile answer: a URL FileBox (as CDN-backed puppets do) or the
+    # bytes inline as a base64 FileBox.
+    attachments: Literal["url", "base64"] = "url"
+
+
+# MessageForward came into the wechaty-grpc protocol (puppet/message.proto) after the 0.20
+# release the SDK pins; its two messages are written out here from the proto, so that a newer
+# client (Node wechaty 1.x, a grpclib client) finds the route.
+@dataclass(eq=False, repr=False)
+class MessageForwardRequest(betterproto.Message):
+    message_id: str = betterproto.string_field(1)
+    conversation_id: str = betterproto.string_field(2)
+
+
+@dataclass(eq=False, repr=False)
+class MessageForwardResponse(betterproto.Message):
+    id: Optional[str] = betterproto.message_field(1, wraps=betterproto.TYPE_STRING)
+
+
+# Routes newer than the pinned PuppetStub: route -> (request, response).
+NEWER_ROUTES = {"MessageForward": (MessageForwardRequest, MessageForwardResponse)}
 
 
 def _kind_of_file(name: str, mime: str = "") -> str:
     is_image = mime.startswith("image/") or name.lower().endswith(IMAGE_SUFFIXES)
     return "image" if is_image else "file"
-
-
-def _filebox_content(box: dict) -> bytes:
-    try:
-        return base64.b64decode(box.get("base64") or b"")
-    except ValueError:
-        return b""
 
 
 class _Server(Server):
@@ -82,14 +112,20 @@ class _Server(Server):
 
 
 class PuppetSimulator:
-    def __init__(self, world: SimWorld, token: str = "sim-token") -> None:
+    def __init__(self, world: SimWorld, token: str = "sim-token", options: SimulatorOptions | None = None) -> None:
         self.world = world
         self.token = token
+        self.options = options or SimulatorOptions()
         self.port: int | None = None
+        self.media = MediaServer(world)
         self._server: _Server | None = None
         self._stream_generation = 0  # the newest Event stream; older ones end
+        self._live_stream: int | None = None  # generation of the stream now open, if any
+        self.logged_in = True  # the account; Logout logs it out until the next Start
+        self.heartbeats = 0
         self._tags: dict[str, set[str]] = {}
         self.calls: dict[str, int] = {}  # route -> count, to see what the SDK asks
+        world.feed.keep_while_offline = self.options.queue_while_offline
 
     @property
     def endpoint(self) -> str:
@@ -102,17 +138,19 @@ class PuppetSimulator:
         await self._server.start(host, port)
         sockets = self._server._server.sockets  # noqa: SLF001 - grpclib exposes no bound port
         self.port = sockets[0].getsockname()[1]
+        await self.media.start(host)
         return self.port
 
     async def stop(self) -> None:
-        """Stop like a crashed gateway: streams and connections drop; the world keeps its state
-        and events injected meanwhile wait for the next Event stream."""
+        """Stop like a crashed gateway: streams and connections drop, and what happens in the
+        world until start() reaches no bot; the world keeps its state."""
         if self._server is None:
             return
         self._server.close()  # cancels the Event handler: the SDK sees the stream drop
         self._server.drop_connections()
         await self._server.wait_closed()
         self._server = None
+        await self.media.stop()
 
     # ---- grpclib plumbing ----
 
@@ -126,6 +164,9 @@ class PuppetSimulator:
                 handler = self._unary(route, handler)
             mapping[f"/wechaty.Puppet/{route}"] = Handler(
                 handler, cardinality, getattr(pb, stem + "Request"), getattr(pb, stem + "Response"))
+        for route, (request_type, reply_type) in NEWER_ROUTES.items():
+            handler = self._unary(route, getattr(self, "rpc_" + _snake(route)))
+            mapping[f"/wechaty.Puppet/{route}"] = Handler(handler, Cardinality.UNARY_UNARY, request_type, reply_type)
         return mapping
 
     def _unary(self, route: str, answer: Callable[[Any], Awaitable[Any]]) -> Callable[[Stream], Awaitable[None]]:
@@ -139,9 +180,17 @@ class PuppetSimulator:
         self._stream_generation += 1
         self.world.feed.wake()
 
+    def _update_listening(self) -> None:
+        self.world.feed.listening = self._live_stream is not None and self.logged_in
+
     # ---- base ----
 
     async def rpc_start(self, request: pb.StartRequest) -> pb.StartResponse:
+        if not self.logged_in:
+            self.logged_in = True
+            self._update_listening()
+            if self._live_stream == self._stream_generation:  # else the next stream logs in
+                self._push_login()
         return pb.StartResponse()
 
     async def rpc_stop(self, request: pb.StopRequest) -> pb.StopResponse:
@@ -150,7 +199,16 @@ class PuppetSimulator:
         return pb.StopResponse()
 
     async def rpc_logout(self, request: pb.LogoutRequest) -> pb.LogoutResponse:
+        self.log_out("logout")
         return pb.LogoutResponse()
+
+    def log_out(self, reason: str = "logged out on the phone") -> None:
+        """The account logs out (Logout, or on its own: the phone, a kick-out): a logout event,
+        then nothing reaches the bot until a Start logs it in again."""
+        if self.logged_in:
+            self.world.feed.push(pb.EventType.EVENT_TYPE_LOGOUT, {"contactId": self.world.bot.id, "data": reason})
+            self.logged_in = False
+            self._update_listening()
 
     async def rpc_ding(self, request: pb.DingRequest) -> pb.DingResponse:
         self.world.feed.push(pb.EventType.EVENT_TYPE_DONG, {"data": request.data})
@@ -163,26 +221,57 @@ class PuppetSimulator:
         return pb.DirtyPayloadResponse()
 
     async def rpc_event(self, stream: Stream) -> None:
-        """The one long-lived stream: login first (the account is always logged in), then the
-        world's events in order. A newer stream, Stop or stop() ends this one."""
+        """The one long-lived stream: login first if the account is logged in (as a Node
+        service replays it to each new stream), then the world's events in order, and
+        heartbeats. A newer stream, Stop or stop() ends this one."""
         self.calls["Event"] = self.calls.get("Event", 0) + 1
         await stream.recv_message()
         self._end_event_streams()
-        generation = self._stream_generation
-        bot_id = self.world.bot.id
-        await self._send_event(stream, pb.EventType.EVENT_TYPE_LOGIN, {"contactId": bot_id})
-        await self._send_event(stream, pb.EventType.EVENT_TYPE_READY, {"data": "ready"})
-        feed = self.world.feed
+        generation = self._live_stream = self._stream_generation
+        self._update_listening()  # what happens from now on is queued behind the login
+        try:
+            if self.logged_in:
+                await self._send_event(stream, pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.world.bot.id})
+                await self._send_event(stream, pb.EventType.EVENT_TYPE_READY, {"data": "ready"})
+            await self._deliver(stream, generation)
+        finally:
+            if self._live_stream == generation:
+                self._live_stream = None
+                self._update_listening()
+                self.world.feed.stream_lost()
+
+    async def _deliver(self, stream: Stream, generation: int) -> None:
+        feed, interval = self.world.feed, self.options.heartbeat_seconds
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time() + interval if interval else None
         while generation == self._stream_generation:
+            if next_beat is not None and loop.time() >= next_beat:
+                await self._heartbeat(stream)
+                next_beat = loop.time() + interval
             item = feed.take()
             if item is None:
-                await feed.changed()
+                wait = None if next_beat is None else max(0.0, next_beat - loop.time())
+                try:
+                    await asyncio.wait_for(feed.changed(), wait)
+                except asyncio.TimeoutError:
+                    pass
                 continue
             try:
                 await stream.send_message(pb.EventResponse(type=item[0], payload=item[1]))
             except BaseException:
-                feed.push_front(item)  # the next stream delivers it
+                if feed.keep_while_offline:
+                    feed.push_front(item)  # the next stream delivers it
                 raise
+
+    async def _heartbeat(self, stream: Stream) -> None:
+        # `timeout` as 0.2x services add it (python-wechaty-puppet#6: the SDK drops the key).
+        self.heartbeats += 1
+        await self._send_event(stream, pb.EventType.EVENT_TYPE_HEARTBEAT, {
+            "data": f"heartbeat #{self.heartbeats}", "timeout": int(self.options.heartbeat_seconds * 2000)})
+
+    def _push_login(self) -> None:
+        self.world.feed.push(pb.EventType.EVENT_TYPE_LOGIN, {"contactId": self.world.bot.id})
+        self.world.feed.push(pb.EventType.EVENT_TYPE_READY, {"data": "ready"})
 
     async def _send_event(self, stream: Stream, event_type: pb.EventType, payload: dict) -> None:
         await stream.send_message(pb.EventResponse(type=event_type, payload=json.dumps(payload)))
@@ -212,7 +301,7 @@ class PuppetSimulator:
 
     async def rpc_contact_avatar(self, request: pb.ContactAvatarRequest) -> pb.ContactAvatarResponse:
         self._contact(request.id)
-        return pb.ContactAvatarResponse(filebox=_filebox_json(f"avatar-{request.id}.png", TINY_PNG))
+        return pb.ContactAvatarResponse(filebox=base64_filebox(f"avatar-{request.id}.png", TINY_PNG))
 
     async def rpc_contact_phone(self, request: pb.ContactPhoneRequest) -> pb.ContactPhoneResponse:
         return pb.ContactPhoneResponse(phone_list=request.phone_list)
@@ -277,13 +366,19 @@ class PuppetSimulator:
             type=TS_MESSAGE_TYPE.get(m.kind, 0), from_id=m.from_id, room_id=m.room_id, to_id=m.to_id,
             mention_ids=list(m.mention_ids))
 
+    def _attachment(self, m: SimMessage, default_name: str) -> str:
+        name = m.filename or default_name
+        if self.options.attachments == "base64":
+            return base64_filebox(name, m.data)
+        return url_filebox(name, self.world.media_url(m.id))
+
     async def rpc_message_image(self, request: pb.MessageImageRequest) -> pb.MessageImageResponse:
         m = self._message(request.id)
-        return pb.MessageImageResponse(filebox=_filebox_json(m.filename or f"{m.id}.png", m.data))
+        return pb.MessageImageResponse(filebox=self._attachment(m, f"{m.id}.png"))
 
     async def rpc_message_file(self, request: pb.MessageFileRequest) -> pb.MessageFileResponse:
         m = self._message(request.id)
-        return pb.MessageFileResponse(filebox=_filebox_json(m.filename or m.id, m.data))
+        return pb.MessageFileResponse(filebox=self._attachment(m, m.id))
 
     async def rpc_message_image_stream(self, stream: Stream) -> None:
         await self._send_file_chunks(stream, pb.MessageImageStreamResponse)
@@ -309,6 +404,13 @@ class PuppetSimulator:
         m = self._message(request.id)
         return pb.MessageMiniProgramResponse(mini_program=json.dumps({"title": m.text}))
 
+    async def rpc_message_forward(self, request: MessageForwardRequest) -> MessageForwardResponse:
+        """The bot forwards a message: WeChat sends a copy, from the bot, to the conversation."""
+        m = self._message(request.message_id)
+        self._check_conversation(request.conversation_id)
+        sent = self.world.record_sent(request.conversation_id, m.kind, m.text, filename=m.filename, data=m.data)
+        return MessageForwardResponse(id=sent.id)
+
     async def rpc_message_recall(self, request: pb.MessageRecallRequest) -> pb.MessageRecallResponse:
         message = self.world.messages.get(request.id)
         recalled = message is not None and message.from_id == self.world.bot.id
@@ -332,7 +434,7 @@ class PuppetSimulator:
         name = box.get("name") or "file"
         mime = box.get("mimeType") or mimetypes.guess_type(name)[0] or ""
         sent = self.world.record_sent(request.conversation_id, _kind_of_file(name, mime), "",
-                                      filename=name, data=_filebox_content(box))
+                                      filename=name, data=self.media.content_of(box))
         return pb.MessageSendFileResponse(id=sent.id)
 
     async def rpc_message_send_file_stream(self, stream: Stream) -> None:
@@ -429,9 +531,7 @@ class PuppetSimulator:
     async def rpc_room_avatar(self, request: pb.RoomAvatarRequest) -> pb.RoomAvatarResponse:
         # The SDK insists on a remoteUrl FileBox here (PuppetService.room_avatar).
         self._room(request.id)
-        return pb.RoomAvatarResponse(filebox=json.dumps(
-            {"boxType": 2, "remoteUrl": f"https://sim.invalid/avatar/{request.id}.png",
-             "name": f"avatar-{request.id}.png"}))
+        return pb.RoomAvatarResponse(filebox=url_filebox(f"avatar-{request.id}.png", self.media.avatar_url(request.id)))
 
     async def rpc_room_qr_code(self, request: Any) -> pb.RoomQrCodeResponse:
         return pb.RoomQrCodeResponse(qrcode=f"https://sim.invalid/qr/{request.id or 'room'}")
@@ -442,11 +542,14 @@ class PuppetSimulator:
         if invite is None:
             raise GRPCError(Status.NOT_FOUND, f"room invitation {request.id!r} not found")
         room = self._room(invite.room_id)
-        # Only fields whose camelCase name equals the snake_case one: the SDK rebuilds this
-        # message with RoomInvitationPayload(**response.to_dict()), and to_dict() camelCases keys,
-        # so inviterId/memberIds/memberCount/receiverId would raise TypeError in the bot.
+        # Every field filled, as real services do. The SDK's PuppetService.room_invitation_payload
+        # cannot read that (RoomInvitationPayload(**response.to_dict()) meets camelCase keys such
+        # as inviterId); a client must read the stub's response itself.
+        members = [cid for cid in room.member_ids if cid != self.world.bot.id]
         return pb.RoomInvitationPayloadResponse(
-            id=invite.id, topic=room.topic, timestamp=int(invite.at.timestamp() * 1000),
+            id=invite.id, inviter_id=invite.inviter_id, topic=room.topic, member_count=len(members),
+            member_ids=members, timestamp=int(invite.at.timestamp() * 1000),
+            avatar=self.media.avatar_url(room.id), receiver_id=self.world.bot.id,
             invitation=json.dumps({"roomId": room.id, "inviterId": invite.inviter_id}))
 
     async def rpc_room_invitation_accept(self, request: pb.RoomInvitationAcceptRequest

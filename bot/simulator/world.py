@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Protocol
 
-from wechaty_grpc.wechaty.puppet import EventType
+from urllib.parse import quote
+
+from wechaty_grpc.wechaty.puppet import EventType, PayloadType
 
 # A 1x1 PNG: the default content of an injected image, so to_file_box() has real bytes to return.
 TINY_PNG = base64.b64decode(
@@ -99,15 +101,30 @@ class RoomInvite:
 
 
 class EventFeed:
-    """Events waiting for the bot. They stay queued while no Event stream is open, so a bot that
-    reconnects receives what happened while it was away (as a real puppet service would)."""
+    """Events waiting for the bot's Event stream.
+
+    A real puppet service writes each event to the streams open at that moment: an event that
+    happens while no bot is listening (no Event stream, or the account logged out) is lost, and
+    so is what a dying stream had not written yet. The feed does the same; `dropped` counts
+    them. `keep_while_offline` instead keeps them for the next stream (the simulator's old
+    behaviour, for a test that needs it)."""
 
     def __init__(self) -> None:
         self._items: deque[tuple[int, str]] = deque()
         self._changed = asyncio.Event()
+        self.listening = False  # set by PuppetSimulator: a stream is open and the account logged in
+        self.keep_while_offline = False
+        self.dropped = 0
 
-    def push(self, event_type: EventType, payload: dict) -> None:
-        self._items.append((int(event_type), json.dumps(payload, ensure_ascii=False)))
+    def push(self, event_type: EventType, payload: dict | str | None) -> None:
+        """Queue an event. `payload` is a dict (sent as JSON), a string sent as it is, or None:
+        no payload, which the gRPC message carries as an empty string."""
+        if not self.listening and not self.keep_while_offline:
+            self.dropped += 1
+            return
+        if isinstance(payload, dict):
+            payload = json.dumps(payload, ensure_ascii=False)
+        self._items.append((int(event_type), payload or ""))
         self._changed.set()
 
     def push_front(self, item: tuple[int, str]) -> None:
@@ -117,6 +134,12 @@ class EventFeed:
 
     def take(self) -> tuple[int, str] | None:
         return self._items.popleft() if self._items else None
+
+    def stream_lost(self) -> None:
+        """The Event stream ended with events not yet written: lost, unless kept."""
+        if not self.keep_while_offline:
+            self.dropped += len(self._items)
+            self._items.clear()
 
     async def changed(self) -> None:
         """Return when an event was pushed or wake() was called."""
@@ -150,6 +173,8 @@ class SimWorld:
         self._sent_changed = asyncio.Event()
         # Called with every message injected or sent (the web chat page shows them live).
         self.listeners: list = []
+        # http://host:port of the simulator's media server while it runs (see media_url).
+        self.media_base: str | None = None
 
     # ---- building the community ----
 
@@ -173,15 +198,29 @@ class SimWorld:
     def timestamp_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
 
+    def media_url(self, message_id: str) -> str | None:
+        """Where the simulator serves an image's or file's bytes (None while it is stopped)."""
+        message = self.messages.get(message_id)
+        if message is None or self.media_base is None:
+            return None
+        return f"{self.media_base}/files/{quote(message.id)}/{quote(message.filename or message.id)}"
+
     # ---- things that happen in WeChat (each queues one event for the bot) ----
 
     def inject_message(self, sender_id: str, text: str, room_id: str | None = None, kind: str = "text",
                        mentions: Iterable[str] = (), filename: str = "", data: bytes | None = None) -> str:
         """A contact writes to a room (room_id) or privately to the bot. For an image or file,
-        `filename` names it and `data` is its content (a tiny PNG by default)."""
+        `filename` names it and `data` is its content (a tiny PNG by default).
+
+        Someone not yet in the room becomes a member, silently: only members can speak, so they
+        joined in a way the bot was not told of (a join while it was away, a QR-code join the
+        service did not report). A real service sends room-join only for WeChat's join notice
+        (inject_join), and its room payload lists the member from then on."""
         self._require_contacts([sender_id])
         if room_id is not None:
-            self._require_room(room_id)
+            room = self._require_room(room_id)
+            if sender_id not in room.member_ids:
+                room.member_ids.append(sender_id)
         if kind == "image" and data is None:
             data, filename = TINY_PNG, filename or "photo.png"
         message = SimMessage(
@@ -241,6 +280,29 @@ class SimWorld:
         self.room_invites[invite.id] = invite
         self.feed.push(EventType.EVENT_TYPE_ROOM_INVITE, {"roomInvitationId": invite.id})
         return invite.id
+
+    # ---- what a puppet service says about itself ----
+
+    def inject_error(self, text: str = "simulated gateway error", shape: str = "gerror") -> None:
+        """An error event in the shape a real service sends it:
+        - "gerror": a 1.x service (every error becomes `{"gerror": "..."}`);
+        - "empty": a 0.2x `Puppet.reset()` failure, `{}`;
+        - "none": an error emitted without payload, an empty string on the wire;
+        - "data": the `{"data": "..."}` the Python SDK expects."""
+        payloads = {"gerror": {"gerror": text}, "empty": {}, "none": None, "data": {"data": text}}
+        if shape not in payloads:
+            raise ValueError(f"unknown error shape {shape!r}; one of {sorted(payloads)}")
+        self.feed.push(EventType.EVENT_TYPE_ERROR, payloads[shape])
+
+    def inject_dirty(self, payload_type: str, payload_id: str) -> None:
+        """A 1.x dirty event: the service's cached payload of a contact, room, room_member,
+        message or friendship changed; clients drop their copy."""
+        kind = PayloadType[f"PAYLOAD_TYPE_{payload_type.upper()}"]
+        self.feed.push(EventType.EVENT_TYPE_DIRTY, {"payloadType": int(kind), "payloadId": payload_id})
+
+    def inject_event(self, event_type: EventType, payload: dict | str | None = None) -> None:
+        """Any event as it is: a dict goes as JSON, a string as it is, None as no payload."""
+        self.feed.push(event_type, payload)
 
     # ---- what the bot does (called by PuppetSimulator) ----
 
