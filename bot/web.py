@@ -3,10 +3,14 @@ page (rooms and private chats, speak as anyone, the bot's replies live over a We
 small JSON API to inject events and read what the bot sent.
 
 API (simulator only):
-  GET  /api/state                       rooms, contacts, bot id/name
-  GET  /api/messages?since=N            every message injected or sent, from index N
+  GET  /api/state                       rooms, contacts (with their role when the bot's config is known), bot id/name
+  GET  /api/messages?since=N            every chat line (messages injected or sent, and the page's
+                                        "joined" / "friend request" notes), from index N
   GET  /api/sent?since=N                what the bot sent, from index N
   POST /api/say     {from, text, room?}  a contact writes (room by name or id; none: private)
+  POST /api/upload  multipart: from, room?, kind (image|file), file
+                                        a contact sends a photo or a file
+  GET  /media/{id}                      the bytes of an image or file someone (or the bot) sent
   POST /api/join    {room, contacts: [names], inviter?}
   POST /api/friend  {from, hello?}
   POST /api/invite  {room, inviter}
@@ -16,11 +20,14 @@ API (simulator only):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import mimetypes
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aiohttp import WSMsgType, web
 
@@ -28,16 +35,27 @@ from bot import metrics
 
 log = logging.getLogger(__name__)
 PAGE = Path(__file__).parent / "webui" / "chat.html"
+MAX_UPLOAD = 20 * 1024 * 1024  # above the tips' cap on purpose: the page must be able to show the bot refusing
+# Shown in the page; anything else (SVG, HTML, ...) is only offered as a download, never rendered.
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 
 
-def _line(world, message) -> dict[str, Any]:
+def _line(world, message, tz=None) -> dict[str, Any]:
+    """One chat line for the page; `at` in the bot's time zone (tz), as its residents see it."""
     sender = world.contacts.get(message.from_id)
-    return {
+    line = {
         "id": message.id, "kind": message.kind, "text": message.filename if message.kind in ("image", "file")
         else message.text, "from": message.from_id, "from_name": sender.name if sender else message.from_id,
-        "room": message.room_id or None, "to": message.to_id or None, "at": message.at.isoformat(),
-        "bot": message.from_id == world.bot.id,
+        "room": message.room_id or None, "to": message.to_id or None,
+        "at": message.at.astimezone(tz).isoformat(), "bot": message.from_id == world.bot.id,
     }
+    if message.data:
+        line.update(url=f"/media/{quote(message.id)}", size=len(message.data), name=message.filename or message.id)
+    return line
+
+
+def _media_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 class WebServer:
@@ -46,6 +64,8 @@ class WebServer:
         self.transport = transport if transport is not None else getattr(app, "transport", None)
         self.world = world
         self.lines: list[dict[str, Any]] = []
+        self._notes = itertools.count(1)
+        self._tz = getattr(getattr(app, "clock", None), "tz", None)  # None: the machine's
         self.sockets: set[web.WebSocketResponse] = set()
         self._sends: set[asyncio.Future] = set()
         self.runner: web.AppRunner | None = None
@@ -57,7 +77,8 @@ class WebServer:
             self.web.add_routes([
                 web.get("/", self.page), web.get("/ws", self.ws), web.get("/api/state", self.state),
                 web.get("/api/messages", self.messages), web.get("/api/sent", self.sent),
-                web.post("/api/say", self.say), web.post("/api/join", self.join),
+                web.post("/api/say", self.say), web.post("/api/upload", self.upload),
+                web.get("/media/{message_id}", self.media), web.post("/api/join", self.join),
                 web.post("/api/friend", self.friend), web.post("/api/invite", self.invite),
             ])
 
@@ -107,7 +128,9 @@ class WebServer:
     # ---- the simulated WeChat ------------------------------------------------------------
 
     def _on_message(self, message) -> None:
-        line = _line(self.world, message)
+        self._publish(_line(self.world, message, self._tz))
+
+    def _publish(self, line: dict[str, Any]) -> None:
         self.lines.append(line)
         data = json.dumps(line, ensure_ascii=False)
         for ws in list(self.sockets):
@@ -115,6 +138,12 @@ class WebServer:
                 task = asyncio.ensure_future(ws.send_str(data))
                 self._sends.add(task)  # kept until done, so none is collected half-sent
                 task.add_done_callback(self._sends.discard)
+
+    def _note(self, text: str, room: str | None = None, contact: str | None = None) -> None:
+        """A grey line in a chat, as WeChat shows "X加入了群聊": what happened, not a message."""
+        self._publish({"id": f"note-{next(self._notes)}", "kind": "system", "text": text, "from": contact,
+                       "from_name": "", "room": room, "to": None, "at": self.world.clock.now().astimezone(self._tz).isoformat(),
+                       "bot": False})
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
@@ -136,11 +165,13 @@ class WebServer:
 
     async def state(self, request: web.Request) -> web.Response:
         w = self.world
+        roles = {c.contact_id: c.role for c in self.app.config.contacts} if self.app is not None else {}
         return web.json_response({
             "bot": {"id": w.bot.id, "name": w.bot.name},
             "rooms": [{"id": r.id, "name": r.topic, "members": [m for m in r.member_ids if m != w.bot.id]}
                       for r in w.rooms.values() if w.bot.id in r.member_ids],
-            "contacts": [{"id": c.id, "name": c.name, "friend": c.friend}
+            "contacts": [{"id": c.id, "name": c.name, "friend": c.friend,
+                          "role": roles.get(c.id, "resident") if roles else None}
                          for c in w.contacts.values() if c.id != w.bot.id],
         })
 
@@ -153,17 +184,35 @@ class WebServer:
                                    "room": s.room_id, "to": s.contact_id, "mentions": list(s.mention_ids)}
                                   for s in self.world.sent[since:]])
 
+    async def media(self, request: web.Request) -> web.Response:
+        message = self.world.messages.get(request.match_info["message_id"])
+        if message is None or not message.data:
+            raise web.HTTPNotFound(text="no such image or file")
+        name = message.filename or message.id
+        media_type = _media_type(name)
+        shown = message.kind == "image" and media_type in INLINE_IMAGES
+        return web.Response(body=message.data, headers={
+            "Content-Type": media_type if shown else "application/octet-stream",
+            "Content-Disposition": f"{'inline' if shown else 'attachment'}; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, max-age=3600",
+        })
+
     async def _body(self, request: web.Request) -> dict:
         try:
             return await request.json()
         except ValueError:
             raise web.HTTPBadRequest(text="body must be JSON") from None
 
-    async def _inject_say(self, body: dict) -> str:
+    def _sender_and_room(self, body: dict) -> tuple[str, str | None]:
         from bot.simulator.seed import ensure_contact, room_named
 
         sender = ensure_contact(self.world, body["from"]) if body.get("from") else body["from_id"]
         room = room_named(self.world, body["room"]) if body.get("room") else None
+        return sender, room
+
+    async def _inject_say(self, body: dict) -> str:
+        sender, room = self._sender_and_room(body)
         mentions = [self.world.bot.id] if f"@{self.world.bot.name}" in body.get("text", "") else []
         return self.world.inject_message(sender, body.get("text", ""), room_id=room, mentions=mentions)
 
@@ -173,25 +222,53 @@ class WebServer:
         except KeyError as error:
             return web.json_response({"error": str(error)}, status=400)
 
+    async def upload(self, request: web.Request) -> web.Response:
+        """A photo or file from the page: the bot gets it as an image/file message, as from WeChat."""
+        try:
+            fields, name, data = await _read_upload(request)
+        except ValueError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        kind = fields.get("kind", "file")
+        if kind not in ("image", "file"):
+            return web.json_response({"error": "kind must be image or file"}, status=400)
+        try:
+            sender, room = self._sender_and_room(fields)
+            message_id = self.world.inject_message(sender, "", room_id=room, kind=kind, filename=name, data=data)
+        except KeyError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"id": message_id, "url": f"/media/{quote(message_id)}"})
+
     async def join(self, request: web.Request) -> web.Response:
         from bot.simulator.seed import ensure_contact, room_named
 
         body = await self._body(request)
         try:
             room = room_named(self.world, body["room"])
-            ids = [ensure_contact(self.world, n) for n in body.get("contacts", [])]
+            names = [n.strip() for n in body.get("contacts", []) if n.strip()]
+            ids = [ensure_contact(self.world, n) for n in names]
             inviter = ensure_contact(self.world, body["inviter"]) if body.get("inviter") else (ids[0] if ids else "")
+            newcomers = [n for n, i in zip(names, ids) if i not in self.world.rooms[room].member_ids]
             self.world.inject_join(room, ids, inviter)
         except KeyError as error:
             return web.json_response({"error": str(error)}, status=400)
-        return web.json_response({"ok": True})
+        if newcomers:
+            by = self.world.contacts[inviter].name if body.get("inviter") else ""
+            self._note(f"“{by}”邀请“{'、'.join(newcomers)}”加入了群聊" if by and by not in newcomers
+                       else f"“{'、'.join(newcomers)}”加入了群聊", room=room)
+        return web.json_response({"ok": True, "joined": newcomers})
 
     async def friend(self, request: web.Request) -> web.Response:
         from bot.simulator.seed import ensure_contact
 
         body = await self._body(request)
-        contact = ensure_contact(self.world, body["from"], friend=False)
-        return web.json_response({"id": self.world.inject_friend_request(contact, body.get("hello", ""))})
+        if not str(body.get("from", "")).strip():
+            return web.json_response({"error": "from: who asks to be friends"}, status=400)
+        contact = ensure_contact(self.world, body["from"].strip(), friend=False)
+        request_id = self.world.inject_friend_request(contact, body.get("hello", ""))
+        hello = body.get("hello", "")
+        self._note(f"“{self.world.contacts[contact].name}”请求添加助手为朋友" + (f"：{hello}" if hello else ""),
+                   contact=contact)
+        return web.json_response({"id": request_id, "contact": contact})
 
     async def invite(self, request: web.Request) -> web.Response:
         from bot.simulator.seed import ensure_contact
@@ -200,6 +277,30 @@ class WebServer:
         inviter = ensure_contact(self.world, body["inviter"])
         room_id = body.get("room_id") or f"room:{body['room']}"
         return web.json_response({"id": self.world.inject_room_invite(room_id, inviter, topic=body["room"])})
+
+
+async def _read_upload(request: web.Request) -> tuple[dict[str, str], str, bytes]:
+    """The form fields, the file's name and its bytes (at most MAX_UPLOAD) of a multipart upload."""
+    if not request.content_type.startswith("multipart/"):
+        raise ValueError("send the file as multipart/form-data")
+    fields: dict[str, str] = {}
+    name, data = "", None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if part.name != "file":
+            fields[part.name] = await part.text()
+            continue
+        # Browsers send the name as UTF-8; aiohttp's own client percent-encodes it.
+        name, chunks, size = unquote(part.filename or "file"), [], 0
+        while chunk := await part.read_chunk():
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise ValueError(f"file larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    if not data:
+        raise ValueError("no file, or an empty one")
+    return fields, name, data
 
 
 def now_unix() -> float:
