@@ -105,9 +105,10 @@ class App:
         for kind, handler in self.registry.jobs.items():
             self.scheduler.register(kind, self._job_runner(handler))
         await self.outbox.start()
-        await self.scheduler.start()
+        await self.scheduler.load()
         for hook in self.registry.startup:
             await hook(self)
+        await self.scheduler.start()
         await self.tally.start()
         self.classify("你好")  # load the word list and the model now, not on a resident's first message
         await self.transport.start(self.router.handle_event)

@@ -115,11 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_plugin_commands(sub) -> None:
     """Each plugin's `jingmin` subcommands (plugin.cli), from the installed plugins."""
-    from bot.plugins import load_all
-    from bot.registry import Registry
+    from bot.plugins import available, load
 
-    for extend in Registry(load_all()).cli_extensions:
-        extend(sub)
+    for name in available():
+        try:
+            extensions = load(name).cli_extensions
+        except Exception as error:  # one broken plugin must not take `jingmin run` with it
+            print(f"jingmin: plugin '{name}' cannot be loaded ({type(error).__name__}: {error}); "
+                  "its commands are missing", file=sys.stderr)
+            continue
+        for extend in extensions:
+            extend(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

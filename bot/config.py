@@ -6,6 +6,7 @@ one line each, naming the key path (`groups[2].category: unknown category 'xx' (
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from datetime import date, time
@@ -223,12 +224,13 @@ _MODELS: dict[tuple, type[Config]] = {}
 
 def config_model(sections: dict[str, tuple[Any, Any]]) -> type[Config]:
     """The Config class with the plugins' sections (key -> (model, default)) added as fields."""
-    key = tuple(sorted((k, repr(v[0])) for k, v in sections.items()))
+    key = tuple(sorted(((k, id(model), repr(default)) for k, (model, default) in sections.items())))
     if key not in _MODELS:
         clash = set(sections) & set(Config.model_fields)
         if clash:
             raise ConfigError([f"{', '.join(sorted(clash))}: a plugin's config section clashes with the core's"])
-        fields = {k: (model, Field(default_factory=lambda d=default: d)) for k, (model, default) in sections.items()}
+        fields = {k: (model, Field(default_factory=lambda d=default: copy.deepcopy(d)))
+                  for k, (model, default) in sections.items()}
         _MODELS[key] = create_model("Config", __base__=Config, **fields)
     return _MODELS[key]
 

@@ -75,11 +75,6 @@ class CommandSpec:
     where: str = "any"  # any | group | private
     subcommands: list[SubcommandSpec] = field(default_factory=list)
 
-    @property
-    def audited(self) -> bool:
-        # Officer and staff actions are audit-logged; commands open to residents are not.
-        return "resident" not in self.roles
-
     def subcommand(self, word: str) -> SubcommandSpec | None:
         return next((s for s in self.subcommands if word in s.words()), None)
 

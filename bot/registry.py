@@ -8,6 +8,7 @@ from bot.plugin import (
     CliExtension, CommandSpec, DialogSpec, Handler, IntentSpec, PhraseSpec, Plugin, RegisterRowsSpec,
     ReportLineSpec, ServiceSpec, Validator,
 )
+from storage.registers import REGISTERS
 
 
 class RegistryError(Exception):
@@ -61,6 +62,10 @@ class Registry:
         for service in plugin.services:
             claim("service", service.type.__name__)
             self.services[service.type] = service
+        for rows in plugin.register_providers:
+            if rows.register not in REGISTERS:
+                raise RegistryError(f"{plugin.name}: rows for unknown register '{rows.register}' "
+                                    f"({', '.join(REGISTERS)})")
         for line in plugin.report_lines:
             claim("report line", line.name)
         if plugin.classifier is not None:

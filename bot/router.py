@@ -272,6 +272,8 @@ class Router:
         else:
             await ctx.reply(TEXTS["usage"].format(lines=spec.usage_lines(ctx.role)))
             ctx.outcome = "usage"
+        # Every command by an officer, staff or manager is on record, and so is a resident's try
+        # at one that is not theirs; a resident's own commands (/帮助) are not.
         if "resident" not in roles or ctx.role != "resident":
             self._audit(ctx, spec.name if sub is None else f"{spec.name} {sub.name}")
 

@@ -30,18 +30,20 @@ from typing import Any, Awaitable, Callable
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from storage.db import after_commit
 from storage.models import ScheduledJob
+from storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[dict[str, Any], datetime], Awaitable[None]]
 MissedHandler = Callable[[str, dict[str, Any], datetime], Awaitable[None]]
 MAX_CATCH_UP = 10_000  # fire times walked for one job after a long stop (coalesced into one run)
+HOLD_AFTER_FAILURE = timedelta(seconds=30)  # a job whose bookkeeping failed (database down) waits
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,16 @@ class Job:
     next_run: datetime | None  # None: paused
     grace: timedelta
     coalesce: bool = True
+    revision: int = 0
 
     @property
     def trigger_state(self) -> bytes:
         return pickle.dumps(self.trigger)
+
+    def same_work(self, kind: str, payload: dict[str, Any], trigger: BaseTrigger, grace: timedelta,
+                  coalesce: bool) -> bool:
+        return (self.kind, self.payload, self.trigger_state, self.grace, self.coalesce) == (
+            kind, payload, pickle.dumps(trigger), grace, coalesce)
 
 
 class Scheduler:
@@ -68,6 +76,7 @@ class Scheduler:
         self._handlers: dict[str, JobHandler] = {}
         self._on_missed: MissedHandler | None = None
         self._inflight: dict[str, asyncio.Task] = {}
+        self._held: dict[str, datetime] = {}  # job id -> not before (its bookkeeping failed)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
 
@@ -79,7 +88,8 @@ class Scheduler:
 
     # ---- life cycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def load(self) -> None:
+        """Read the jobs kept in the database; nothing fires until `start`."""
         async with self._sessions() as session:
             rows = (await session.execute(select(ScheduledJob).where(ScheduledJob.bot == self._bot))).scalars()
             for row in rows:
@@ -90,7 +100,11 @@ class Scheduler:
                     continue
                 next_run = row.next_run_at.astimezone(self.clock.tz) if row.next_run_at else None
                 self._jobs[row.id] = Job(row.id, row.kind, dict(row.payload), trigger, next_run,
-                                         timedelta(seconds=row.grace_seconds), row.coalesce)
+                                         timedelta(seconds=row.grace_seconds), row.coalesce, row.revision)
+
+    async def start(self) -> None:
+        """Begin firing (after the plugins have re-added their jobs at start, so a run owed from
+        while the bot was down is seen once, not once before and once after)."""
         self._loop_task = asyncio.create_task(self._loop(), name=f"scheduler:{self._bot}")
 
     async def stop(self) -> None:
@@ -106,34 +120,40 @@ class Scheduler:
     async def add(self, job_id: str, kind: str, payload: dict[str, Any], trigger: BaseTrigger, *,
                   grace: timedelta = timedelta(hours=1), coalesce: bool = True,
                   session: AsyncSession | None = None) -> datetime | None:
-        """Create or replace a job; returns its next run time (None: it will never run)."""
-        now = self.clock.now()
+        """Create or replace a job; returns its next run time (None: it will never run, or paused).
+
+        The same job added again (same kind, payload, trigger, grace) is left as it is: a run it
+        still owes, or its pause, stays."""
         old = self._current(job_id, session)
-        job = Job(job_id, kind, dict(payload), trigger, None, grace, coalesce)
-        if old is not None and (old.kind, old.payload, old.trigger_state) == (kind, job.payload, job.trigger_state):
-            job = replace(job, next_run=old.next_run)  # unchanged: keep a run still owed, or the pause
-        else:
-            job = replace(job, next_run=trigger.get_next_fire_time(None, now))
+        payload = dict(payload)
+        if old is not None and old.same_work(kind, payload, trigger, grace, coalesce):
+            return old.next_run
+        job = Job(job_id, kind, payload, trigger, trigger.get_next_fire_time(None, self.clock.now()), grace,
+                  coalesce, (old.revision + 1) if old else 0)
         await self._save(job, session)
         return job.next_run
 
     async def add_once(self, job_id: str, kind: str, payload: dict[str, Any], run_at: datetime, *,
                        grace: timedelta = timedelta(hours=1), session: AsyncSession | None = None) -> datetime | None:
-        return await self.add(job_id, kind, payload, DateTrigger(run_date=run_at), grace=grace, session=session)
+        trigger = DateTrigger(run_date=run_at, timezone=self.clock.tz)
+        return await self.add(job_id, kind, payload, trigger, grace=grace, session=session)
 
     async def remove(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
         if self._current(job_id, session) is None:
             return False
         self._pending(session)[job_id] = None
-        await self._write(session, lambda s: s.execute(delete(ScheduledJob).where(
-            ScheduledJob.bot == self._bot, ScheduledJob.id == job_id)), lambda: self._forget(job_id))
+
+        async def change(s: AsyncSession) -> None:
+            await s.execute(delete(ScheduledJob).where(ScheduledJob.bot == self._bot, ScheduledJob.id == job_id))
+
+        await self._write(session, change, lambda: self._forget(job_id))
         return True
 
     async def pause(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
         job = self._current(job_id, session)
         if job is None:
             return False
-        await self._save(replace(job, next_run=None), session)
+        await self._save(replace(job, next_run=None, revision=job.revision + 1), session)
         return True
 
     async def resume(self, job_id: str, *, session: AsyncSession | None = None) -> bool:
@@ -141,14 +161,22 @@ class Scheduler:
         if job is None:
             return False
         if job.next_run is None:
-            await self._save(replace(job, next_run=job.trigger.get_next_fire_time(None, self.clock.now())), session)
+            nxt = job.trigger.get_next_fire_time(None, self.clock.now())
+            await self._save(replace(job, next_run=nxt, revision=job.revision + 1), session)
         return True
 
     async def _save(self, job: Job, session: AsyncSession | None) -> None:
         self._pending(session)[job.id] = job
         row = dict(bot=self._bot, id=job.id, kind=job.kind, payload=job.payload, trigger=job.trigger_state,
-                   next_run_at=job.next_run, grace_seconds=int(job.grace.total_seconds()), coalesce=job.coalesce)
-        await self._write(session, lambda s: s.merge(ScheduledJob(**row)), lambda: self._keep(job))
+                   next_run_at=job.next_run, grace_seconds=int(job.grace.total_seconds()), coalesce=job.coalesce,
+                   revision=job.revision)
+
+        async def change(s: AsyncSession) -> None:
+            insert = insert_for(s)(ScheduledJob).values(**row)
+            await s.execute(insert.on_conflict_do_update(
+                index_elements=["bot", "id"], set_={k: v for k, v in row.items() if k not in ("bot", "id")}))
+
+        await self._write(session, change, lambda: self._keep(job))
 
     async def _write(self, session: AsyncSession | None, change, apply: Callable[[], None]) -> None:
         if session is None:
@@ -170,6 +198,7 @@ class Scheduler:
 
     def _keep(self, job: Job) -> None:
         self._jobs[job.id] = job
+        self._held.pop(job.id, None)
         self.wakeup()
 
     def _forget(self, job_id: str) -> None:
@@ -191,8 +220,12 @@ class Scheduler:
         return sorted(j for j in self._jobs if j.startswith(prefix))
 
     def next_due(self) -> datetime | None:
-        times = [j.next_run for j in self._jobs.values() if j.next_run and j.id not in self._inflight]
+        times = [self._due_at(j) for j in self._jobs.values() if j.next_run and j.id not in self._inflight]
         return min(times) if times else None
+
+    def _due_at(self, job: Job) -> datetime:
+        held = self._held.get(job.id)
+        return max(job.next_run, held) if held else job.next_run  # type: ignore[type-var,return-value]
 
     def wakeup(self) -> None:
         """Look for due jobs now (after a change, or after the clock was moved)."""
@@ -207,42 +240,58 @@ class Scheduler:
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
-            for job in sorted(self._due(), key=lambda j: j.next_run):
+            now = self.clock.now()
+            due = [j for j in self._jobs.values() if j.next_run and j.id not in self._inflight
+                   and self._due_at(j) <= now]
+            for job in sorted(due, key=lambda j: j.next_run):
                 self._inflight[job.id] = asyncio.create_task(self._fire(job), name=f"job:{job.id}")
-            due = self.next_due()
             waiters = [asyncio.ensure_future(self._wake.wait())]
-            if due is not None:
-                waiters.append(asyncio.ensure_future(self.clock.sleep_until(due)))
+            upcoming = self.next_due()
+            if upcoming is not None:
+                waiters.append(asyncio.ensure_future(self.clock.sleep_until(upcoming)))
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for waiter in waiters:
                     waiter.cancel()
 
-    def _due(self) -> list[Job]:
-        now = self.clock.now()
-        return [j for j in self._jobs.values() if j.next_run and j.next_run <= now and j.id not in self._inflight]
-
     async def _fire(self, job: Job) -> None:
         try:
             now = self.clock.now()
             run_times = self._run_times(job, now)
             following = job.trigger.get_next_fire_time(run_times[-1], now)
-            # Moved on (or gone) before running, as APScheduler does: a crash mid-run never repeats it.
-            if following is None:
-                await self._write(None, lambda s: s.execute(delete(ScheduledJob).where(
-                    ScheduledJob.bot == self._bot, ScheduledJob.id == job.id)), lambda: self._forget_fired(job))
-            else:
-                await self._save_fired(replace(job, next_run=following))
+            # Moved on (or gone) before running, as APScheduler does: a crash mid-run never
+            # repeats it. Only if the job is still the revision that fell due: one removed,
+            # paused or replaced meanwhile does not run.
+            if not await self._advance(job, following):
+                return
             for due in run_times[-1:] if job.coalesce else run_times:
                 await self._run_one(job, due)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("job bookkeeping failed", extra={"job": job.id})
+            log.exception("job bookkeeping failed; trying again later", extra={"job": job.id})
+            self._held[job.id] = self.clock.now() + HOLD_AFTER_FAILURE
         finally:
             self._inflight.pop(job.id, None)
             self.wakeup()
+
+    async def _advance(self, job: Job, following: datetime | None) -> bool:
+        where = (ScheduledJob.bot == self._bot, ScheduledJob.id == job.id, ScheduledJob.revision == job.revision)
+        async with self._sessions.begin() as session:
+            if following is None:
+                result = await session.execute(delete(ScheduledJob).where(*where))
+            else:
+                result = await session.execute(update(ScheduledJob).where(*where).values(
+                    next_run_at=following, revision=job.revision + 1))
+        if result.rowcount != 1:
+            return False
+        if self._jobs.get(job.id) == job:
+            if following is None:
+                del self._jobs[job.id]
+            else:
+                self._jobs[job.id] = replace(job, next_run=following, revision=job.revision + 1)
+        return True
 
     def _run_times(self, job: Job, now: datetime) -> list[datetime]:
         times: list[datetime] = []
@@ -251,16 +300,6 @@ class Scheduler:
             times.append(at)
             at = job.trigger.get_next_fire_time(at, now)
         return times
-
-    def _forget_fired(self, job: Job) -> None:
-        current = self._jobs.get(job.id)
-        if current is not None and current.next_run == job.next_run and current.trigger_state == job.trigger_state:
-            del self._jobs[job.id]  # unless someone replaced it meanwhile
-
-    async def _save_fired(self, job: Job) -> None:
-        current = self._jobs.get(job.id)
-        if current is not None and current.trigger_state == job.trigger_state and current.next_run is not None:
-            await self._save(replace(current, next_run=job.next_run), None)
 
     async def _run_one(self, job: Job, due: datetime) -> None:
         late = self.clock.now() - due

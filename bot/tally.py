@@ -59,8 +59,10 @@ class Tally:
             self._early = asyncio.get_running_loop().create_task(self.flush())
             self._early.add_done_callback(self._early_done)
 
-    def _early_done(self, _task: asyncio.Task) -> None:
+    def _early_done(self, task: asyncio.Task) -> None:
         self._early = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("early counter flush failed", exc_info=task.exception())
 
     def processed(self, msg: IncomingMessage) -> None:
         self._processed[msg.id] = self.clock.now()

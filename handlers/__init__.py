@@ -1,7 +1,7 @@
 """The product's features, one plugin each. pyproject.toml lists them in the `jingmin.plugins`
 entry-point group (that order is the menu's); the core finds them there by name.
 
-What the product promises officers, and which plugin must produce it (tests/test_product.py
+What the product promises officers, and which plugin must produce it (tests/test_plugins.py
 fails when a loaded set of plugins leaves one without a producer):
 """
 

@@ -135,6 +135,8 @@ def bookable(config) -> list:
 
 @plugin.validator
 def check_services_named(config) -> list[str]:
+    if not hasattr(config, "services"):
+        return []  # no plugin offers bookings here: an entry's `service` is only a label
     names = {s.name for s in bookable(config)}
     return [f"guide[{i}].service: unknown service '{e.service}'"
             for i, e in enumerate(config.guide) if e.service and e.service not in names]

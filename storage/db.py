@@ -59,11 +59,9 @@ def has_work(session: AsyncSession) -> bool:
 
 
 def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:
-    """Run `action` (a scheduler change) once the session's transaction has committed.
-
-    The scheduler's job store is another connection to the same database: on SQLite, writing it
-    while a handler's transaction holds the write lock waits for that lock and fails ("database
-    is locked"). And a job must not exist for a row that was rolled back."""
+    """Run `action` (an in-memory change, such as the scheduler's copy of a job) once the
+    session's transaction has committed: nothing in memory may run ahead of a row that could
+    still be rolled back."""
     def run(_session) -> None:
         try:
             action()

@@ -200,3 +200,5 @@ class ScheduledJob(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(Stamp)  # None: paused
     grace_seconds: Mapped[int] = mapped_column(Integer)
     coalesce: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by every change: a run's bookkeeping applies only to the revision it fired.
+    revision: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,5 +1,6 @@
 """The scheduler facade: jobs fire at their due time on the moved clock, once, across restarts."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -160,3 +161,88 @@ async def test_jobs_kept_by_the_old_apscheduler_store_are_carried_over(db_url):
         assert bot.app.scheduler.next_run("friend:r1") == due
         await bot.advance(timedelta(hours=1))
     assert [(label, d) for label, d, _ in fired] == [("old", due)]
+
+
+# ---- races between a run and a handler's transaction -------------------------------------------
+
+async def standalone(db_url, clock):
+    from bot.scheduler import Scheduler
+    from storage import db
+
+    engine = db.create_engine(db_url)
+    await db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    scheduler = Scheduler(clock, sessions, "race")
+    await scheduler.load()
+    await scheduler.start()
+    return engine, sessions, scheduler
+
+
+async def let_it_run(steps: int = 60) -> None:
+    for _ in range(steps):
+        await asyncio.sleep(0.01)
+
+
+async def test_a_job_removed_while_its_run_waits_for_the_database_does_not_run(db_url):
+    """A booking cancelled (its reminder removed) in a transaction that commits as the reminder falls due."""
+    clock = FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI))
+    engine, sessions, scheduler = await standalone(db_url, clock)
+    runs = []
+
+    async def remind(payload, due):
+        runs.append(payload)
+
+    scheduler.register("remind", remind)
+    due = datetime(2026, 12, 7, 8, 1, tzinfo=SHANGHAI)
+    await scheduler.add_once("r", "remind", {"booking": 1}, due)
+    async with sessions.begin() as session:
+        await scheduler.remove("r", session=session)
+        await session.flush()
+        clock.set(due)
+        scheduler.wakeup()
+        await asyncio.sleep(0.05)
+    await let_it_run()
+    await scheduler.stop()
+    await engine.dispose()
+    assert runs == [] and scheduler.job_ids() == []
+
+
+async def test_a_welcome_merged_as_it_falls_due_is_not_lost(db_url):
+    """Same job, same time, one more name, committed while the old one fires: the names are welcomed."""
+    clock = FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI))
+    engine, sessions, scheduler = await standalone(db_url, clock)
+    runs = []
+
+    async def welcome(payload, due):
+        runs.append(payload["names"])
+
+    scheduler.register("welcome", welcome)
+    due = datetime(2026, 12, 7, 8, 1, tzinfo=SHANGHAI)
+    await scheduler.add_once("w", "welcome", {"names": ["A"]}, due)
+    async with sessions.begin() as session:
+        await scheduler.add_once("w", "welcome", {"names": ["A", "B"]}, due, session=session)
+        await session.flush()
+        clock.set(due)
+        scheduler.wakeup()
+        await asyncio.sleep(0.05)
+    await let_it_run()
+    await scheduler.stop()
+    await engine.dispose()
+    assert runs[-1] == ["A", "B"] and scheduler.job_ids() == []
+
+
+async def test_a_database_outage_does_not_make_the_scheduler_spin(tmp_path, caplog):
+    clock = FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI))
+    engine, sessions, scheduler = await standalone(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", clock)
+    scheduler.register("tick", lambda payload, due: asyncio.sleep(0))
+    await scheduler.add("t", "tick", {}, daily(9))
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TABLE scheduled_jobs")  # every write now fails
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI))
+    scheduler.wakeup()
+    await let_it_run(50)
+    failures = [r for r in caplog.records if "bookkeeping failed" in r.getMessage()]
+    assert len(failures) == 1  # held back 30 s, not retried in a tight loop
+    assert scheduler.next_due() == datetime(2026, 12, 7, 9, 0, 30, tzinfo=SHANGHAI)
+    await scheduler.stop()
+    await engine.dispose()

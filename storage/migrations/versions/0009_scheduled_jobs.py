@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column('next_run_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('grace_seconds', sa.Integer(), nullable=False),
         sa.Column('coalesce', sa.Boolean(), nullable=False),
+        sa.Column('revision', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('bot', 'id', name=op.f('pk_scheduled_jobs')),
     )
     bind = op.get_bind()
@@ -53,7 +54,8 @@ def _old_jobs(bind, table: str):
             continue
         yield {"bot": bot, "id": job["id"], "kind": kind, "payload": payload,
                "trigger": pickle.dumps(job["trigger"]), "next_run_at": _utc(job.get("next_run_time")),
-               "grace_seconds": int(job.get("misfire_grace_time") or 1), "coalesce": bool(job.get("coalesce", True))}
+               "grace_seconds": int(job.get("misfire_grace_time") or 1), "coalesce": bool(job.get("coalesce", True)),
+               "revision": 0}
 
 
 def _utc(when):
