@@ -531,7 +531,7 @@ async def test_an_attachment_that_cannot_be_fetched_says_why(tmp_path, monkeypat
         if case == "404":
             raise aioweb.HTTPNotFound()
         if case == "too slow":
-            await asyncio.sleep(5)
+            await asyncio.sleep(1.5)
         return aioweb.Response(body=b"x" * 5000, content_type="image/png")
 
     caplog.set_level(logging.WARNING)
