@@ -180,7 +180,7 @@ def interop_config(db_url: str, ready: dict, tmp_path: Path) -> Config:
     if ready.get("tls"):
         ca_file = tmp_path / "wechaty-root-ca.pem"
         ca_file.write_text(ready["ca"], encoding="utf-8")
-        wechat.update(tls=True, ca_file=str(ca_file), server_name=ready["server_name"])
+        wechat.update(tls=True, tls_ca_file=str(ca_file), tls_server_name=ready["server_name"])
     raw_bot = dict(sample_raw()["bot"], transport="wechaty")
     return make_config(db_url, bot=raw_bot, wechat=wechat, groups=groups, outbox=FAST_OUTBOX)
 
