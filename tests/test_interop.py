@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.tips import TipAttachment
-from tests.interop_fixtures import BOT_NAME, GENERATIONS, ROOM, interop_bot, node_service  # noqa: F401 - fixture
+from tests.interop_bot import BOT_NAME, GENERATIONS, ROOM, interop_bot, node_service  # noqa: F401 - fixture
 
 # Each test on each generation; one serve.js per generation serves the whole module.
 pytestmark = pytest.mark.parametrize("node_service", list(GENERATIONS), indirect=True, scope="module")
