@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FAILED_TEXT = "有一条发往{where}的消息多次发送失败，已停止重试。请查看日志（outbox #{id}）。"
+OUTAGE_TEXT = "刚才与微信断开了{duration}，这期间的消息可能没有收到。"
 
 
 class Unclassified:
@@ -237,6 +238,17 @@ class App:
         """For jobs and events, which have no message Context: enqueue in `session`."""
         return await self.outbox.enqueue(session, out, **kwargs)
 
+    async def report_outage(self, outage: timedelta) -> None:
+        """The gateway is back after `outage`: each officer gets one private note, if it lasted
+        at least wechat.outage_note_minutes (what was said meanwhile may never arrive)."""
+        if outage < timedelta(minutes=self.config.wechat.outage_note_minutes):
+            return
+        text = OUTAGE_TEXT.format(duration=_minutes_text(outage))
+        async with self.transaction() as session:
+            for person in self.directory.with_roles({"officer"}):
+                await self.send(session, Outgoing(None, person.id, text), priority=HIGH, source="outage-note")
+        log.info("officers told of the outage", extra={"outage_seconds": round(outage.total_seconds())})
+
     async def _report_failed(self, row) -> None:
         where = self.directory.group(row.room_id).name if row.room_id and self.directory.group(row.room_id) \
             else "私聊"
@@ -245,6 +257,13 @@ class App:
                 await self.outbox.enqueue(session, Outgoing(None, person.id, FAILED_TEXT.format(where=where, id=row.id)),
                                           priority=HIGH, source="failure-report")
         self.outbox.wake()
+
+
+def _minutes_text(span: timedelta) -> str:
+    """3分钟, 1小时5分钟: rounded to the minute, at least 1."""
+    minutes = max(1, int(span.total_seconds() / 60 + 0.5))
+    hours, minutes = divmod(minutes, 60)
+    return (f"{hours}小时" if hours else "") + (f"{minutes}分钟" if minutes or not hours else "")
 
 
 def _warn_unknown_year(year: int) -> None:

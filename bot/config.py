@@ -106,6 +106,20 @@ class WechatSettings(Strict):
     friend_accept_interval_seconds: float = Field(30.0, ge=0, le=3600)
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
+    # TLS to the gateway. None (default): auto, TLS if the gateway answers a TLS handshake (1.x
+    # services have it on by default), plain gRPC otherwise (0.2x, the simulator).
+    tls: bool | None = None
+    tls_ca_file: str | None = None  # PEM; none: the system's CAs, plus wechaty's for "insecure"
+    # The name the certificate must carry; none: the token's prefix, as Node clients take it
+    # ("insecure_<uuid>" -> "insecure"), else the endpoint's host name.
+    tls_server_name: str | None = None
+    tls_skip_verify: bool = False
+    # No event or heartbeat this long: a ding, then a reconnect if still silent. 0: off.
+    watchdog_seconds: float = Field(60.0, ge=0)
+    # After a reconnect, officers are told of an outage at least this long.
+    outage_note_minutes: float = Field(1.0, ge=0)
+    attachment_max_kb: int = Field(10240, ge=1)
+    attachment_timeout_seconds: float = Field(30.0, gt=0)
 
 
 class GroupConfig(Strict):

@@ -34,6 +34,7 @@ class IncomingMessage:
     mentions: tuple[str, ...] = ()
     attachment: bytes | None = None  # for images/files a flow keeps (tips), size-capped upstream
     attachment_name: str | None = None
+    attachment_error: str | None = None  # why an image/file sent could not be fetched (attachment is None)
 
     @property
     def is_private(self) -> bool:

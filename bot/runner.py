@@ -4,7 +4,8 @@
 - simulator: a simulated WeChat in this process (seeded from the config's groups and contacts),
   the bot over the real wechaty SDK against it, and the web chat page. If an endpoint is set
   (WECHATY_PUPPET_SERVICE_ENDPOINT, e.g. a `jingmin simulator` elsewhere) the bot connects there.
-- wechaty: the real SDK against the puppet service at wechat.endpoint with wechat.token.
+- wechaty: the real SDK against the puppet service at wechat.endpoint with wechat.token (TLS,
+  watchdog and attachment limits from the other wechat.* settings).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import gc
 import logging
 import signal
 import sys
+from datetime import timedelta
+
+from sqlalchemy.engine import make_url
 
 from bot.app import App
 from bot.clock import SystemClock
@@ -28,21 +32,31 @@ SIM_TOKEN = "sim-token"  # the simulator accepts any token; the SDK insists on o
 def make_transport(config: Config, clock: SystemClock, endpoint: str | None = None) -> Transport:
     if config.bot.transport == "memory":
         return MemoryTransport(clock.now)
+    from bot.wechaty_compat import GatewayTLS
     from bot.wechaty_transport import WechatyTransport
 
-    token = config.wechat.token or (SIM_TOKEN if config.bot.transport == "simulator" else None)
-    return WechatyTransport(endpoint or config.wechat.endpoint, token, now=clock.now, name=config.bot.name)
+    wechat = config.wechat
+    token = wechat.token or (SIM_TOKEN if config.bot.transport == "simulator" else None)
+    tls = GatewayTLS(enabled=wechat.tls, ca_file=wechat.tls_ca_file, server_name=wechat.tls_server_name,
+                     skip_verify=wechat.tls_skip_verify)
+    return WechatyTransport(endpoint or wechat.endpoint, token, clock=clock, name=config.bot.name, tls=tls,
+                            watchdog_seconds=wechat.watchdog_seconds,
+                            attachment_max_bytes=wechat.attachment_max_kb * 1024,
+                            attachment_timeout=wechat.attachment_timeout_seconds)
 
 
 def wire(app: App, transport: Transport) -> None:
-    """Pause the outbox while the gateway is down; tell the plugins at every login."""
-    def changed(up: bool) -> None:
+    """Pause the outbox while the gateway is down; at every login tell the plugins, and after
+    an outage the officers (App.report_outage: only one long enough to have lost messages)."""
+    def changed(up: bool, outage: timedelta | None = None) -> None:
         if not up:
             app.outbox.pause()
             return
         app.outbox.resume()
         if app.started:
             app.spawn(app.connected(), name="on-connect")
+            if outage is not None:
+                app.spawn(app.report_outage(outage), name="outage-note")
 
     if hasattr(transport, "on_connection_change"):
         transport.on_connection_change = changed
@@ -97,7 +111,8 @@ async def run_bot(config: Config, secret_key: str) -> int:
         return 2
     url = f"http://{config.wechat.web_host}:{port}/"
     what = f"web chat page {url}" if world is not None else f"health {url}healthz"
-    print(f"jingmin is running ({config.bot.transport} transport, database {config.database.url}); "
+    database = make_url(config.database_url).render_as_string(hide_password=True)
+    print(f"jingmin is running ({config.bot.transport} transport, database {database}); "
           f"{what}; Ctrl-C stops it", flush=True)
     try:
         await stop.wait()

@@ -86,22 +86,33 @@ class WebServer:
             return None
         return await self.app.outbox.stats()
 
-    async def healthz(self, request: web.Request) -> web.Response:
+    def _health(self) -> dict[str, Any]:
+        """The transport's own account (WechatyTransport.health: why it is down, a dead event
+        loop first), or just whether it is connected."""
+        report = getattr(self.transport, "health", None)
+        if callable(report):
+            return report()
         connected = bool(self.transport is not None and self.transport.connected)
-        stats = await self._outbox()
         last = getattr(self.transport, "last_event_at", None)
-        body = {"connected": connected,
-                "outbox": {"pending": stats.pending, "failed": stats.failed, "uncertain": stats.uncertain}
-                if stats else None,
+        return {"connected": connected, "problem": None if connected else "not connected to WeChat",
                 "last_event_at": last.isoformat() if last else None}
-        return web.json_response(body, status=200 if connected else 503)
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """200 while WeChat is connected and the event loop runs; 503 with `problem` saying why."""
+        health = self._health()
+        stats = await self._outbox()
+        body = {**health,
+                "outbox": {"pending": stats.pending, "failed": stats.failed, "uncertain": stats.uncertain}
+                if stats else None}
+        healthy = bool(health.get("connected")) and not health.get("problem")
+        return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
         stats = await self._outbox()
         if stats is not None:
             metrics.OUTBOX_PENDING.set(stats.pending)
             metrics.OUTBOX_FAILED.set(stats.failed)
-        metrics.CONNECTED.set(1 if self.transport is not None and self.transport.connected else 0)
+        metrics.CONNECTED.set(1 if self._health().get("connected") else 0)
         return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     # ---- the simulated WeChat ------------------------------------------------------------

@@ -58,7 +58,7 @@ async def live_bot(db_url: str, tmp_path, **sections):
     await simulator.start()
     transport = WechatyTransport(simulator.endpoint, simulator.token, first_delay=0.1, max_delay=1.0)
     app = App(config, transport, secret_key=test_key(), clock=SystemClock(), tally_interval=3600)
-    transport.on_connection_change = lambda up: app.outbox.resume() if up else app.outbox.pause()
+    transport.on_connection_change = lambda up, outage=None: app.outbox.resume() if up else app.outbox.pause()
     try:
         await asyncio.wait_for(app.start(), WAIT)
         yield LiveBot(config, world, simulator, app, transport)

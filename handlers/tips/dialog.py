@@ -162,7 +162,7 @@ def _refusal(ctx: Context, data: dict) -> str | None:
     if msg.kind not in ATTACHMENT_KINDS:
         return TEXTS["text_please"]
     if msg.attachment is None:
-        return TEXTS["attachment_missing"]
+        return TEXTS["attachment_failed" if msg.attachment_error else "attachment_missing"]
     if len(msg.attachment) > limit_kb * 1024:
         return TEXTS["attachment_too_big"].format(size=(len(msg.attachment) + 1023) // 1024, limit=limit_kb)
     if len(data.get("attachments", [])) >= MAX_ATTACHMENTS:

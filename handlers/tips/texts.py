@@ -26,6 +26,7 @@ TEXTS = {
     "too_many": "您今天已经提交了{limit}条线索，今天先不能再提交了，谢谢您的热心！明天可以继续。紧急情况请直接拨打110。",
     "attachment_too_big": "这个文件有{size}KB，超过了{limit}KB的上限，没能收下。可以发小一点的照片，或者用文字说明。",
     "attachment_missing": "这个文件没有收到内容，请重新发一次，或者用文字说明。",
+    "attachment_failed": "不好意思，图片或文件没能收到，请再发一次，或者用文字说明。",
     "attachment_too_many": "附件最多{n}个，已经够了。请用文字继续说明。",
     "text_please": "这一步请用文字回复，或回复“取消”退出。",
     "empty_text": "请用文字说说发生了什么事。",
