@@ -44,10 +44,7 @@ WAIT = 15.0  # seconds, for every wait on the bot or the service
 START_WAIT = 40.0  # for node to load the packages and listen (10 s on a busy 2-core machine)
 FAST_OUTBOX = {"min_interval_seconds": 0.05, "jitter_seconds": 0, "room_hourly_cap": 1000, "max_attempts": 5}
 RECONNECT = (0.2, 1.0)  # first and longest delay between reconnects, seconds
-GENERATIONS = {
-    "v0": "wechaty-puppet-service 0.21, plain gRPC",
-    "v1": "wechaty-puppet-service 1.19, TLS",
-}
+GENERATIONS = ("v0", "v1")  # wechaty-puppet-service 0.21 (plain gRPC), 1.19 (TLS, token checked)
 
 
 def need_node(generation: str) -> None:
