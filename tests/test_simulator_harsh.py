@@ -4,7 +4,7 @@ Mostly at the protocol level: a grpclib client of the generated stubs (wechaty_g
 PuppetStub), or the real SDK's PuppetService, against the simulator on 127.0.0.1, sees what
 a Node puppet service would send: heartbeats, error payloads in their three shapes, a logout
 event, events lost while nobody listens, URL FileBoxes whose bytes come over HTTP. The tests
-that run the whole bot need the transport fix of #13 and are marked xfail until it lands.
+that run the whole bot check that it survives them (error events, URL FileBoxes).
 """
 
 from __future__ import annotations
@@ -187,7 +187,6 @@ async def test_dirty_and_payload_less_events_on_demand(world):
         assert await client.next_event() == (EventType.EVENT_TYPE_RESET, "")
 
 
-@pytest.mark.xfail(reason="needs the transport fix of #13", strict=False)
 @pytest.mark.parametrize("shape", ["gerror", "empty", "none"])
 async def test_after_an_error_event_the_bot_still_answers(tmp_path, shape):
     async with live_bot(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", tmp_path) as bot:
@@ -372,7 +371,6 @@ async def test_a_switch_sends_them_inline_as_base64(world):
     assert (box["boxType"], box["name"], base64.b64decode(box["base64"])) == (1, "楼道堆物.png", PHOTO)
 
 
-@pytest.mark.xfail(reason="needs the transport fix of #13", strict=False)
 async def test_a_photo_sent_in_the_tip_dialog_is_received(tmp_path):
     async with live_bot(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", tmp_path) as bot:
         for n, said in enumerate(["举报", "1"], start=1):
