@@ -21,6 +21,7 @@ ROOM = "room:幸福里居民群"
 async def simulated(tmp_path):
     """The sample community's simulated WeChat and its web server (no bot): yields (world, server, http)."""
     world = world_from_config(make_config(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}"))
+    world.feed.listening = True  # as if a bot's Event stream were open: events wait in the feed
     server = WebServer(None, None, world)
     port = await server.start("127.0.0.1", 0)
     try:
