@@ -2,7 +2,7 @@
 
 Knows no feature by name: features arrive as plugins (bot.plugins finds them by name), and what
 they offer each other is declared on the Plugin and reached through typed methods here
-(`service`, `calendar`, `register_rows`, `report_lines`). Handlers reach WeChat only through the
+(`service`, `calendar`, `report_lines`; register rows through the registry). Handlers reach WeChat only through the
 small port below (`accept_friend`, `accept_invitation`, `list_rooms`, `bot_id`).
 """
 
@@ -125,8 +125,6 @@ class App:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for hook in self.registry.shutdown:
-            await hook(self)
         await self.tally.stop()
         await self.outbox.stop()
         if self.engine is not None:
@@ -167,16 +165,6 @@ class App:
             if service_type in self.registry.services:
                 raise RuntimeError(f"{service_type.__name__} is used before the bot has started") from None
             raise LookupError(f"no loaded plugin provides {service_type.__name__}") from None
-
-    def has_service(self, service_type: type) -> bool:
-        return service_type in self.registry.services
-
-    async def register_rows(self, session: AsyncSession, register: str, start, end) -> list:
-        """Every plugin's rows for a register (see storage.registers.collect)."""
-        rows: list = []
-        for provider in self.registry.rows_for(register):
-            rows.extend(await provider(session, self.config, start, end))
-        return rows
 
     async def report_lines(self, session: AsyncSession, period) -> list[str]:
         """The lines plugins add to the weekly report; one that fails is left out and logged."""

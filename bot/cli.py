@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 from bot import __version__
-from bot.clitools import DEFAULT_CONFIG, add_config_option, load_or_exit, registry_for, with_database
+from bot.clitools import DEFAULT_CONFIG, add_config_option, load_or_exit, registry_for
 from bot.config import Config
 from bot.logs import setup_logging
 

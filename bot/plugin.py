@@ -1,12 +1,12 @@
 """Declarative registration: a feature module says what it matches next to what it does.
 
-    plugin = Plugin("guide", config=GuideSettings, config_key="guide")
+    plugin = Plugin("guide", config=list[GuideEntry], config_default=[])
 
     @plugin.command("咨询", roles=STAFF, summary="查看待回复的咨询")
     async def list_open(ctx: Context) -> None: ...
 
-    reply = plugin.subcommand("咨询", "回复", pattern=r"(?P<n>\\d+)\\s+(?P<text>.+)", usage="N 文字",
-                              summary="回复一条咨询")
+    @plugin.subcommand("咨询", "回复", pattern=r"(?P<n>\\d+)\\s+(?P<text>.+)", usage="N 文字",
+                       summary="回复一条咨询")
     async def answer_one(ctx: Context, n: str, text: str) -> None: ...
 
     @plugin.intent("consultation")
@@ -181,7 +181,6 @@ class Plugin:
         self.events: dict[str, list[Handler]] = {}
         self.jobs: dict[str, Handler] = {}
         self.startup: list[Handler] = []
-        self.shutdown: list[Handler] = []
         self.menu: list[tuple[str, frozenset[str]]] = []
         self.validators: list[Validator] = []
         self.services: list[ServiceSpec] = []
@@ -241,10 +240,10 @@ class Plugin:
         return register
 
     def _command_spec(self, name, aliases, roles, summary, usage, where) -> CommandSpec:
-        spec = next((c for c in self.commands if c.name == name), None)
-        if spec is None:
-            spec = CommandSpec(name, None, tuple(aliases), frozenset(roles), summary, usage, where)
-            self.commands.append(spec)
+        if any(c.name == name for c in self.commands):
+            raise ValueError(f"{self.name}: command '{name}' declared twice")
+        spec = CommandSpec(name, None, tuple(aliases), frozenset(roles), summary, usage, where)
+        self.commands.append(spec)
         return spec
 
     def phrase(self, pattern: str, *, where: str = "any", priority: int = 0):
@@ -299,11 +298,6 @@ class Plugin:
     def on_start(self, fn: Handler) -> Handler:
         """async (app) -> None, after the database, the services and the scheduler are up."""
         self.startup.append(fn)
-        return fn
-
-    def on_stop(self, fn: Handler) -> Handler:
-        """async (app) -> None, before the database closes."""
-        self.shutdown.append(fn)
         return fn
 
     # ---- what this plugin offers the others -------------------------------------------------

@@ -24,7 +24,6 @@ class Registry:
         self.events: dict[str, list[Handler]] = {}
         self.jobs: dict[str, Handler] = {}
         self.startup: list[Handler] = []
-        self.shutdown: list[Handler] = []
         self.menu: list[tuple[str, frozenset[str]]] = []
         self.config_sections: dict[str, tuple[Any, Any]] = {}
         self.validators: list[Validator] = []
@@ -80,7 +79,6 @@ class Registry:
             self.events.setdefault(event, []).extend(handlers)
         self.jobs.update(plugin.jobs)
         self.startup += plugin.startup
-        self.shutdown += plugin.shutdown
         self.menu += plugin.menu
         self.config_sections.update(plugin.config_sections)
         self.validators += plugin.validators

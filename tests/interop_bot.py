@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -34,10 +33,10 @@ from bot.clock import SystemClock  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.runner import make_transport, wire  # noqa: E402
 from bot.vault import test_key  # noqa: E402
-from tests.conftest import IN_CI, ROOT, make_config, sample_raw  # noqa: E402
+from tests.conftest import ROOT, make_config, sample_raw  # noqa: E402
+from tests.interop_fixtures import TOKEN, need_node  # noqa: E402  (one check for both suites)
 
 INTEROP = ROOT / "tests" / "interop"
-TOKEN = "insecure_jingmin-interop"  # 1.x checks it; the "insecure_" prefix names its built-in certificate
 ROOM = "xingfuli-residents@chatroom"  # 幸福里居民群 in the Node world
 BOT_ID, BOT_NAME = "wx_bot", "警民群助手"
 WAIT = 15.0  # seconds, for every wait on the bot or the service
@@ -45,19 +44,6 @@ START_WAIT = 40.0  # for node to load the packages and listen (10 s on a busy 2-
 FAST_OUTBOX = {"min_interval_seconds": 0.05, "jitter_seconds": 0, "room_hourly_cap": 1000, "max_attempts": 5}
 RECONNECT = (0.2, 1.0)  # first and longest delay between reconnects, seconds
 GENERATIONS = ("v0", "v1")  # wechaty-puppet-service 0.21 (plain gRPC), 1.19 (TLS, token checked)
-
-
-def need_node(generation: str) -> None:
-    """Skip (fail on CI) unless node and this generation's packages are installed."""
-    missing = None
-    if shutil.which("node") is None:
-        missing = "node is not installed (apt-get install nodejs npm)"
-    elif not (INTEROP / generation / "node_modules" / "wechaty-puppet-service").is_dir():
-        missing = f"the Node packages of tests/interop/{generation} are not installed (cd tests/interop/{generation} && npm ci)"
-    if missing:
-        if IN_CI:
-            pytest.fail(f"CI=true but {missing}: the interop tests must run on CI")
-        pytest.skip(missing)
 
 
 class NodeService:
