@@ -13,6 +13,7 @@ prepare()
 
 from bot.app import App  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
+from bot.runner import wire  # noqa: E402
 from bot.simulator import PuppetSimulator  # noqa: E402
 from bot.simulator.seed import world_from_config  # noqa: E402
 from bot.vault import test_key  # noqa: E402
@@ -49,16 +50,26 @@ class LiveBot:
 
 
 @contextlib.asynccontextmanager
-async def live_bot(db_url: str, tmp_path, **sections):
+async def live_bot(db_url: str, tmp_path=None, *, clock=None, wired: bool = False,
+                   transport_options: dict | None = None, **sections):
+    """The bot over the real SDK against the simulated WeChat.
+
+    `clock`: one clock for the bot, its transport and the simulated WeChat (a FakeClock the test
+    moves); default the system's. `wired`: connected as `jingmin run` connects it (bot.runner.wire:
+    the room refresh and the outage note), instead of only pausing the outbox while down."""
     reset_sdk_caches()
     sections.setdefault("outbox", FAST_OUTBOX)
     config = make_config(db_url, **sections)
-    world = world_from_config(config)
+    world = world_from_config(config, clock=clock)
     simulator = PuppetSimulator(world)
     await simulator.start()
-    transport = WechatyTransport(simulator.endpoint, simulator.token, first_delay=0.1, max_delay=1.0)
-    app = App(config, transport, secret_key=test_key(), clock=SystemClock(), tally_interval=3600)
-    transport.on_connection_change = lambda up, outage=None: app.outbox.resume() if up else app.outbox.pause()
+    options = {"first_delay": 0.1, "max_delay": 1.0, **({"now": clock.now} if clock else {}), **(transport_options or {})}
+    transport = WechatyTransport(simulator.endpoint, simulator.token, **options)
+    app = App(config, transport, secret_key=test_key(), clock=clock or SystemClock(), tally_interval=3600)
+    if wired:
+        wire(app, transport)
+    else:
+        transport.on_connection_change = lambda up, outage=None: app.outbox.resume() if up else app.outbox.pause()
     try:
         await asyncio.wait_for(app.start(), WAIT)
         yield LiveBot(config, world, simulator, app, transport)

@@ -6,7 +6,6 @@ that is a failure. Screenshots go to $JINGMIN_SCREENSHOTS (default /tmp/jingmin-
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import SHANGHAI
-from tests.sdk_fixtures import FAST_OUTBOX, WAIT, LiveBot, sdk_cache_dir  # noqa: F401 - fixture
+from tests.sdk_fixtures import WAIT, live_bot, sdk_cache_dir  # noqa: F401 - fixture
 
 CHROMIUM = "/usr/bin/chromium"
 # As root, headless, and never calling home.
@@ -71,35 +70,10 @@ def _photo(width: int = 320, height: int = 200) -> bytes:
     return out.getvalue()
 
 
-@contextlib.asynccontextmanager
-async def bot_on(tmp_path, clock):
+def bot_on(tmp_path, clock):
     """live_bot with a FakeClock shared by the bot and the simulated WeChat: the page shows its
     times, and a test moves it past the one-minute wait of a welcome."""
-    from bot.app import App
-    from bot.runner import wire
-    from bot.simulator import PuppetSimulator
-    from bot.simulator.seed import world_from_config
-    from bot.vault import test_key
-    from bot.wechaty_compat import reset_sdk_caches
-    from bot.wechaty_transport import WechatyTransport
-    from tests.conftest import make_config
-
-    reset_sdk_caches()
-    config = make_config(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", outbox=FAST_OUTBOX)
-    world = world_from_config(config, clock=clock)
-    simulator = PuppetSimulator(world)
-    await simulator.start()
-    transport = WechatyTransport(simulator.endpoint, simulator.token, first_delay=0.1, max_delay=1.0, now=clock.now)
-    app = App(config, transport, secret_key=test_key(), clock=clock, tally_interval=3600)
-    wire(app, transport)
-    try:
-        await asyncio.wait_for(app.start(), WAIT)
-        yield LiveBot(config, world, simulator, app, transport)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(app.stop(), WAIT)
-        await simulator.stop()
-        reset_sdk_caches()
+    return live_bot(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", tmp_path, clock=clock, wired=True)
 
 
 @contextlib.asynccontextmanager

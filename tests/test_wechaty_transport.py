@@ -14,7 +14,7 @@ from aiohttp import web as aioweb
 from bot import metrics
 from bot.clock import FakeClock
 from bot.logs import MaskingJsonFormatter
-from tests.sdk_fixtures import FAST_OUTBOX, WAIT, LiveBot, live_bot, sdk_cache_dir  # noqa: F401 - fixture
+from tests.sdk_fixtures import WAIT, live_bot, sdk_cache_dir  # noqa: F401 - fixture
 from bot.simulator import PuppetSimulator  # noqa: E402 - after sdk_fixtures' prepare()
 
 
@@ -171,38 +171,9 @@ def _log_lines(caplog) -> list[str]:
     return [formatter.format(record) for record in caplog.records]
 
 
-@contextlib.asynccontextmanager
-async def wired_bot(tmp_path, clock=None, **transport_options):
-    """Like sdk_fixtures.live_bot, but wired as `jingmin run` wires it (bot.runner.wire: outage
-    notes) and with the transport's clock and options given."""
-    from bot.app import App
-    from bot.clock import SystemClock
-    from bot.runner import wire
-    from bot.simulator.seed import world_from_config
-    from bot.vault import test_key
-    from bot.wechaty_compat import reset_sdk_caches
-    from bot.wechaty_transport import WechatyTransport
-    from tests.conftest import make_config
-
-    reset_sdk_caches()
-    config = make_config(_db(tmp_path), outbox=FAST_OUTBOX)
-    world = world_from_config(config)
-    simulator = PuppetSimulator(world)
-    await simulator.start()
-    transport_options.setdefault("first_delay", 0.1)
-    transport_options.setdefault("max_delay", 1.0)
-    transport = WechatyTransport(simulator.endpoint, simulator.token, clock=clock, **transport_options)
-    app = App(config, transport, secret_key=test_key(), clock=SystemClock(), tally_interval=3600)
-    wire(app, transport)
-    try:
-        await asyncio.wait_for(app.start(), WAIT)
-        app.started = True
-        yield LiveBot(config, world, simulator, app, transport)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(app.stop(), WAIT)
-        await simulator.stop()
-        reset_sdk_caches()
+def wired_bot(tmp_path, clock=None, **transport_options):
+    """live_bot wired as `jingmin run` wires it (outage notes), with the transport's clock and options."""
+    return live_bot(_db(tmp_path), tmp_path, wired=True, transport_options={"clock": clock, **transport_options})
 
 
 def _push_raw(bot, event_type, payload: str) -> None:
