@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
 from bot.directory import Group
+from bot.edge import admit
 from bot.masking import mask_text
 from bot.messages import (
     FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
@@ -50,7 +51,7 @@ TEXTS = {
 ROLE_NAMES = {"officer": "社区民警", "staff": "辅警和文职人员", "property": "物业",
               "building_lead": "楼组长", "resident": "居民"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
@@ -103,6 +104,9 @@ class Router:
     # ---- entry -----------------------------------------------------------------------------
 
     async def handle_event(self, event) -> None:
+        event = admit(event)  # ids no database can keep drop the event; names and texts are cleaned
+        if event is None:
+            return
         self.inflight += 1
         try:
             if isinstance(event, IncomingMessage):
