@@ -208,6 +208,7 @@ class Router:
     async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route) -> None:
         kind, detail = route
         acted = True
+        ctx = None
         try:
             async with self.app.sessions.begin() as session:
                 ctx = Context(self.app, session, msg, self.app.directory.person(msg.sender_id, msg.sender_name),
@@ -234,7 +235,7 @@ class Router:
             log.info("message handled before; this run rolled back", extra={"message_id": msg.id})
         except Exception:
             log.exception("handler failed", extra={"message_id": msg.id, "route": kind})
-            await self._apologise(msg)
+            await self._apologise(msg, ctx.reply_source if ctx is not None else "reply")
         if acted:
             self.app.outbox.wake()
         else:
@@ -324,14 +325,25 @@ class Router:
             for handler in self.app.registry.events.get("unhandled_mention", []):
                 await handler(ctx)
 
-    async def _apologise(self, msg: IncomingMessage) -> None:
+    async def _apologise(self, msg: IncomingMessage, source: str = "reply") -> None:
+        """Sorry, in the source of the flow that failed: an apology to a confidential reporter
+        forgets its recipient once sent, as the flow's own replies do."""
         try:
             async with self.app.sessions.begin() as session:
                 await self._first_time(session, msg)
                 ctx = Context(self.app, session, msg, self.app.directory.person(msg.sender_id), None, "")
+                ctx.reply_source = source if source != "reply" else await self._dialog_source(session, msg)
                 await ctx.reply(TEXTS["error"])
         except Exception:
             log.exception("could not even apologise", extra={"message_id": msg.id})
+
+    async def _dialog_source(self, session, msg: IncomingMessage) -> str:
+        """The reply source of the dialog the sender is in (a failure before the dialog ran)."""
+        if not self.app.dialogs.maybe_active(msg):
+            return "reply"
+        row = await self.app.dialogs.current(session, msg)
+        spec = self.app.dialogs.specs.get(row.dialog) if row is not None else None
+        return (spec.reply_source if spec is not None else None) or "reply"
 
     async def _group_of(self, msg: IncomingMessage) -> Group | None:
         if msg.room_id is None:

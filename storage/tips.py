@@ -18,6 +18,7 @@ from storage.upsert import insert_for
 
 OPEN, CLOSED = "open", "closed"
 OUTBOX_SOURCE = "tip"
+NOTICE_SOURCE = "tip-notice"  # the officers' and unit group's notice of a new tip
 
 
 class Tip(Base):
@@ -30,7 +31,9 @@ class Tip(Base):
     unit: Mapped[str] = mapped_column(String(64), default="")
     body_enc: Mapped[str] = mapped_column(Text)  # what happened (Fernet)
     when_where_enc: Mapped[str | None] = mapped_column(Text)  # Fernet; None: skipped
-    summary: Mapped[str] = mapped_column(String(64))  # masked, first 40 characters
+    # Left empty: even masked, the first words of a tip are its content. The summary officers
+    # see is made from the encrypted body when it is shown (handlers.tips.receipts.summarise).
+    summary: Mapped[str] = mapped_column(String(64), default="")
     confidential: Mapped[bool] = mapped_column(default=True)
     reporter_enc: Mapped[str] = mapped_column(Text)  # contact id (Fernet), to deliver replies
     reporter_name_enc: Mapped[str | None] = mapped_column(Text)  # only when not confidential
@@ -164,6 +167,6 @@ async def drop_drafts(session: AsyncSession, bot: str, ids: list[int] | None = N
 async def forget_recipients(session: AsyncSession, bot: str) -> None:
     """Clear recipient and text of tip messages that are out (or will never go)."""
     await session.execute(update(OutboxMessage).where(
-        OutboxMessage.bot == bot, OutboxMessage.source == OUTBOX_SOURCE,
+        OutboxMessage.bot == bot, OutboxMessage.source.in_((OUTBOX_SOURCE, NOTICE_SOURCE)),
         OutboxMessage.status.in_(("sent", "failed", "uncertain")), OutboxMessage.body != "",
     ).values(contact_id=None, body=""))

@@ -196,7 +196,7 @@ def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
         bot=ctx.app.name, category=category, unit=route.unit if route else "",
         body_enc=vault.encrypt(data["body"]),
         when_where_enc=vault.encrypt(data["when_where"]) if data.get("when_where") else None,
-        summary=receipts.summarise(data["body"]), confidential=data["confidential"],
+        confidential=data["confidential"],
         reporter_enc=vault.encrypt(ctx.sender.id), reporter_name_enc=name,
         receipt_hash=vault.keyed_hash(receipt), status=store.OPEN, created_at=ctx.now,
     )
@@ -207,10 +207,12 @@ async def route_tip(ctx: Context, tip: store.Tip) -> None:
     route = ctx.app.config.tips.routes.get(tip.category)
     text = OFFICER_TEXTS["notify"].format(
         id=tip.id, category=tip.category, unit=tip.unit or "社区民警",
-        at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz), summary=tip.summary,
+        at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz),
+        summary=receipts.summarise(ctx.app.vault.decrypt(tip.body_enc)),
         identity=OFFICER_TEXTS["identity_confidential"] if tip.confidential else OFFICER_TEXTS["identity_open"])
     if route and route.room:
         group = ctx.app.directory.group_named(route.room)
         if group is not None:
-            await ctx.send_to_group(group.id, text, source="tip-notice")
-    await ctx.notify_roles(frozenset({"officer"}), text)
+            await ctx.send_to_group(group.id, text, source=store.NOTICE_SOURCE)
+    for officer in ctx.app.directory.with_roles({"officer"}):
+        await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)

@@ -17,6 +17,8 @@ plugin.menu_item("私聊我说“举报”：向民警提供违法犯罪线索�
 
 # Every message to a reporter, and every full-text view, loses its recipient and text once sent.
 plugin.confidential_source(store.OUTBOX_SOURCE)
+# The notices to officers and the unit's group quote the tip's first words: not kept either.
+plugin.confidential_source(store.NOTICE_SOURCE)
 
 
 @plugin.report_line("tips")
