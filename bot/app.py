@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 FAILED_TEXT = "有一条发往{where}的消息多次发送失败，已停止重试。请查看日志（outbox #{id}）。"
 OUTAGE_TEXT = "刚才与微信断开了{duration}，这期间的消息可能没有收到。"
+SKIPPED_TEXT = "机器人启动时有{n}项保存的内容读不出来，已跳过，其余照常运行：\n{lines}\n详情请查看日志。"
 
 
 class Unclassified:
@@ -77,6 +78,7 @@ class App:
         self._tally_interval = tally_interval
         self.engine: AsyncEngine | None = None
         self.started = False
+        self.skipped: list[str] = []  # stored things start could not load (told to the officers)
 
     @property
     def data_dir(self) -> Path:
@@ -107,14 +109,31 @@ class App:
             self.scheduler.register(kind, self._job_runner(handler))
         await self.outbox.start()
         await self.scheduler.load()
+        for what, error in self.scheduler.skipped:
+            self.skipped_at_start(what, error)
         for hook in self.registry.startup:
             await hook(self)
         await self.scheduler.start()
+        await self._report_skipped()
         await self.tally.start()
         self.classify("你好")  # load the word list and the model now, not on a resident's first message
         await self.transport.start(self.router.handle_event)
         self.started = True
         log.info("bot started", extra={"bot": self.name, "plugins": [p.name for p in self.registry.plugins]})
+
+    def skipped_at_start(self, what: str, error: BaseException) -> None:
+        """A stored row start cannot load: one line in the log, one in the officers' note; the
+        bot starts without it rather than not at all."""
+        log.error("skipped at start: cannot be loaded", extra={"what": what, "error": f"{type(error).__name__}: {error}"})
+        self.skipped.append(what)
+
+    async def _report_skipped(self) -> None:
+        if not self.skipped:
+            return
+        text = SKIPPED_TEXT.format(n=len(self.skipped), lines="\n".join(f"- {w}" for w in self.skipped[:20]))
+        async with self.transaction() as session:
+            for person in self.directory.with_roles({"officer"}):
+                await self.send(session, Outgoing(None, person.id, text), priority=HIGH, source="startup-report")
 
     async def stop(self) -> None:
         if not self.started:

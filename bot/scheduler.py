@@ -34,7 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from storage.db import after_commit
+from storage.db import after_commit, retrying
 from storage.models import ScheduledJob
 from storage.upsert import insert_for
 
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[dict[str, Any], datetime], Awaitable[None]]
 MissedHandler = Callable[[str, dict[str, Any], datetime], Awaitable[None]]
 MAX_CATCH_UP = 10_000  # fire times walked for one job after a long stop (coalesced into one run)
+LOOK_AGAIN_SECONDS = 60.0  # real time: the loop looks at the jobs at least this often
 HOLD_AFTER_FAILURE = timedelta(seconds=30)  # a job whose bookkeeping failed (database down) waits
 
 
@@ -79,6 +80,7 @@ class Scheduler:
         self._held: dict[str, datetime] = {}  # job id -> not before (its bookkeeping failed)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
+        self.skipped: list[tuple[str, BaseException]] = []  # rows `load` could not read
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
@@ -94,13 +96,17 @@ class Scheduler:
             rows = (await session.execute(select(ScheduledJob).where(ScheduledJob.bot == self._bot))).scalars()
             for row in rows:
                 try:
-                    trigger = pickle.loads(row.trigger)
-                except Exception:  # a trigger class that no longer exists: say which job, go on
-                    log.exception("scheduled job cannot be read; dropped", extra={"job": row.id})
-                    continue
-                next_run = row.next_run_at.astimezone(self.clock.tz) if row.next_run_at else None
-                self._jobs[row.id] = Job(row.id, row.kind, dict(row.payload), trigger, next_run,
-                                         timedelta(seconds=row.grace_seconds), row.coalesce, row.revision)
+                    self._jobs[row.id] = self._job_of(row)
+                except Exception as error:  # a trigger class gone, a date past year 9999 ...
+                    self.skipped.append((f"定时任务 {row.id}", error))  # the App logs and reports it
+
+    def _job_of(self, row: ScheduledJob) -> Job:
+        trigger = pickle.loads(row.trigger)
+        next_run = row.next_run_at.astimezone(self.clock.tz) if row.next_run_at else None
+        if next_run is not None:
+            trigger.get_next_fire_time(None, next_run)  # a trigger that cannot compute fails here, not in the loop
+        return Job(row.id, row.kind, dict(row.payload), trigger, next_run,
+                   timedelta(seconds=row.grace_seconds), row.coalesce, row.revision)
 
     async def start(self) -> None:
         """Begin firing (after the plugins have re-added their jobs at start, so a run owed from
@@ -180,8 +186,7 @@ class Scheduler:
 
     async def _write(self, session: AsyncSession | None, change, apply: Callable[[], None]) -> None:
         if session is None:
-            async with self._sessions.begin() as own:
-                await change(own)
+            await retrying(self._sessions, change, "scheduler job write")
             apply()
         else:
             await change(session)
@@ -239,21 +244,33 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
-            self._wake.clear()
-            now = self.clock.now()
-            due = [j for j in self._jobs.values() if j.next_run and j.id not in self._inflight
-                   and self._due_at(j) <= now]
-            for job in sorted(due, key=lambda j: j.next_run):
-                self._inflight[job.id] = asyncio.create_task(self._fire(job), name=f"job:{job.id}")
-            waiters = [asyncio.ensure_future(self._wake.wait())]
-            upcoming = self.next_due()
-            if upcoming is not None:
-                waiters.append(asyncio.ensure_future(self.clock.sleep_until(upcoming)))
             try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+                await self._turn()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # whatever failed, the loop lives on and looks again soon
+                log.exception("scheduler loop error; looking again in a second")
+                await asyncio.sleep(1)
+
+    async def _turn(self) -> None:
+        """Start the due jobs, then wait for a change, the next due time, or at most a minute of
+        real time (a missed wake-up can delay a job by that much, never forever)."""
+        self._wake.clear()
+        now = self.clock.now()
+        due = [j for j in self._jobs.values() if j.next_run and j.id not in self._inflight
+               and self._due_at(j) <= now]
+        for job in sorted(due, key=lambda j: j.next_run):
+            self._inflight[job.id] = asyncio.create_task(self._fire(job), name=f"job:{job.id}")
+        waiters = [asyncio.ensure_future(self._wake.wait()),
+                   asyncio.ensure_future(asyncio.sleep(LOOK_AGAIN_SECONDS))]
+        upcoming = self.next_due()
+        if upcoming is not None:
+            waiters.append(asyncio.ensure_future(self.clock.sleep_until(upcoming)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     async def _fire(self, job: Job) -> None:
         try:
@@ -278,12 +295,14 @@ class Scheduler:
 
     async def _advance(self, job: Job, following: datetime | None) -> bool:
         where = (ScheduledJob.bot == self._bot, ScheduledJob.id == job.id, ScheduledJob.revision == job.revision)
-        async with self._sessions.begin() as session:
+
+        async def move_on(session: AsyncSession):
             if following is None:
-                result = await session.execute(delete(ScheduledJob).where(*where))
-            else:
-                result = await session.execute(update(ScheduledJob).where(*where).values(
-                    next_run_at=following, revision=job.revision + 1))
+                return await session.execute(delete(ScheduledJob).where(*where))
+            return await session.execute(update(ScheduledJob).where(*where).values(
+                next_run_at=following, revision=job.revision + 1))
+
+        result = await retrying(self._sessions, move_on, "scheduler job advance")
         if result.rowcount != 1:
             return False
         if self._jobs.get(job.id) == job:

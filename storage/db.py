@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -71,6 +74,38 @@ def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:
             log.exception("change after commit failed")
 
     event.listen(session.sync_session, "after_commit", run, once=True)
+
+
+RETRY_DELAYS = (0.2, 1.0, 3.0)  # seconds before each new try of a transaction that met a fault
+_TRANSIENT = ("deadlock", "could not serialize", "connection was closed", "connection is closed",
+              "terminating connection", "connection does not exist", "server closed the connection",
+              "database is locked", "connection refused", "connection reset")
+
+
+def is_transient(error: BaseException) -> bool:
+    """A fault another try may not meet: a dropped connection, SQLite's lock, a deadlock or a
+    serialization failure. Not a constraint or a bad value: those would fail again."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    text = str(getattr(error, "orig", error)).lower()
+    return any(word in text for word in _TRANSIENT)
+
+
+async def retrying(sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]],
+                   what: str, delays: tuple[float, ...] = RETRY_DELAYS) -> T:
+    """Run `work` in a transaction of its own, again on a transient fault (pool_pre_ping
+    replaces a dead connection on the next checkout); the last fault is raised."""
+    for attempt, delay in enumerate((*delays, None)):
+        try:
+            async with sessions.begin() as session:
+                return await work(session)
+        except (DBAPIError, OSError) as error:
+            if delay is None or not (isinstance(error, OSError) or is_transient(error)):
+                raise
+            log.warning("database fault; trying again", extra={"what": what, "attempt": attempt + 1,
+                                                               "error": type(error).__name__})
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def alembic_config() -> AlembicConfig:

@@ -136,3 +136,32 @@ def test_after_the_fuzz_the_bot_still_starts_and_a_far_date_is_refused(fuzzed_bo
     loop.run_until_complete(bot.restart())
     loop.run_until_complete(bot.advance(timedelta(days=1)))
     _check(bot, failures, "restart")
+
+
+async def test_a_stored_schedule_and_job_that_cannot_be_loaded_are_skipped_and_reported(tmp_path):
+    """Rows written before the edge refused such dates (or by another version): start skips
+    them with one line each and tells the officers; everything else runs."""
+    from datetime import datetime
+
+    from sqlalchemy import delete, update
+
+    from storage.models import ScheduledJob
+    from storage.pushes import PushScheduleRow
+
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path / 'bad.db'}")
+    bot = Harness(config, clock=FakeClock(datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)))
+    await bot.start()
+    await bot.say("张警官", "/定时 明天 09:00 公告 全部 明天停水", "幸福里警务工作群")
+    async with bot.app.sessions.begin() as s:
+        await s.execute(update(PushScheduleRow).where(PushScheduleRow.source == "chat")
+                        .values(when="9999-12-31 23:59"))
+        await s.execute(delete(ScheduledJob).where(ScheduledJob.id == "push:1"))  # start makes it again
+        s.add(ScheduledJob(bot=bot.app.name, id="broken", kind="push", payload={}, trigger=b"not a pickle",
+                           next_run_at=None, grace_seconds=60, coalesce=True, revision=0))
+    bot.take()
+    await bot.restart()  # does not raise
+    note = [t for t in bot.texts_to("张警官") if "读不出来" in t]
+    assert len(note) == 1 and "定时任务 broken" in note[0] and "9999-12-31" in note[0], note
+    await bot.advance(timedelta(weeks=1))  # the configured weekly pushes still go out
+    assert any("反诈" in t for t in bot.texts_to("幸福里居民群"))
+    await bot.stop()

@@ -25,6 +25,9 @@ KIND_WORDS = {"反诈": "antifraud", "防诈": "antifraud", "防范宣传": "ant
 HOLIDAY_FLAG = re.compile(r"[（(]?(?:(?:法定)?节假日(?:不发|不发送|不推送|停发|除外|跳过|休息)|跳过(?:法定)?节假日)[)）]?[。.]?")
 
 
+MAX_AHEAD_DAYS = 731  # a one-off push is for the next two years at most
+
+
 @dataclass(frozen=True)
 class ScheduleRequest:
     when: When
@@ -39,6 +42,10 @@ def read_schedule(rest: str, now: dt.datetime, tz: dt.tzinfo, directory: Directo
                   days: PushCalendar) -> ScheduleRequest:
     """What follows `/定时`, checked in the order an officer reads the reply."""
     when, parts, skip_holidays = _read_words(rest, now, tz)
+    # A guard at the edge until the time words are re-read in one place: a one-off date past
+    # what any date arithmetic can take (9999-12-31) once made every later start fail.
+    if when.kind == "once" and (when.run_date.date() - now.date()).days > MAX_AHEAD_DAYS:
+        raise Refusal("too_far", day=f"{when.run_date:%Y-%m-%d}")
     if len(parts) < 2:
         raise Refusal("usage")
     kind = _kind(parts[0])

@@ -110,7 +110,10 @@ async def sync_schedules(app: App) -> None:
                 del rows[row.id]
                 await app.scheduler.remove(job_id(row.id), session=session)
         for row in rows.values():
-            await register(app, row, replace=row.id in changed, session=session)
+            try:  # one row that cannot be read is left out, the others kept (it fails before writing)
+                await register(app, row, replace=row.id in changed, session=session)
+            except (ValueError, OverflowError, LookupError) as exc:
+                app.skipped_at_start(f"推送计划 {row.id}（{row.when}）", exc)
 
 
 async def register(app: App, row: PushScheduleRow, *, replace: bool = True,

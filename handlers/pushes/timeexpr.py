@@ -251,12 +251,7 @@ def _relative(m: re.Match[str], hour: int, minute: int, now: dt.datetime) -> Whe
     return _once(day, hour, minute, now)
 
 
-MAX_AHEAD_DAYS = 731  # a one-off push is for the next two years at most (9999-12-31 broke the start)
-
-
 def _once(day: dt.date, hour: int, minute: int, now: dt.datetime) -> When:
-    if (day - now.date()).days > MAX_AHEAD_DAYS:
-        raise TimeExprError(f"抱歉，{day:%Y-%m-%d} 太远了，只能安排两年以内的时间。{ONCE_EXAMPLE_COMMAND}")
     run = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=now.tzinfo)
     if run <= now:
         raise TimeExprError(
