@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialogs import Dialogs
 from bot.directory import Directory
+from bot.instance import InstanceLock
 from bot.messages import FriendRequest, Outgoing, RoomInvitation
 from bot.outbox import HIGH, Outbox
 from bot.plugin import Plugin
@@ -89,6 +90,17 @@ class App:
 
     async def start(self) -> None:
         self.engine = db.create_engine(self.config.database_url)
+        wechat = self.config.wechat
+        self.instance = InstanceLock(self.engine, self.name, note=f"web {wechat.web_host}:{wechat.web_port}")
+        await self.instance.acquire()  # AlreadyRunning: another process runs this bot on this database
+        try:
+            await self._start()
+        except BaseException:
+            await self.instance.release()
+            raise
+        self.spawn(self.instance.keep(), name="instance-lock")
+
+    async def _start(self) -> None:
         await db.upgrade(self.engine)
         self.sessions: async_sessionmaker[AsyncSession] = db.session_factory(self.engine)
         self.outbox = Outbox(bot=self.name, sessions=self.sessions, transport=self.transport, clock=self.clock,
@@ -146,6 +158,7 @@ class App:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.tally.stop()
         await self.outbox.stop()
+        await self.instance.release()
         if self.engine is not None:
             await self.engine.dispose()
         log.info("bot stopped", extra={"bot": self.name})

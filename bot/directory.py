@@ -1,7 +1,8 @@
 """Who is who and which group is which, cached in memory, written through to the database.
 
 Roles are looked up by the stable contact id, never by nickname: a resident who renames
-themselves "张警官" is still a resident.
+themselves "张警官" is still a resident. The copy in memory changes once the row has committed:
+a transaction that fails leaves no role, name or category behind that the database does not have.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
+from storage.db import after_commit
 from storage.models import Contact, Room
 
 
@@ -80,7 +82,7 @@ class Directory:
         if source:
             row.role_source = source
         await session.flush()
-        self.people[person.id] = person
+        after_commit(session, lambda: self.people.__setitem__(person.id, person))
         return person
 
     async def remember(self, session: AsyncSession, contact_id: str, name: str, now: datetime,
@@ -115,5 +117,5 @@ class Directory:
         row.name, row.category, row.member_count = group.name, group.category, group.member_count
         row.last_active_at = group.last_active_at
         await session.flush()
-        self.groups[group.id] = group
+        after_commit(session, lambda: self.groups.__setitem__(group.id, group))
         return group

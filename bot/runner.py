@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Config
+from bot.instance import AlreadyRunning
 from bot.transport import MemoryTransport, Transport, TransportError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,11 @@ async def run_bot(config: Config, secret_key: str) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await app.start()
+    except AlreadyRunning as error:
+        print(f"jingmin: {error}; not starting a second one", file=sys.stderr, flush=True)
+        if simulator is not None:
+            await simulator.stop()
+        return 2
     except TransportError as error:
         print(f"jingmin: {error}", file=sys.stderr, flush=True)
         if simulator is not None:
