@@ -85,3 +85,18 @@ def _clean(name: str, value):
     if name in _TEXT_FIELDS:
         return storable_text(value)
     return value
+
+
+MAX_NUMBER_DIGITS = 9  # numbers in commands (row numbers, counts): nothing the bot keeps is longer
+
+
+def small_int(text: str) -> int | None:
+    """A number someone typed as a command argument, or None: not decimal digits ('²' passes
+    str.isdigit but not int()), or longer than any row number (too large for SQLite's INTEGER)."""
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) <= MAX_NUMBER_DIGITS else None
+
+
+def oversized_number(arguments: dict[str, str]) -> bool:
+    """Whether a command's parsed arguments hold a number too long for any row."""
+    return any(v.isdecimal() and len(v) > MAX_NUMBER_DIGITS for v in arguments.values())

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
 from bot.directory import Group
-from bot.edge import admit
+from bot.edge import admit, oversized_number
 from bot.masking import mask_text
 from bot.messages import (
     FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
@@ -291,6 +291,10 @@ class Router:
                 ctx.outcome = "usage"
                 return
             arguments = {k: v for k, v in match.groupdict().items() if v is not None}
+            if oversized_number(arguments):  # "/线索 查看 99999999999999999999": no such row, ever
+                await ctx.reply(TEXTS["usage"].format(lines=spec.usage_line(sub)))
+                ctx.outcome = "usage"
+                return
         elif ctx.rest:
             await ctx.reply(TEXTS["usage"].format(lines=spec.usage_line(sub)))
             ctx.outcome = "usage"

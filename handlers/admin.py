@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.directory import Person
+from bot.edge import small_int
 from bot.masking import mask_text
 from bot.plugin import OFFICER, Plugin
 from storage.models import AuditEntry, BindCode
@@ -58,7 +59,7 @@ async def redeem(ctx: Context, match: re.Match) -> bool:
 
 @plugin.command("审计", aliases=("操作记录",), roles=OFFICER, summary="查看最近的操作记录", usage="[条数]")
 async def show_audit(ctx: Context) -> None:
-    n = int(ctx.args[0]) if ctx.args and ctx.args[0].isdigit() else 10
+    n = (small_int(ctx.args[0]) if ctx.args else None) or 10
     n = max(1, min(n, 50))
     rows = (await ctx.session.execute(
         select(AuditEntry).where(AuditEntry.bot == ctx.app.name).order_by(AuditEntry.id.desc()).limit(n)

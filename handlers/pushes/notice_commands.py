@@ -18,6 +18,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.context import Context
+from bot.edge import small_int
 from handlers.pushes import push_now  # noqa: F401  (declares /反诈 before its subcommands)
 from handlers.pushes.delivery import NoticeLibrary, custom_notice
 from handlers.pushes.notices import CUSTOM_PREFIX, FRAUD_TYPES, MAX_TEXT_CHARS, Notice, fraud_type
@@ -134,10 +135,10 @@ def _custom_line(row: CustomNotice, tz: dt.tzinfo, *, with_type: bool = False) -
 
 
 async def _custom_row(ctx: Context, word: str) -> CustomNotice | None:
-    number = word.removeprefix(CUSTOM_PREFIX)
-    if not number.isdigit():
+    number = small_int(word.removeprefix(CUSTOM_PREFIX))
+    if number is None:
         return None
-    row = await ctx.session.get(CustomNotice, int(number))
+    row = await ctx.session.get(CustomNotice, number)
     return row if row is not None and row.bot == ctx.app.name and row.removed_at is None else None
 
 

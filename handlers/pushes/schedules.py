@@ -67,7 +67,7 @@ async def all_rows(session: AsyncSession, bot: str) -> list[PushScheduleRow]:
 
 async def next_chat_id(session: AsyncSession, bot: str) -> str:
     ids = (await session.execute(select(PushScheduleRow.id).where(PushScheduleRow.bot == bot))).scalars()
-    numbers = [int(i) for i in ids if i.isdigit()]
+    numbers = [int(i) for i in ids if i.isdecimal() and len(i) <= 9]  # (config ids may be any text)
     return str(max(numbers, default=0) + 1)
 
 
