@@ -182,3 +182,77 @@ async def test_the_lock_is_taken_again_after_its_connection_was_terminated(db_ur
             await second.start()
     finally:
         await first.stop()
+
+
+# ---- the scheduler under database faults ---------------------------------------------------------
+
+async def test_a_job_due_while_a_handler_holds_the_sqlite_write_lock_waits_without_freezing_the_bot(tmp_path):
+    from apscheduler.triggers.cron import CronTrigger
+
+    from tests.test_scheduler import let_it_run, standalone
+
+    clock = FakeClock(datetime(2026, 12, 7, 8, 59, tzinfo=SHANGHAI))
+    engine, sessions, scheduler = await standalone(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", clock)
+    runs, ticks = [], []
+    scheduler.register("tick", lambda payload, due: asyncio.sleep(0, runs.append(due)))
+    await scheduler.add("t", "tick", {}, CronTrigger(hour=9, minute=0, timezone=SHANGHAI))
+
+    async def ticker():  # the rest of the bot: it must keep running meanwhile
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    beat = asyncio.create_task(ticker())
+    async with sessions.begin() as holder:  # a resident's transaction holds the write lock ...
+        await holder.execute(text("UPDATE scheduled_jobs SET grace_seconds = grace_seconds"))
+        clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI))
+        scheduler.wakeup()
+        started = time.monotonic()
+        await asyncio.sleep(1.0)  # ... for a second, while the job falls due
+        assert runs == []
+    waited = [b - a for a, b in zip(ticks, ticks[1:]) if a >= started]
+    assert waited and max(waited) < 0.5, f"the event loop froze for {max(waited):.2f} s"
+    await let_it_run(100)
+    assert len(runs) == 1  # it ran once the lock was free
+    beat.cancel()
+    await scheduler.stop()
+    await engine.dispose()
+
+
+async def test_the_scheduler_loop_lives_through_an_error_and_still_fires_the_next_job(tmp_path, monkeypatch):
+    from apscheduler.triggers.cron import CronTrigger
+
+    from tests.test_scheduler import let_it_run, standalone
+
+    monkeypatch.setattr("bot.scheduler.asyncio.sleep", _fast_sleep)  # (its one-second pause after an error)
+    clock = FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI))
+    engine, sessions, scheduler = await standalone(f"sqlite+aiosqlite:///{tmp_path / 's.db'}", clock)
+    runs = []
+    scheduler.register("tick", lambda payload, due: _sleep0(runs.append(due)))
+    await scheduler.add("t", "tick", {}, CronTrigger(hour=9, minute=0, timezone=SHANGHAI))
+    real_next_due, failing = scheduler.next_due, [True]
+
+    def next_due_that_fails_once():
+        if failing.pop() if failing else False:
+            raise RuntimeError("a bug in the loop")
+        return real_next_due()
+
+    monkeypatch.setattr(scheduler, "next_due", next_due_that_fails_once)
+    scheduler.wakeup()
+    await let_it_run(20)
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI))  # nothing wakes it but the clock
+    await let_it_run(50)
+    assert len(runs) == 1
+    await scheduler.stop()
+    await engine.dispose()
+
+
+_real_sleep = asyncio.sleep
+
+
+async def _fast_sleep(seconds, result=None):
+    return await _real_sleep(min(seconds, 0.01) if seconds < 30 else seconds, result)
+
+
+async def _sleep0(_):
+    await _real_sleep(0)
