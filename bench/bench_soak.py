@@ -104,6 +104,21 @@ async def soak(kills: int, messages: int, db_url: str | None, seed: int) -> int:
         procs.stop()
 
 
+async def counted_messages(db_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from storage import db
+    from storage.models import Counter as CounterRow
+
+    engine = db.create_engine(db_url)
+    try:
+        async with db.session_factory(engine)() as s:
+            return (await s.execute(select(func.coalesce(func.sum(CounterRow.value), 0)).where(
+                CounterRow.metric == "messages", CounterRow.hour == -1))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
 async def finished(procs: Processes, markers: list[str]) -> bool:
     sent = procs.sent()
     for marker in markers:
@@ -122,6 +137,7 @@ async def report(procs: Processes, markers: list[str], talked: int, sampler: Rss
         doubled += sum(1 for n in counts.values() if n > 1)
         lost += len(rooms - set(counts) - uncertain)
         uncertain_n += len(uncertain - set(counts))
+    counted = await counted_messages(procs.db_url)
     pairs = len(markers) * GROUPS
     rss = [kb for _, _, kb in sampler.samples]
     by_pid: dict[int, list[int]] = {}
@@ -129,7 +145,8 @@ async def report(procs: Processes, markers: list[str], talked: int, sampler: Rss
         by_pid.setdefault(pid, []).append(kb)
     last = by_pid[max(by_pid, key=lambda p: len(by_pid[p]))] if by_pid else []
     print(f"\n{len(markers)} kills, {len(markers)} announcements x {GROUPS} groups = {pairs} pairs, "
-          f"{talked} resident messages, {elapsed:.0f} s")
+          f"{talked} resident messages ({counted} counted by the bot: the rest arrived while it was down), "
+          f"{elapsed:.0f} s")
     print(f"sent twice: {doubled}; lost without a mark: {lost}; uncertain (not delivered, marked): {uncertain_n}")
     if rss:
         print(f"bot RSS: median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB "

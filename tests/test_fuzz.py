@@ -67,9 +67,11 @@ class Failures(logging.Handler):
 
 @pytest.fixture
 def fuzzed_bot(tmp_path):
-    """A started bot on a fresh SQLite file, its event loop, and the failure log."""
-    config = make_config(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")
+    """A started bot on a fresh SQLite file (JINGMIN_FUZZ_DB: another database URL), its event
+    loop, and the failure log."""
     from datetime import datetime
+
+    config = make_config(os.environ.get("JINGMIN_FUZZ_DB") or f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")
 
     bot = Harness(config, clock=FakeClock(datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI)))
     loop = asyncio.new_event_loop()
