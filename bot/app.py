@@ -92,11 +92,15 @@ class App:
         self.engine = db.create_engine(self.config.database_url)
         wechat = self.config.wechat
         self.instance = InstanceLock(self.engine, self.name, note=f"web {wechat.web_host}:{wechat.web_port}")
-        await self.instance.acquire()  # AlreadyRunning: another process runs this bot on this database
         try:
-            await self._start()
+            await self.instance.acquire()  # AlreadyRunning: another process runs this bot on this database
+            try:
+                await self._start()
+            finally:
+                if not self.started:
+                    await self.instance.release()
         except BaseException:
-            await self.instance.release()
+            await self.engine.dispose()
             raise
         self.spawn(self.instance.keep(), name="instance-lock")
 
