@@ -21,7 +21,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.clock import SHANGHAI, FakeClock
 from bot.harness import Harness
-from bot.messages import IncomingMessage, MessageKind
+from bot.messages import (
+    FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
+)
 from bot.router import TEXTS
 from tests.conftest import make_config
 
@@ -141,6 +143,26 @@ def test_identifiers_and_names_that_cannot_be_stored_are_turned_away_not_failed_
     loop.run_until_complete(bot.transport.deliver(msg))
     loop.run_until_complete(bot.settle())
     _check(bot, failures, f"{sender_id!r}/{name!r}")
+
+
+@settings(max_examples=max(20, EXAMPLES // 5), deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ident=st.text(min_size=1, max_size=40), name=st.one_of(NASTY, st.text(max_size=300)),
+       kind=st.sampled_from(["joined", "left", "renamed", "friend", "invitation"]))
+def test_group_and_friend_events_with_absurd_names_and_ids_are_handled_without_a_failure(
+        fuzzed_bot, ident, name, kind):
+    bot, loop, failures = fuzzed_bot
+    now, room = bot.clock.now(), bot.room_id("幸福里3号楼群")
+    event = {
+        "joined": lambda: MemberJoined(room, "幸福里3号楼群", (ident, "wx_ok"), (name, "小新"), None, now),
+        "left": lambda: MemberLeft(room, (ident,), now),
+        "renamed": lambda: RoomRenamed(room, name, now),
+        "friend": lambda: FriendRequest(ident, name, name, now, request_id=ident),
+        "invitation": lambda: RoomInvitation(ident, name, "wx_zhang", now),
+    }[kind]()
+    loop.run_until_complete(bot.transport.deliver(event))
+    loop.run_until_complete(bot.advance(timedelta(minutes=3)))  # queued accepts and welcomes run
+    _check(bot, failures, f"{kind} {ident!r} {name!r}")
 
 
 def test_after_the_fuzz_the_bot_still_starts_and_a_far_date_is_refused(fuzzed_bot):
