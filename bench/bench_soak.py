@@ -119,10 +119,26 @@ async def counted_messages(db_url: str) -> int:
         await engine.dispose()
 
 
+async def queued(db_url: str, marker: str) -> int:
+    from sqlalchemy import func, select
+
+    from storage import db
+    from storage.models import OutboxMessage
+
+    engine = db.create_engine(db_url)
+    try:
+        async with db.session_factory(engine)() as s:
+            return (await s.execute(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.body.contains(marker)))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
 async def finished(procs: Processes, markers: list[str]) -> bool:
     sent = procs.sent()
     for marker in markers:
-        if len(set(_deliveries(sent, marker)) | await _uncertain_rooms(procs.db_url, marker)) < GROUPS:
+        done = set(_deliveries(sent, marker)) | await _uncertain_rooms(procs.db_url, marker)
+        if len(done) < GROUPS and (done or await queued(procs.db_url, marker)):
             return False
     return True
 
@@ -130,9 +146,12 @@ async def finished(procs: Processes, markers: list[str]) -> bool:
 async def report(procs: Processes, markers: list[str], talked: int, sampler: RssSampler, elapsed: float) -> int:
     sent = procs.sent()
     rooms = {f"room:居民{i}群" for i in range(1, GROUPS + 1)}
-    doubled = lost = uncertain_n = 0
+    doubled = lost = uncertain_n = never = 0
     for marker in markers:
         counts: Counter = _deliveries(sent, marker)
+        if not counts and not await queued(procs.db_url, marker):
+            never += 1  # killed before the command committed: no push and no confirmation either
+            continue
         uncertain = await _uncertain_rooms(procs.db_url, marker)
         doubled += sum(1 for n in counts.values() if n > 1)
         lost += len(rooms - set(counts) - uncertain)
@@ -147,7 +166,8 @@ async def report(procs: Processes, markers: list[str], talked: int, sampler: Rss
     print(f"\n{len(markers)} kills, {len(markers)} announcements x {GROUPS} groups = {pairs} pairs, "
           f"{talked} resident messages ({counted} counted by the bot: the rest arrived while it was down), "
           f"{elapsed:.0f} s")
-    print(f"sent twice: {doubled}; lost without a mark: {lost}; uncertain (not delivered, marked): {uncertain_n}")
+    print(f"sent twice: {doubled}; lost without a mark: {lost}; uncertain (not delivered, marked): {uncertain_n}; "
+          f"commands killed before they committed (never confirmed, nothing queued): {never}")
     if rss:
         print(f"bot RSS: median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB "
               f"({len(rss)} samples); longest-lived process {last[0] / 1024:.0f} -> {last[-1] / 1024:.0f} MiB")

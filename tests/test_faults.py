@@ -23,7 +23,7 @@ from bot.directory import Person
 from bot.harness import Harness
 from bot.instance import AlreadyRunning
 from storage.models import Contact, Room, ScheduledJob
-from tests.conftest import ROOT, make_config, sample_raw
+from tests.conftest import IN_CI, PG_URL, ROOT, fresh_postgres, make_config, sample_raw
 
 OFFICER, WORK = "张警官", "幸福里警务工作群"
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
@@ -46,15 +46,29 @@ async def _terminate_connections(bot: Harness) -> int:
     return killed
 
 
-def _postgres_only(bot: Harness) -> None:
-    if bot.app.engine.dialect.name != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
+@pytest.fixture
+def pg_url():
+    """PostgreSQL only (pg_terminate_backend, advisory locks): a database of this test's own."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but JINGMIN_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL")
+    with fresh_postgres(PG_URL) as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_bot(pg_url):
+    harness = Harness(make_config(pg_url), clock=FakeClock(MONDAY))
+    await harness.start()
+    yield harness
+    await harness.stop()
 
 
 # ---- PostgreSQL connections terminated mid-flow ------------------------------------------------
 
-async def test_schedules_survive_connections_terminated_mid_flow(bot):
-    _postgres_only(bot)
+async def test_schedules_survive_connections_terminated_mid_flow(pg_bot):
+    bot = pg_bot
     await bot.say(OFFICER, "/定时 每天 08:30 公告 居民群 请关好门窗", WORK)
     assert "已建立计划" in bot.texts_to(WORK)[-1]
     assert await _terminate_connections(bot) >= 1
@@ -73,8 +87,8 @@ async def test_schedules_survive_connections_terminated_mid_flow(bot):
     assert len([j for j in jobs if j.startswith("push:")]) >= 2
 
 
-async def test_a_push_now_and_its_summary_survive_a_terminated_connection(bot):
-    _postgres_only(bot)
+async def test_a_push_now_and_its_summary_survive_a_terminated_connection(pg_bot):
+    bot = pg_bot
     await _terminate_connections(bot)
     await bot.say(OFFICER, "/公告 今晚停电检修 居民群", WORK)
     await _terminate_connections(bot)
@@ -143,7 +157,9 @@ def _write_config(tmp_path, db_url: str, name: str) -> str:
     return str(path)
 
 
-def test_two_processes_with_one_bot_name_the_second_exits_naming_the_first(tmp_path, db_url):
+def test_two_processes_with_one_bot_name_the_second_exits_naming_the_first(tmp_path):
+    """Real processes (SQLite's file lock; the advisory lock is tested in process above)."""
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("JINGMIN_DATABASE_URL", None)
     first_cfg, second_cfg = _write_config(tmp_path, db_url, "a"), _write_config(tmp_path, db_url, "b")
@@ -164,9 +180,8 @@ def test_two_processes_with_one_bot_name_the_second_exits_naming_the_first(tmp_p
 
 
 
-async def test_the_lock_is_taken_again_after_its_connection_was_terminated(db_url, monkeypatch):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the advisory lock is PostgreSQL's")
+async def test_the_lock_is_taken_again_after_its_connection_was_terminated(pg_url, monkeypatch):
+    db_url = pg_url
     monkeypatch.setattr("bot.instance.KEEP_EVERY", 0.05)
     first = Harness(make_config(db_url), clock=FakeClock(MONDAY))
     await first.start()

@@ -79,6 +79,9 @@ class Processes:
         env = {**self.env, "WECHATY_PUPPET_SERVICE_ENDPOINT": f"127.0.0.1:{self.grpc_port}"}
         self.bot, line = self._spawn("run", env=env)
         self.health = line.split("health http://")[1].split("/")[0]
+        # Listening only once the gateway's event stream is up: the simulator, like a real
+        # gateway, drops what is said to an account nobody listens for.
+        _wait(lambda: self.healthz() == 200, 60, "the bot connected to the gateway")
 
     def kill(self, proc: subprocess.Popen | None) -> None:
         if proc is not None and proc.poll() is None:
