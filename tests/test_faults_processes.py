@@ -190,6 +190,8 @@ async def test_kill_9_mid_push_and_a_gateway_restart_deliver_each_once_or_report
     procs.start_bot()
     marker = "【停水通知】"
     procs.say(OFFICER, f"/公告 {marker}明天上午9点到12点停水，请提前储水。 居民群", WORK)
+    confirmed = _wait(lambda: [s["text"] for s in procs.sent() if s["room"] == f"room:{WORK}"], 30, "the reply")
+    assert "好的，正在向 12 个群推送" in confirmed[0], confirmed  # daytime: no "休息时间"
     for kill in range(KILLS):
         _wait(lambda: len(_deliveries(procs.sent(), marker)) >= 3 * (kill + 1), 60, "a few deliveries")
         procs.kill(procs.bot)

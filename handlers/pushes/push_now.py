@@ -73,8 +73,9 @@ async def _push_now(ctx: Context, kind: str, target: str, *, text: str | None = 
     if not result.queued:
         await ctx.reply(TEXTS["nothing_queued"])
         return
-    start = quiet_end(ctx.now, app.config.quiet_hours.start, app.config.quiet_hours.end)
-    key = "queued" if start == ctx.now else "queued_quiet"
+    now = ctx.now  # (read once: on the system clock each read is a new instant)
+    start = quiet_end(now, app.config.quiet_hours.start, app.config.quiet_hours.end)
+    key = "queued" if start == now else "queued_quiet"
     await ctx.reply(TEXTS[key].format(n=result.queued, kind=PUSH_KINDS[kind], at=time_text(start, app.clock.tz)))
     pace = app.config.outbox.min_interval_seconds + app.config.outbox.jitter_seconds
     check_at = start + dt.timedelta(seconds=pace * result.queued) + dt.timedelta(minutes=1)
