@@ -59,7 +59,7 @@ class App:
         self.config = config
         self.name = config.bot.name
         self.transport = transport
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemClock(config.bot.tz)
         self.rng = rng or random.Random()
         self.registry = Registry(plugins)
         missing = [key for key in self.registry.config_sections if not hasattr(config, key)]

@@ -17,6 +17,7 @@ from bot.config import CATEGORIES
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import MANAGERS, STAFF, Plugin
+from bot.quiet import quiet_end
 from handlers.stats import cli
 from handlers.stats import report as reports
 from handlers.stats.chart import render_week_chart
@@ -34,15 +35,18 @@ JOB_KIND = "stats_weekly"
 GRACE = timedelta(hours=12)  # down at 09:00 and back by 21:00: the report still goes out that day
 
 TEXTS = {
-    "usage": "用法：/统计 [本周|上周|本月|上月|2026-11-01..2026-11-30] [群名或分类]；/统计 上周 发布 把周报重新发到工作群。",
+    "usage": "用法：/统计 [本周|上周|本月|上月|昨天|2026-11-01|2026-11-01..2026-11-30] [群名或分类]；"
+             "/统计 上周 发布 把周报重新发到工作群。",
     "unknown_scope": "没有找到“{name}”这个群或分类。分类有：{categories}。",
     "published": "上周周报已重新发到{n}个工作群。",
+    "published_later": "现在是休息时间，上周周报会在 {at} 发到{n}个工作群。",
     "no_work_group": "还没有工作群，周报无处可发。",
     "publish_only_staff": "只有民警和辅警/文职可以发布周报。",
     "chart_title": "{community} {start}至{end} 每日交流、咨询和建议",
 }
 
-WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月"}
+WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月", "今天": "今天", "今日": "今天", "昨天": "昨天",
+        "昨日": "昨天", "前天": "前天"}
 
 
 @plugin.on_start
@@ -117,7 +121,7 @@ def resolve_scope(app, words: list[str]) -> Scope | None:
 
 
 @plugin.command("统计", roles=MANAGERS, summary="查看群内交流、咨询、建议等统计",
-                usage="[本周|上周|本月|FROM..TO] [群名或分类] [发布]")
+                usage="[本周|上周|本月|昨天|日期|FROM..TO] [群名或分类] [发布]")
 async def show_stats(ctx: Context) -> None:
     words = list(ctx.args)
     publish = "发布" in words
@@ -159,8 +163,16 @@ async def _publish_again(ctx: Context, period: Period) -> None:
         await ctx.reply(TEXTS["publish_only_staff"])
         ctx.outcome = "denied"
         return
-    n = await publish_weekly(ctx.app, period, again_at=ctx.now, session=ctx.session)
-    await ctx.reply(TEXTS["published"].format(n=n) if n else TEXTS["no_work_group"])
+    app = ctx.app
+    now = ctx.now  # read once: the clock moves on while the report is put together
+    n = await publish_weekly(app, period, again_at=now, session=ctx.session)
+    if not n:
+        await ctx.reply(TEXTS["no_work_group"])
+        return
+    # The report goes through quiet hours like every group post: say when it really arrives.
+    start = quiet_end(now, app.config.quiet_hours.start, app.config.quiet_hours.end)
+    await ctx.reply(TEXTS["published"].format(n=n) if start == now else
+                    TEXTS["published_later"].format(n=n, at=f"{start.astimezone(app.clock.tz):%m-%d %H:%M}"))
 
 
 plugin.cli(cli.extend)

@@ -83,14 +83,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export_registers(args: argparse.Namespace) -> int:
-    from zoneinfo import ZoneInfo
 
     from handlers.stats.export import write_register
     from storage import registers
 
     config = load_or_exit(args.config)
     registry = registry_for(config)
-    tz = ZoneInfo(config.bot.timezone)
+    tz = config.bot.tz
     out = Path(args.out) if args.out else config.data_path / "registers"
 
     async def work(session):

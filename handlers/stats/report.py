@@ -80,8 +80,23 @@ def month_of(day: date) -> Period:
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|至|到|~|～|—)\s*(\d{4}-\d{1,2}-\d{1,2})$")
 
 
+DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def parse_period(word: str, today: date) -> Period | None:
-    """本周 | 上周 | 本月 | 上月 | YYYY-MM-DD..YYYY-MM-DD; None if the word is none of these."""
+    """本周 | 上周 | 本月 | 上月 | 今天 | 昨天 | 前天 | YYYY-MM-DD | YYYY-MM-DD..YYYY-MM-DD;
+    None if the word is none of these."""
+    if word in DAY_WORDS:
+        day = today - timedelta(days=DAY_WORDS[word])
+        return Period(day, day)
+    single = _DAY.match(word)
+    if single:
+        try:
+            day = date(*(int(p) for p in single.groups()))
+        except ValueError:
+            return None
+        return Period(day, day)
     if word == "本周":
         return Period(week_of(today).start, today)
     if word == "上周":
