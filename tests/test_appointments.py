@@ -292,25 +292,28 @@ async def test_public_holidays_are_not_offered_and_a_makeup_workday_is(db_url):
         assert "不能预约" in bot.texts_to("王阿姨")[-2]
 
 
-async def test_a_year_the_calendar_does_not_know_falls_back_and_warns_once(db_url, caplog):
+async def test_a_year_the_calendar_does_not_know_falls_back_and_warns_once(db_url, caplog, calendar_knows):
+    calendar_knows(2026)
     config = make_config(db_url)
     with caplog.at_level(logging.WARNING):
         async with harness_at(config, datetime(2026, 12, 28, 8, 0, tzinfo=SHANGHAI)) as bot:
             for who in ("王阿姨", "陈大爷"):
                 await say(bot, who, "预约")
                 await say(bot, who, "居住证")
-            assert "1月4日（周一）" in await last(bot, "王阿姨")
+            days = await last(bot, "王阿姨")
+            assert "1月4日（周一）" in days and "1月1日" not in days  # 元旦, a statutory day
     warnings = [r.getMessage() for r in caplog.records if "2027" in r.getMessage()]
     assert len(warnings) == 1 and "extra_holidays" in warnings[0]
 
 
-async def test_holidays_listed_in_config_close_an_unknown_year(db_url):
-    config = make_config(db_url, calendar={"extra_holidays": ["2027-01-01"], "extra_workdays": []})
+async def test_holidays_listed_in_config_close_an_unknown_year(db_url, calendar_knows):
+    calendar_knows(2026)
+    config = make_config(db_url, calendar={"extra_holidays": ["2027-01-04"], "extra_workdays": []})
     async with harness_at(config, datetime(2026, 12, 28, 8, 0, tzinfo=SHANGHAI)) as bot:
         await say(bot, "王阿姨", "预约")
         await say(bot, "王阿姨", "居住证")
         days = await last(bot, "王阿姨")
-        assert "12月31日" in days and "1月1日" not in days and "1月4日" in days
+        assert "12月31日" in days and "1月1日" not in days and "1月4日" not in days and "1月5日" in days
 
 
 # ---- officers -----------------------------------------------------------------------------------------

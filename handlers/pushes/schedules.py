@@ -48,8 +48,8 @@ def grace_of(app: App, row: PushScheduleRow) -> dt.timedelta:
 
 
 def push_calendar(app: App) -> PushCalendar:
-    """The days pushes read: the core's working-day calendar and config's extra holidays."""
-    return PushCalendar(app.calendar.is_workday, frozenset(app.config.calendar.extra_holidays))
+    """The days pushes read: the core's working-day calendar (调休, statutory days, /节假日)."""
+    return PushCalendar(app.calendar.is_workday, app.calendar.is_public_holiday)
 
 
 def next_send(app: App, row: PushScheduleRow, start: dt.datetime | None = None) -> dt.datetime | None:
