@@ -367,24 +367,25 @@ async def test_officer_closes_a_day_and_the_residents_booked_are_told(bot):
 
 
 async def test_export_writes_the_reception_register(bot, tmp_path):
+    """/预约 导出 writes the 接待服务登记簿 (the same file as `jingmin export registers`) and sends it."""
     a = await book(bot, "王阿姨", day="明天", slot="9:00")
     b = await book(bot, "陈大爷", day="明天", slot="9:30", name="陈建国", phone="13912345678")
     await say(bot, "张警官", f"/预约 完成 {a}")
     await say(bot, "陈大爷", f"取消预约 {b}")
     await say(bot, "张警官", "/预约 导出 2026-12-01 2026-12-31")
-    reply = bot.texts_to("张警官")[-2]
-    assert "共2条" in reply and "exports/reception_register_20261201_20261231.csv" in reply
-    assert (bot.app.data_dir / "exports" / "reception_register_20261201_20261231.csv").is_file()
-    [file_msg] = [r for r in bot.sent if r.out.kind == "file"]
-    assert file_msg.out.contact_id == bot.contact_id("张警官") and file_msg.out.room_id is None
-    with open(file_msg.out.text, encoding="utf-8-sig") as f:
+    reply = bot.texts_to("张警官")[-3]
+    assert "共2条" in reply and "exports/接待服务登记簿_20261201-20261231.xlsx" in reply
+    files = [r for r in bot.sent if r.out.kind == "file"]
+    assert [r.out.contact_id for r in files] == [bot.contact_id("张警官")] * 2
+    assert all(r.out.room_id is None for r in files)
+    [csv_path] = [r.out.text for r in files if r.out.text.endswith(".csv")]
+    with open(csv_path, encoding="utf-8-sig") as f:
         header, *rows = list(csv.reader(f))
-    assert header[:3] == ["序号", "预约码", "办理事项"]
-    assert [(r[1], r[2], r[3], r[4], r[5], r[6], r[8]) for r in rows] == [
-        (a, "居住证", "2026-12-08", "09:00-09:30", "王芳", "138****5678", "已办结"),
-        (b, "居住证", "2026-12-08", "09:30-10:00", "陈建国", "139****5678", "已取消"),
-    ]
-    assert rows[0][7].startswith("2026-12-07 08:0")  # recorded by the system when booked
+    assert header == ["序号", "登记时间", "类别", "事项", "来源", "群众", "办理情况", "办结时间", "经办人"]
+    assert [(r[2], r[3], r[5], r[6]) for r in rows] == [("预约办理", "居住证", "王*", "已办结"),
+                                                        ("预约办理", "居住证", "陈**", "已取消")]
+    assert rows[0][1].startswith("2026-12-07 08:0")  # recorded by the system when booked
+    assert PHONE not in open(csv_path, encoding="utf-8-sig").read()
 
 
 # ---- personal data --------------------------------------------------------------------------------------

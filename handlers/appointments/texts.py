@@ -64,7 +64,7 @@ STAFF_TEXTS = {
     "already_closed": "{day} 已经是关闭的。",
     "reopened": "已重新开放 {day} 的预约。",
     "not_closed": "{day} 本来就没有关闭。",
-    "exported": "已导出 {start} 至 {end} 的接待服务登记簿，共{n}条：{path}",
+    "exported": "已导出 {start} 至 {end} 的接待服务登记簿（咨询、预约、线索、建议），共{n}条，Excel 和 CSV 文件随后发给您：{path}",
     "bad_range": "请写起始和结束日期，例如：/预约 导出 2026-12-01 2026-12-31",
 }
 STATUS_NAMES = {BOOKED: "已预约", CANCELLED: "已取消", COMPLETED: "已办结", NO_SHOW: "爽约"}
@@ -72,8 +72,6 @@ DEFAULT_MATERIALS = "本人身份证"
 WEEKDAY_NAMES = "一二三四五六日"
 
 # The /预约 导出 file: the post's own list, masked phone included (the officer calls residents).
-EXPORT_COLUMNS = ["序号", "预约码", "办理事项", "预约日期", "预约时段", "姓名", "联系电话", "预约登记时间",
-                  "状态", "办结/取消时间", "备注"]
 # Cells of the 接待服务登记簿 (storage.registers) rows this feature adds.
 REGISTER_TEXTS = {"category": "预约办理", "source": "私聊"}
 

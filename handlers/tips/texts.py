@@ -69,3 +69,14 @@ OFFICER_TEXTS = {
     "closed": "线索 #{id} 已结案，并已告知报告人。",
     "already_closed": "线索 #{id} 已经结案了。",
 }
+
+# Cells of the 接待服务登记簿 rows of tips (handlers/tips/register.py): never who, for a confidential one.
+REGISTER_TEXTS = {
+    "category": "线索举报",
+    "open": "待处理",
+    "replied": "已回复，处理中",
+    "closed": "已结案",
+    "source": "私聊",
+    "item_open": "线索 #{id}（{category}）",
+    "person_open": "未要求保密，见 /线索 查看 {id}",
+}
