@@ -9,4 +9,4 @@ from __future__ import annotations
 
 # Registers (storage.registers.REGISTERS) and the weekly report's lines (Plugin.report_line).
 PRODUCT_REGISTERS = ("reception", "dispute")
-PRODUCT_REPORT_LINES = ("tips",)
+PRODUCT_REPORT_LINES = ("tips", "appointments", "disputes")

@@ -89,8 +89,8 @@ async def test_monday_report_sums_up_the_week_in_the_articles_style(bot):
     assert "居民群（1个群）：信息5条，咨询3次" in report
     assert "楼栋群（1个群）：信息2条" in report
     assert "热门咨询：居住证（2次）、身份证（1次）" in report
-    assert "线索举报待处理" not in report  # counted tips, but no tip row is open
-    assert "累计交流信息1.2万余条，业务咨询144次" in report
+    assert "待处理线索" not in report  # counted tips, but no tip row is open
+    assert "累计群内交流信息1.2万余条，业务咨询144次" in report
     for other in ("幸福里居民群", "幸福里3号楼群"):
         assert not bot.texts_to(other, sent)
 

@@ -342,7 +342,7 @@ async def test_open_tips_are_listed_oldest_first_with_overdue_marked(bot):
         from handlers.stats.report import Period
 
         week = Period(bot.clock.now().date(), bot.clock.now().date())
-        assert await bot.app.report_lines(s, week) == ["线索举报待处理2条（其中超过48小时未回复1条）"]
+        assert await bot.app.report_lines(s, week) == ["待处理线索2条，其中超期1条（超过48小时未回复）"]
 
 
 async def test_the_weekly_report_counts_open_tips_and_says_nothing_of_them(bot):
@@ -351,7 +351,7 @@ async def test_the_weekly_report_counts_open_tips_and_says_nothing_of_them(bot):
     bot.take()
     await bot.run_until(MONDAY_0900 + timedelta(minutes=5))
     [weekly] = [t for t in bot.texts_to(WORK) if "周报】12月7日至12月13日" in t]  # not the one of 12-07 09:00
-    assert "线索举报待处理1条（其中超过48小时未回复1条）" in weekly
+    assert "待处理线索1条，其中超期1条（超过48小时未回复）" in weekly
     # Neither what was reported, nor where, nor its category ("诈骗" alone is the report's own word), nor who.
     for told in ("3号楼", "502", "包裹", "138", "5678", "后门", "经济犯罪", REPORTER):
         assert told not in weekly, told

@@ -5,7 +5,7 @@ Times are the ones the system recorded when the booking was made, completed or c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from handlers.appointments.parse import parse_day
 from handlers.appointments.plugin import plugin
 from handlers.appointments.texts import REGISTER_TEXTS, STAFF_TEXTS, STATUS_NAMES
 from storage import appointments as store
-from storage.appointments import COMPLETED, Booking
+from storage.appointments import BOOKED, COMPLETED, Booking
 from storage.registers import RegisterRow, day_bounds
 
 
@@ -58,3 +58,17 @@ def reception_row(b: Booking, closer: str | None) -> RegisterRow:
         "群众": mask_name(b.name), "办理情况": STATUS_NAMES[b.status],
         "办结时间": b.closed_at if b.status == COMPLETED and b.closed_at else "", "经办人": handled_by})
 
+
+
+# ---- the weekly report ---------------------------------------------------------------------------
+
+UPCOMING_DAYS = 7
+
+
+@plugin.report_line("appointments")
+async def upcoming_line(app, session: AsyncSession, period) -> list[str]:
+    """Bookings still to be served in the coming week, from today: the post's workload, no names."""
+    today = app.clock.now().date()
+    waiting = await store.bookings_of(session, app.name, day_from=today,
+                                      day_to=today + timedelta(days=UPCOMING_DAYS - 1), status=BOOKED)
+    return [STAFF_TEXTS["report_upcoming"].format(days=UPCOMING_DAYS, n=len(waiting))] if waiting else []

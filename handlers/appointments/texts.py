@@ -65,6 +65,7 @@ STAFF_TEXTS = {
     "reopened": "已重新开放 {day} 的预约。",
     "not_closed": "{day} 本来就没有关闭。",
     "exported": "已导出 {start} 至 {end} 的接待服务登记簿（咨询、预约、线索、建议），共{n}条，Excel 和 CSV 文件随后发给您：{path}",
+    "report_upcoming": "接下来{days}天待办理的预约{n}件",
     "bad_range": "请写起始和结束日期，例如：/预约 导出 2026-12-01 2026-12-31",
 }
 STATUS_NAMES = {BOOKED: "已预约", CANCELLED: "已取消", COMPLETED: "已办结", NO_SHOW: "爽约"}

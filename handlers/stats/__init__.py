@@ -23,7 +23,7 @@ from handlers.stats import report as reports
 from handlers.stats.chart import render_week_chart
 from handlers.stats.config import StatsSettings
 from handlers.stats.report import MESSAGE_METRICS, Period
-from storage import stats
+from storage import counters, stats
 from storage.stats import Scope
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,23 @@ TEXTS = {
 
 WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月", "今天": "今天", "今日": "今天", "昨天": "昨天",
         "昨日": "昨天", "前天": "前天"}
+
+
+@plugin.on("joined")
+async def count_new_members(app, session, event) -> None:
+    """新入群: people who joined a group the bot serves (the bot itself not counted)."""
+    joined = [m for m in event.member_ids if m != app.bot_id]
+    group = app.directory.group(event.room_id)
+    if joined:
+        await counters.bump(session, app.name, app.clock.now(), "new_members",
+                            room_id=event.room_id, category=(group.category or "") if group else "", n=len(joined))
+
+
+@plugin.on("friend")
+async def count_new_friend(app, session, event) -> None:
+    """新加好友: requests the bot takes (it accepts them one at a time, see the welcome plugin)."""
+    if app.config.wechat.accept_friends:
+        await counters.bump(session, app.name, app.clock.now(), "new_friends")
 
 
 @plugin.on_start

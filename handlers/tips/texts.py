@@ -47,7 +47,7 @@ TEXTS = {
 }
 
 OFFICER_TEXTS = {
-    "report_line": "线索举报待处理{open}条（其中超过{hours}小时未回复{overdue}条）",
+    "report_line": "待处理线索{open}条，其中超期{overdue}条（超过{hours}小时未回复）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
     "identity_confidential": "报告人要求保密",
     "identity_open": "报告人未要求保密",
