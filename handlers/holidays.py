@@ -6,8 +6,8 @@
     /节假日 删除 2027-02-09[..2027-02-11]  back to an ordinary day (weekends off)
 
 The days are kept in calendar_days and read by the core's WorkCalendar (bot/workcal.py), which
-pushes (节假日不发, 工作日) and bookings ask. From 1 November, while next year's arrangement is
-not published, officers are told once that the bot only knows the statutory days.
+pushes (节假日不发, 工作日) and bookings ask. On 1 November (and 1 December), while next year's
+arrangement is not published, officers are told that the bot only knows the statutory days.
 """
 
 from __future__ import annotations
@@ -193,14 +193,16 @@ async def remove_days(ctx: Context, days: str) -> None:
 
 @plugin.on_start
 async def schedule_notice(app) -> None:
-    await app.scheduler.add(JOB_ID, JOB_KIND, {}, CronTrigger(hour=9, minute=0, timezone=app.clock.tz),
-                            grace=timedelta(hours=12))
+    """On 1 November and again on 1 December at 09:00 (a bot that was down then tells them the same
+    day, within the grace)."""
+    trigger = CronTrigger(month=f"{NOTICE_FROM_MONTH}-12", day=1, hour=9, minute=0, timezone=app.clock.tz)
+    await app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=timedelta(hours=12))
 
 
 @plugin.job(JOB_KIND)
 async def tell_next_year_unknown(app, payload: dict, due: datetime) -> None:
-    """From 1 November: if next year's arrangement is neither in the package nor entered here,
-    each officer is told once (the dedup key names the year)."""
+    """If next year's arrangement is neither in the package nor entered here, each officer is told
+    (the dedup key names the year and month: a catch-up after a restart says it once)."""
     today = due.astimezone(app.clock.tz).date()
     year = today.year + 1
     if today.month < NOTICE_FROM_MONTH or app.calendar.knows_year(year) or app.calendar.has_local_days(year):
@@ -208,4 +210,4 @@ async def tell_next_year_unknown(app, payload: dict, due: datetime) -> None:
     async with app.transaction() as session:
         for person in app.directory.with_roles(OFFICER):
             await app.send(session, Outgoing(None, person.id, TEXTS["next_year_unknown"].format(year=year)),
-                           dedup_key=f"holidays:unknown:{year}:{person.id}", source="holidays")
+                           dedup_key=f"holidays:unknown:{year}-{today.month}:{person.id}", source="holidays")

@@ -100,6 +100,8 @@ async def test_from_november_officers_hear_once_that_next_years_arrangement_is_u
                     "把法定节日当作休息日（元旦、春节除夕至初三、清明、劳动节、端午、中秋、国庆），不知道调休和补班。"
                     "公布后请发 /节假日 添加 和 /节假日 调休 补上；发 /节假日 2027 可以查看。"]
     assert [t for t in bot.texts_to("王阿姨") if "调休" in t] == []
+    await bot.run_until(at(2026, 12, 1, 9, 30))  # still unknown a month later: said once more
+    assert len([t for t in bot.texts_to(OFFICER) if "调休安排" in t]) == 2
 
 
 async def test_no_november_notice_once_the_days_are_entered(bot_at):
@@ -107,3 +109,18 @@ async def test_no_november_notice_once_the_days_are_entered(bot_at):
     await bot.say(OFFICER, "/节假日 调休 2027-02-20")
     await bot.run_until(at(2026, 11, 2, 12, 0))
     assert [t for t in bot.texts_to(OFFICER) if "调休安排" in t] == []
+
+
+def test_check_config_warns_of_a_year_without_an_arrangement(calendar_knows):
+    from datetime import date
+
+    from bot.cli import calendar_warnings
+    from tests.conftest import sample_raw
+    from bot.config import parse_config
+
+    calendar_knows(2026)
+    config = parse_config(sample_raw(), env={})
+    [warning] = calendar_warnings(config, today=date(2026, 12, 2))
+    assert warning.startswith("calendar: chinesecalendar") and "no public-holiday arrangement for 2027" in warning
+    calendar_knows(2026, 2027)
+    assert calendar_warnings(config, today=date(2026, 12, 2)) == []

@@ -125,14 +125,14 @@ async def test_a_schedule_in_quiet_hours_is_refused(run):
 async def test_publishing_the_report_at_night_says_it_waits(run):
     bot = await run(at(2026, 12, 8, 23, 30))
     await bot.say(OFFICER, "/统计 上周 发布")
-    assert last_to(bot, OFFICER) == "现在是休息时间，上周周报会在 12-09 07:30 发到1个工作群。"
+    assert last_to(bot, OFFICER) == "现在是休息时间，11月30日至12月6日的周报会在 12-09 07:30 发到1个工作群。"
     await bot.run_until(at(2026, 12, 9, 7, 0))
     assert [t for t in bot.texts_to("警务工作群") if "周报】" in t] == []
     await bot.run_until(at(2026, 12, 9, 7, 40))
     assert [t for t in bot.texts_to("警务工作群") if "周报】" in t][0].startswith("【幸福里社区警民群周报】11月30日至12月6日")
     bot.clock.set(at(2026, 12, 9, 10, 0))
     await bot.say(OFFICER, "/统计 上周 发布")
-    assert last_to(bot, OFFICER) == "上周周报已重新发到1个工作群。"
+    assert last_to(bot, OFFICER) == "11月30日至12月6日的周报已重新发到1个工作群。"
 
 
 async def test_stats_of_yesterday_is_a_day_not_a_group(run):

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.clock import SHANGHAI, FakeClock
+from bot.clock import SHANGHAI
 from bot.harness import Harness
 from tests.conftest import make_config
 from tests.test_appointments import book, say
+from tests.test_records_pushes import MovingClock  # as a real clock: later at every read
 
 WORK = "幸福里警务工作群"
 RESIDENTS = "幸福里居民群"
@@ -24,7 +25,7 @@ def at(*args) -> datetime:
 
 @pytest.fixture
 async def bot(db_url):
-    harness = Harness(make_config(db_url, pushes={"schedules": []}), clock=FakeClock(at(2026, 12, 8, 8, 0)))
+    harness = Harness(make_config(db_url, pushes={"schedules": []}), clock=MovingClock(at(2026, 12, 8, 8, 0)))
     await harness.start()
     yield harness
     await harness.stop()

@@ -118,7 +118,7 @@ async def test_publish_again_on_purpose(bot):
     bot.take()
     await bot.say("张警官", "/统计 上周 发布")
     sent = bot.take()
-    assert "上周周报已重新发到1个工作群" in bot.texts_to("张警官", sent)[-1]
+    assert "12月7日至12月13日的周报已重新发到1个工作群" in bot.texts_to("张警官", sent)[-1]
     work = [r for r in sent if r.out.room_id == bot.room_id(WORK)]
     assert any("12月7日至12月13日" in r.out.text for r in work if r.out.kind == "text")
     assert [r.out.kind for r in work].count("image") == 1

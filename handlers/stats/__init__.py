@@ -38,8 +38,8 @@ TEXTS = {
     "usage": "用法：/统计 [本周|上周|本月|上月|昨天|2026-11-01|2026-11-01..2026-11-30] [群名或分类]；"
              "/统计 上周 发布 把周报重新发到工作群。",
     "unknown_scope": "没有找到“{name}”这个群或分类。分类有：{categories}。",
-    "published": "上周周报已重新发到{n}个工作群。",
-    "published_later": "现在是休息时间，上周周报会在 {at} 发到{n}个工作群。",
+    "published": "{period}周报已重新发到{n}个工作群。",
+    "published_later": "现在是休息时间，{period}周报会在 {at} 发到{n}个工作群。",
     "no_work_group": "还没有工作群，周报无处可发。",
     "publish_only_staff": "只有民警和辅警/文职可以发布周报。",
     "chart_title": "{community} {start}至{end} 每日交流、咨询和建议",
@@ -188,8 +188,10 @@ async def _publish_again(ctx: Context, period: Period) -> None:
         return
     # The report goes through quiet hours like every group post: say when it really arrives.
     start = quiet_end(now, app.config.quiet_hours.start, app.config.quiet_hours.end)
-    await ctx.reply(TEXTS["published"].format(n=n) if start == now else
-                    TEXTS["published_later"].format(n=n, at=f"{start.astimezone(app.clock.tz):%m-%d %H:%M}"))
+    named = f"{period.start.month}月{period.start.day}日至{period.end.month}月{period.end.day}日的"
+    await ctx.reply(TEXTS["published"].format(n=n, period=named) if start == now else
+                    TEXTS["published_later"].format(n=n, period=named,
+                                                    at=f"{start.astimezone(app.clock.tz):%m-%d %H:%M}"))
 
 
 plugin.cli(cli.extend)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.clitools import add_config_option, load_or_exit, registry_for, with_database
@@ -68,7 +68,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         scope = _scope(directory, args.group)
         if scope is None:
             return None
-        data = await reports.gather(session, config.bot.name, period, scope, today=date.today())
+        data = await reports.gather(session, config.bot.name, period, scope, today=datetime.now(config.bot.tz).date())
         if args.csv:
             return stats_csv(data.current, directory)
         what = f"（{args.group}）" if args.group else ""
