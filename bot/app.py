@@ -34,7 +34,7 @@ from bot.tally import Tally
 from bot.transport import RoomInfo, Transport, TransportError
 from bot.vault import Vault
 from bot.workcal import WorkCalendar, unknown_year_warning
-from storage import db
+from storage import calendar_days, db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +61,7 @@ class App:
         self.config = config
         self.name = config.bot.name
         self.transport = transport
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemClock(config.bot.tz)
         self.rng = rng or random.Random()
         self.registry = Registry(plugins)
         missing = [key for key in self.registry.config_sections if not hasattr(config, key)]
@@ -119,6 +119,7 @@ class App:
             await self.directory.seed(session, self.config, self.clock.now())
             await self.dialogs.load(session)
             await self.router.load(session)
+            self.calendar.set_stored(await calendar_days.load(session, self.name))  # /节假日's days
         for spec in self.registry.services.values():
             self._services[spec.type] = await spec.factory(self)
         for kind, handler in self.registry.jobs.items():

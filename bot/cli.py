@@ -19,7 +19,21 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     plugins = registry_for(config).plugins
     print(f"{args.config}: ok ({len(config.groups)} groups, {len(config.contacts)} contacts, "
           f"{len(plugins)} plugins: {', '.join(p.name for p in plugins)})")
+    for line in calendar_warnings(config):
+        print(f"warning: {line}")
     return 0
+
+
+def calendar_warnings(config: Config, today=None) -> list[str]:
+    """This year and next that the holiday data does not know and config.yaml does not fill."""
+    from datetime import datetime
+
+    from bot.workcal import WorkCalendar, unknown_year_warning
+
+    today = today or datetime.now(config.bot.tz).date()
+    calendar = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays)
+    return [f"calendar: {unknown_year_warning(year)}" for year in (today.year, today.year + 1)
+            if not calendar.knows_year(year) and not calendar.has_local_days(year)]
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

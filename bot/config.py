@@ -12,6 +12,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -73,11 +74,25 @@ class Strict(BaseModel):
 
 class BotSettings(Strict):
     name: str = Field("jingmin", pattern=r"^[a-z][a-z0-9_]{0,30}$")
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # an IANA zone; every time the bot reads or writes is in it
     transport: Literal["simulator", "wechaty", "memory"] = "simulator"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     community: str = "幸福里社区"
     police_post: str = "幸福里社区警务室"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("bad_zone", "unknown time zone '{v}' (an IANA name like Asia/Shanghai)",
+                                      {"v": v}) from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class DatabaseSettings(Strict):

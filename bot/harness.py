@@ -29,7 +29,7 @@ class Harness:
     def __init__(self, config: Config, *, clock: FakeClock | None = None, secret_key: str | None = None,
                  seed: int = 0, app_factory=None) -> None:
         self.config = config
-        self.clock = clock or FakeClock()
+        self.clock = clock or FakeClock(tz=config.bot.tz)
         self.secret_key = secret_key or test_key()
         self.seed = seed
         self.transport = MemoryTransport(self.clock.now, [RoomInfo(g.room_id, g.name, 0) for g in config.groups])

@@ -153,12 +153,14 @@ class Router:
             if not self.recent.add(msg.id) or self._is_redelivery(msg):
                 return
             group = await self._group_of(msg)
-            self.app.tally.message(msg, group)
             if msg.kind == MessageKind.RECALL:
+                self.app.tally.message(msg, group)
                 return
             # What handlers read is what the person wrote, without "@警民群助手 " in front.
             text = strip_mentions(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else ""
             route = self._pick_route(msg, text)
+            # A command is an instruction to the bot, not something said to the group.
+            self.app.tally.message(msg, group, command=route is not None and route[0] == "command")
             if route is None:
                 self.app.tally.processed(msg)
                 return

@@ -73,7 +73,7 @@ def freeze_startup_objects() -> None:
 
 
 async def run_bot(config: Config, secret_key: str) -> int:
-    clock = SystemClock()
+    clock = SystemClock(config.bot.tz)
     simulator = world = None
     endpoint = None
     if config.bot.transport == "simulator" and not config.wechat.endpoint:

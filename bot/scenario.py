@@ -102,7 +102,7 @@ def parse_steps(raw: Any) -> list[Step]:
     return steps
 
 
-def load_scenario(path: Path, db_url: str):
+def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
     from bot.config import ConfigError, parse_config
 
     try:
@@ -138,6 +138,8 @@ def load_scenario(path: Path, db_url: str):
         config_raw["groups"] = community.get("rooms") or []
         config_raw["contacts"] = community.get("contacts") or []
     config_raw["database"] = {"url": db_url}
+    # Charts and exports go beside the throw-away database, never into a live bot's data_dir.
+    config_raw["data_dir"] = str(data_dir) if data_dir is not None else tempfile.mkdtemp(prefix="jingmin-sim-")
     config_raw.setdefault("bot", {})["transport"] = "memory"
     try:
         config = parse_config(config_raw, env={})
@@ -146,9 +148,7 @@ def load_scenario(path: Path, db_url: str):
         raise ScenarioError(f"{where}: {error.problems[0]}") from None
     steps = parse_steps(raw.get("steps"))
     if start is not None and start.tzinfo is None:
-        from bot.clock import SHANGHAI
-
-        start = start.replace(tzinfo=SHANGHAI)
+        start = start.replace(tzinfo=config.bot.tz)
     return config, start, steps
 
 
@@ -231,11 +231,12 @@ async def play(path: Path, out=sys.stdout, err=sys.stderr) -> int:
 
     with tempfile.TemporaryDirectory(prefix="jingmin-sim-") as tmp:
         try:
-            config, start, steps = load_scenario(path, f"sqlite+aiosqlite:///{Path(tmp) / 'sim.db'}")
+            config, start, steps = load_scenario(path, f"sqlite+aiosqlite:///{Path(tmp) / 'sim.db'}", Path(tmp))
         except ScenarioError as error:
             print(str(error), file=err)
             return 2
-        harness = Harness(config, clock=FakeClock(start) if start else FakeClock(datetime.now().astimezone()))
+        tz = config.bot.tz
+        harness = Harness(config, clock=FakeClock(start, tz) if start else FakeClock(datetime.now(tz), tz))
         await harness.start()
         try:
             return await Runner(harness, out, err).run(steps)

@@ -44,14 +44,16 @@ class Tally:
         self._early: asyncio.Task | None = None
         self._flush_lock = asyncio.Lock()
 
-    def message(self, msg: IncomingMessage, group: Group | None) -> None:
+    def message(self, msg: IncomingMessage, group: Group | None, *, command: bool = False) -> None:
+        """Count a message: `messages` (or `messages_<kind>`), or `commands` for one to the bot."""
         now = self.clock.now()
         room = msg.room_id or ""
         category = (group.category or "") if group else ""
-        metric = "messages" if msg.kind == MessageKind.TEXT else f"messages_{msg.kind.value}"
+        metric = "commands" if command else "messages" if msg.kind == MessageKind.TEXT else f"messages_{msg.kind.value}"
         self._counts[CountKey(now.date(), WHOLE_DAY, room, category, metric)] += 1
         self._counts[CountKey(now.date(), now.hour, room, category, metric)] += 1
-        self._senders.add((now.date(), room, msg.sender_id))
+        if not command:  # 参与交流人次: people who spoke, not who gave the bot an instruction
+            self._senders.add((now.date(), room, msg.sender_id))
         if msg.room_id:
             self._active[msg.room_id] = now
         if len(self._processed) + len(self._counts) > self.max_pending and self._early is None:

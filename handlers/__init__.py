@@ -9,4 +9,7 @@ from __future__ import annotations
 
 # Registers (storage.registers.REGISTERS) and the weekly report's lines (Plugin.report_line).
 PRODUCT_REGISTERS = ("reception", "dispute")
-PRODUCT_REPORT_LINES = ("tips",)
+# Which plugins fill each register: every consultation, booking, tip and suggestion is received at
+# the post (接待服务登记簿); disputes have their own register.
+REGISTER_PRODUCERS = {"reception": ("guide", "appointments", "tips", "suggestions"), "dispute": ("disputes",)}
+PRODUCT_REPORT_LINES = ("tips", "appointments", "disputes")

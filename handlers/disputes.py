@@ -19,7 +19,7 @@ from handlers.followup import (
 )
 from handlers.intents import Classification
 from storage.registers import RegisterRow, day_bounds
-from storage.understanding import RESOLVED, DisputeRecord, recorded_between
+from storage.understanding import RESOLVED, DisputeRecord, count_open, recorded_between
 
 plugin = Plugin("disputes", order=120)
 
@@ -31,6 +31,7 @@ TEXTS = {
     "usage": "化解后请发：/纠纷 化解 编号 化解情况，例如：/纠纷 化解 3 双方已当面调解，楼上同意晚十点后不再装修",
     "not_found": "没有编号为 {id} 的矛盾纠纷。发送 /纠纷 查看未化解的。",
     "already": "矛盾纠纷 #{id} 已经化解登记过了。",
+    "report_line": "未化解的矛盾纠纷{n}条",
     "resolved": "矛盾纠纷 #{id} 已登记为化解：{outcome}\n登记簿里会记下化解情况和时间。",
 }
 REGISTER_TEXTS = {"open": "尚未化解", "resolved": "已化解：{outcome}"}
@@ -77,6 +78,13 @@ async def resolve(ctx: Context, n: str, outcome: str) -> None:
     row.status, row.outcome, row.resolved_at, row.resolved_by = RESOLVED, mask_text(outcome), ctx.now, ctx.sender.id
     await ctx.reply(TEXTS["resolved"].format(id=row.id, outcome=preview(row.outcome)))
     ctx.outcome = f"resolved #{row.id}"
+
+
+@plugin.report_line("disputes")
+async def unresolved_line(app, session: AsyncSession, period) -> list[str]:
+    """For the weekly report: disputes not yet resolved, whenever they were raised; no names."""
+    n = await count_open(session, DisputeRecord, app.name)
+    return [TEXTS["report_line"].format(n=n)] if n else []
 
 
 @plugin.register_rows("dispute")

@@ -20,6 +20,7 @@ from bot.outbox import EMERGENCY, HIGH
 from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import preview, where_asked
 from handlers.intents import Classification
+from storage.models import AuditEntry
 
 plugin = Plugin("safety", order=90)
 
@@ -71,12 +72,32 @@ async def emergency(ctx: Context, found: Classification) -> bool:
     alert = TEXTS["alert"].format(where=where_asked(ctx, ctx.message.room_id),
                                   name=ctx.message.sender_name or ctx.sender.name or "居民",
                                   text=preview(mask_text(ctx.text)), number=number)
-    await ctx.notify_roles(OFFICER, alert, urgent=True)
+    await alert_officers_in_full(ctx, number)
     for group in ctx.app.directory.groups_in("work"):
         if group.id != ctx.message.room_id:  # that group already has the reply
             await ctx.send_to_group(group.id, alert, priority=EMERGENCY, source="notice")
     await ctx.count("emergencies", number)
     return True
+
+
+OFFICER_ALERT_SOURCE = "emergency-alert"
+plugin.confidential_source(OFFICER_ALERT_SOURCE)  # the whole number is not kept in the outbox
+
+
+async def alert_officers_in_full(ctx: Context, number: str) -> None:
+    """Officers get the caller's words with any phone number whole, to call back at once; work
+    groups and logs keep the masked text. A number shown this way is written to the audit log."""
+    full = preview(ctx.text)
+    alert = TEXTS["alert"].format(where=where_asked(ctx, ctx.message.room_id),
+                                  name=ctx.message.sender_name or ctx.sender.name or "居民", text=full, number=number)
+    officers = ctx.app.directory.with_roles(OFFICER)
+    for person in officers:
+        await ctx.send_to_contact(person.id, alert, priority=EMERGENCY, source=OFFICER_ALERT_SOURCE)
+    if full != mask_text(full) and officers:
+        ctx.session.add(AuditEntry(bot=ctx.app.name, at=ctx.now, actor_id=ctx.sender.id, actor_role=ctx.role,
+                                   room_id=ctx.message.room_id, command="紧急求助 号码",
+                                   args=mask_text(full)[:1000],
+                                   outcome=f"full number sent to {len(officers)} officer(s)"))
 
 
 @plugin.intent("scam", priority=100)

@@ -108,6 +108,8 @@ async def active_people(session: AsyncSession, bot: str, start: date, end: date,
     """Distinct senders per room and day, added up over the days (人次)."""
     q = select(func.count()).select_from(ActiveSender).where(
         ActiveSender.bot == bot, ActiveSender.day >= start, ActiveSender.day <= end)
+    if scope.room_id is None and scope.category is None:
+        q = q.where(ActiveSender.room_id != "")  # in the groups: a private service chat is no 交流
     if scope.room_id is not None:
         q = q.where(ActiveSender.room_id == scope.room_id)
     elif scope.category is not None:

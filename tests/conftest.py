@@ -96,3 +96,20 @@ async def bot(config):
     await harness.start()
     yield harness
     await harness.stop()
+
+
+@pytest.fixture
+def calendar_knows(monkeypatch):
+    """calendar_knows(2026): the years whose published 调休 arrangement "chinesecalendar" has, so a
+    test does not depend on what the installed release knows (its days for those years are used)."""
+    from bot import workcal
+
+    def only(*years: int) -> workcal.OfficialDays:
+        data = workcal.package_days()
+        injected = workcal.OfficialDays({d: n for d, n in data.holidays.items() if d.year in years},
+                                        {d: n for d, n in data.workdays.items() if d.year in years},
+                                        frozenset(years))
+        monkeypatch.setattr(workcal, "official_days", lambda: injected)
+        return injected
+
+    return only

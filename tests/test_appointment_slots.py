@@ -15,7 +15,7 @@ from bot.workcal import WorkCalendar
 from handlers.appointments.codes import CODE_ALPHABET, CODE_LENGTH, new_code, normal_code
 from handlers.appointments.config import OpeningHours, ServiceConfig
 from bot.masking import mask_name as masked_name
-from handlers.appointments.export import export_rows, reception_row
+from handlers.appointments.export import reception_row
 from handlers.appointments.parse import (day_part, parse_clock, parse_day, pick_number, read_mobile,
                                          read_name)
 from handlers.appointments.slots import (Diary, Slot, find_service, free_days, free_slots, in_part, is_open,
@@ -232,9 +232,3 @@ def test_a_resident_cancelling_has_no_officer_and_a_no_show_no_completion_time()
 def test_names_are_masked_after_the_first_character():
     assert masked_name("王芳") == "王*" and masked_name("欧阳娜娜") == "欧***" and masked_name("") == ""
 
-
-def test_the_export_line_of_a_booking_is_in_the_post_time_zone_with_the_phone_it_is_given():
-    b = booking(COMPLETED, "wx:张警官", datetime(2026, 12, 8, 1, 10, tzinfo=timezone.utc))
-    [line] = export_rows([b], SHANGHAI, lambda _: "138****5678")
-    assert line == ["1", "ABC234", "居住证", "2026-12-08", "09:00-09:30", "王芳", "138****5678",
-                    "2026-12-07 08:01", "已办结", "2026-12-08 09:10", ""]

@@ -292,25 +292,28 @@ async def test_public_holidays_are_not_offered_and_a_makeup_workday_is(db_url):
         assert "不能预约" in bot.texts_to("王阿姨")[-2]
 
 
-async def test_a_year_the_calendar_does_not_know_falls_back_and_warns_once(db_url, caplog):
+async def test_a_year_the_calendar_does_not_know_falls_back_and_warns_once(db_url, caplog, calendar_knows):
+    calendar_knows(2026)
     config = make_config(db_url)
     with caplog.at_level(logging.WARNING):
         async with harness_at(config, datetime(2026, 12, 28, 8, 0, tzinfo=SHANGHAI)) as bot:
             for who in ("王阿姨", "陈大爷"):
                 await say(bot, who, "预约")
                 await say(bot, who, "居住证")
-            assert "1月4日（周一）" in await last(bot, "王阿姨")
+            days = await last(bot, "王阿姨")
+            assert "1月4日（周一）" in days and "1月1日" not in days  # 元旦, a statutory day
     warnings = [r.getMessage() for r in caplog.records if "2027" in r.getMessage()]
     assert len(warnings) == 1 and "extra_holidays" in warnings[0]
 
 
-async def test_holidays_listed_in_config_close_an_unknown_year(db_url):
-    config = make_config(db_url, calendar={"extra_holidays": ["2027-01-01"], "extra_workdays": []})
+async def test_holidays_listed_in_config_close_an_unknown_year(db_url, calendar_knows):
+    calendar_knows(2026)
+    config = make_config(db_url, calendar={"extra_holidays": ["2027-01-04"], "extra_workdays": []})
     async with harness_at(config, datetime(2026, 12, 28, 8, 0, tzinfo=SHANGHAI)) as bot:
         await say(bot, "王阿姨", "预约")
         await say(bot, "王阿姨", "居住证")
         days = await last(bot, "王阿姨")
-        assert "12月31日" in days and "1月1日" not in days and "1月4日" in days
+        assert "12月31日" in days and "1月1日" not in days and "1月4日" not in days and "1月5日" in days
 
 
 # ---- officers -----------------------------------------------------------------------------------------
@@ -364,24 +367,25 @@ async def test_officer_closes_a_day_and_the_residents_booked_are_told(bot):
 
 
 async def test_export_writes_the_reception_register(bot, tmp_path):
+    """/预约 导出 writes the 接待服务登记簿 (the same file as `jingmin export registers`) and sends it."""
     a = await book(bot, "王阿姨", day="明天", slot="9:00")
     b = await book(bot, "陈大爷", day="明天", slot="9:30", name="陈建国", phone="13912345678")
     await say(bot, "张警官", f"/预约 完成 {a}")
     await say(bot, "陈大爷", f"取消预约 {b}")
     await say(bot, "张警官", "/预约 导出 2026-12-01 2026-12-31")
-    reply = bot.texts_to("张警官")[-2]
-    assert "共2条" in reply and "exports/reception_register_20261201_20261231.csv" in reply
-    assert (bot.app.data_dir / "exports" / "reception_register_20261201_20261231.csv").is_file()
-    [file_msg] = [r for r in bot.sent if r.out.kind == "file"]
-    assert file_msg.out.contact_id == bot.contact_id("张警官") and file_msg.out.room_id is None
-    with open(file_msg.out.text, encoding="utf-8-sig") as f:
+    reply = bot.texts_to("张警官")[-3]
+    assert "共2条" in reply and "exports/接待服务登记簿_20261201-20261231.xlsx" in reply
+    files = [r for r in bot.sent if r.out.kind == "file"]
+    assert [r.out.contact_id for r in files] == [bot.contact_id("张警官")] * 2
+    assert all(r.out.room_id is None for r in files)
+    [csv_path] = [r.out.text for r in files if r.out.text.endswith(".csv")]
+    with open(csv_path, encoding="utf-8-sig") as f:
         header, *rows = list(csv.reader(f))
-    assert header[:3] == ["序号", "预约码", "办理事项"]
-    assert [(r[1], r[2], r[3], r[4], r[5], r[6], r[8]) for r in rows] == [
-        (a, "居住证", "2026-12-08", "09:00-09:30", "王芳", "138****5678", "已办结"),
-        (b, "居住证", "2026-12-08", "09:30-10:00", "陈建国", "139****5678", "已取消"),
-    ]
-    assert rows[0][7].startswith("2026-12-07 08:0")  # recorded by the system when booked
+    assert header == ["序号", "登记时间", "类别", "事项", "来源", "群众", "办理情况", "办结时间", "经办人"]
+    assert [(r[2], r[3], r[5], r[6]) for r in rows] == [("预约办理", "居住证", "王*", "已办结"),
+                                                        ("预约办理", "居住证", "陈**", "已取消")]
+    assert rows[0][1].startswith("2026-12-07 08:0")  # recorded by the system when booked
+    assert PHONE not in open(csv_path, encoding="utf-8-sig").read()
 
 
 # ---- personal data --------------------------------------------------------------------------------------

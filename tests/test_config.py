@@ -106,3 +106,44 @@ def test_check_config_cli_exits_nonzero_without_traceback(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", str(ROOT / "config.yaml")],
                         capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_check_config_names_a_time_expression_and_a_time_zone_it_cannot_use(tmp_path):
+    """Both used to pass: the bot then dropped the schedule, and ran in Asia/Shanghai regardless."""
+    raw = sample_raw()
+    raw["pushes"]["schedules"][0]["when"] = "每周八 09:00"
+    raw["pushes"]["schedules"][1]["target"] = "5号楼群"
+    raw["bot"]["timezone"] = "Asia/Shanhai"
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "check-config", str(path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "bot.timezone: unknown time zone 'Asia/Shanhai'" in run.stderr
+    raw["bot"]["timezone"] = "Asia/Urumqi"
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, env={})
+    assert err.value.problems[0].startswith("pushes.schedules[0].when: '每周八 09:00' is not a time expression")
+    assert err.value.problems[1].startswith("pushes.schedules[1].target: unknown group or category '5号楼群'")
+
+
+def test_the_bot_runs_in_the_configured_time_zone(tmp_path):
+    from bot.app import App
+    from bot.transport import MemoryTransport
+    from bot.vault import test_key
+
+    raw = sample_raw()
+    raw["bot"]["timezone"] = "Asia/Urumqi"
+    app = App(parse_config(raw, env={}), MemoryTransport(lambda: None), secret_key=test_key())
+    assert str(app.clock.tz) == "Asia/Urumqi" and app.clock.now().utcoffset().total_seconds() == 6 * 3600
+
+
+def test_sim_writes_into_a_temporary_data_dir_not_the_live_bots(tmp_path):
+    from bot.scenario import load_scenario
+
+    script = tmp_path / "s.yaml"
+    script.write_text("steps:\n  - say: {from: 王阿姨, text: 你好}\n", encoding="utf-8")
+    config, _, _ = load_scenario(script, f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}", tmp_path)
+    assert config.data_path == tmp_path
+    config, _, _ = load_scenario(script, f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}")
+    assert not config.data_path.resolve().is_relative_to(ROOT)

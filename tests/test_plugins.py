@@ -41,6 +41,10 @@ def test_every_register_and_report_line_the_product_promises_has_a_producer():
     assert missing == [], f"registers nobody fills: {missing}"
     lines = {spec.name for spec in registry.report_lines}
     assert set(handlers.PRODUCT_REPORT_LINES) <= lines
+    for code, owners in handlers.REGISTER_PRODUCERS.items():
+        for owner in owners:
+            plugin = next(p for p in registry.plugins if p.name == owner)
+            assert any(r.register == code for r in plugin.register_providers), f"{owner} adds no rows to {code}"
 
 
 def test_a_plugin_set_without_the_producer_is_caught():

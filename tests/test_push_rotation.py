@@ -129,7 +129,7 @@ def test_an_announcement_may_end_with_its_target(directory, rest, expected):
 # ---------------------------------------------------------------- the push calendar
 
 
-CALENDAR = PushCalendar(WorkCalendar().is_workday)
+CALENDAR = PushCalendar(WorkCalendar().is_workday, WorkCalendar().is_public_holiday)
 
 
 @pytest.mark.parametrize("day, holiday", [
@@ -143,13 +143,13 @@ def test_a_public_holiday_is_a_statutory_day_off_not_a_weekend(day, holiday):
     assert CALENDAR.is_public_holiday(day) is holiday
 
 
-def test_a_year_the_package_does_not_know_reads_the_extra_holidays_from_config():
+def test_a_year_the_package_does_not_know_has_its_statutory_days_and_config_days(calendar_knows):
+    calendar_knows(2026)
     new_year = dt.date(2027, 1, 1)  # a Friday
-    known = PushCalendar(WorkCalendar(extra_holidays=[new_year, dt.date(2027, 1, 2)]).is_workday,
-                         frozenset({new_year, dt.date(2027, 1, 2)}))
+    cal = WorkCalendar(extra_holidays=[dt.date(2027, 1, 2)])
+    known = PushCalendar(cal.is_workday, cal.is_public_holiday)
     assert known.is_public_holiday(new_year) and known.is_public_holiday(dt.date(2027, 1, 2))
     assert not known.is_public_holiday(dt.date(2027, 1, 9))  # a Saturday
-    assert not PushCalendar(WorkCalendar().is_workday).is_public_holiday(new_year)
 
 
 @pytest.mark.parametrize("day, workdays_only, skip_holidays, silent", [

@@ -34,7 +34,7 @@ def community() -> Directory:
 
 
 def read(rest: str) -> ScheduleRequest:
-    return read_schedule(rest, NOW, SHANGHAI, community(), PushCalendar(WorkCalendar().is_workday))
+    return read_schedule(rest, NOW, SHANGHAI, community(), PushCalendar(WorkCalendar().is_workday, WorkCalendar().is_public_holiday))
 
 
 def refusal(rest: str) -> str:

@@ -109,16 +109,17 @@ async def test_a_workday_schedule_follows_the_make_up_saturday(run):
     assert days == ["2026-10-08", "2026-10-09", "2026-10-10"]
 
 
-async def test_2027_falls_back_to_weekends_and_warns_once(run, caplog):
+async def test_a_year_without_an_arrangement_skips_its_statutory_days_and_warns_once(run, caplog, calendar_knows):
+    calendar_knows(2026)
     caplog.set_level(logging.WARNING)
     bot = await run(start=at(2026, 12, 31, 8, 0), schedules=[
         {"id": "daily", "when": "每天 09:00", "kind": "announcement", "target": "居民1群", "text": "提醒",
          "skip_holidays": True}])
     await bot.run_until(at(2027, 1, 6, 12, 0))
     days = [r.at.date().isoformat() for r in bot.sent if r.out.room_id == bot.room_id("居民1群")]
-    # 2027 is unknown to chinesecalendar: Mon-Fri are workdays, so 01-01 (Friday) is not skipped.
-    assert days == ["2026-12-31", "2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04", "2027-01-05",
-                    "2027-01-06"]
+    # 2027's arrangement is not published: 元旦 (01-01, a Friday) is still a statutory day off;
+    # the weekend after it is a plain weekend, where 节假日不发 still sends.
+    assert days == ["2026-12-31", "2027-01-02", "2027-01-03", "2027-01-04", "2027-01-05", "2027-01-06"]
     warnings = [r for r in caplog.records if "2027" in r.getMessage() and "extra_holidays" in r.getMessage()]
     assert len(warnings) == 1
 

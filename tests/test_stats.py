@@ -89,8 +89,8 @@ async def test_monday_report_sums_up_the_week_in_the_articles_style(bot):
     assert "居民群（1个群）：信息5条，咨询3次" in report
     assert "楼栋群（1个群）：信息2条" in report
     assert "热门咨询：居住证（2次）、身份证（1次）" in report
-    assert "线索举报待处理" not in report  # counted tips, but no tip row is open
-    assert "累计交流信息1.2万余条，业务咨询144次" in report
+    assert "待处理线索" not in report  # counted tips, but no tip row is open
+    assert "累计群内交流信息1.2万余条，业务咨询144次" in report
     for other in ("幸福里居民群", "幸福里3号楼群"):
         assert not bot.texts_to(other, sent)
 
@@ -118,7 +118,7 @@ async def test_publish_again_on_purpose(bot):
     bot.take()
     await bot.say("张警官", "/统计 上周 发布")
     sent = bot.take()
-    assert "上周周报已重新发到1个工作群" in bot.texts_to("张警官", sent)[-1]
+    assert "12月7日至12月13日的周报已重新发到1个工作群" in bot.texts_to("张警官", sent)[-1]
     work = [r for r in sent if r.out.room_id == bot.room_id(WORK)]
     assert any("12月7日至12月13日" in r.out.text for r in work if r.out.kind == "text")
     assert [r.out.kind for r in work].count("image") == 1

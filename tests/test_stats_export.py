@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import date, datetime, timezone
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,7 +15,6 @@ from bot.cli import main
 from bot.clock import SHANGHAI
 from bot.harness import Harness
 from storage import counters
-from tests import plugins_for_tests
 from tests.conftest import make_config, sample_raw
 
 
@@ -66,39 +66,61 @@ def test_stats_for_one_group(config_file, capsys):
                  "--config", str(config_file)]) == 2
 
 
-def test_export_registers_writes_csv_and_xlsx(config_file, tmp_path, capsys):
-    """Rows from a plugin named in the config's `plugins:` list, exported in order, local time."""
-    from bot.plugins import available
+def test_the_reception_register_has_every_consultation_booking_tip_and_suggestion(db_url, tmp_path, capsys):
+    """Real conversations in, `jingmin export registers` and `/预约 导出` out: one register, one
+    format. A confidential tip's row has its time, category and handling, and never who."""
+    from tests.test_appointments import book, say
 
-    raw = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    raw["plugins"] = [*available(), "tests.plugins_for_tests:rows_plugin"]
-    config_file.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    plugins_for_tests.asked.clear()
-    out = tmp_path / "registers"
-    assert main(["export", "registers", "--from", "2026-12-07", "--to", "2026-12-13", "--out", str(out),
-                 "--config", str(config_file)]) == 0
-    assert plugins_for_tests.asked == [("xingfuli", date(2026, 12, 7), date(2026, 12, 13))]
+    raw = yaml.safe_load(config_path_for(db_url, tmp_path).read_text(encoding="utf-8"))
+    config_file = tmp_path / "config.yaml"
+    sent_files: list[str] = []
 
-    with (out / "接待服务登记簿_20261207-20261213.csv").open(encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    assert rows[0][:4] == ["序号", "登记时间", "类别", "事项"]
-    # Ordered by the recorded time, shown in the community's time zone (02:05 UTC = 10:05 Beijing).
-    assert rows[1][:4] == ["1", "2026-12-08 10:05", "咨询", "身份证补办"]
-    assert rows[2][:5] == ["2", "2026-12-09 15:30", "预约", "居住证", "私聊"]
-    assert len(rows) == 3
+    async def talk() -> None:
+        async with Harness(make_config(db_url)) as bot:  # Monday 2026-12-07 08:00 Beijing
+            await say(bot, "王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群")
+            code = await book(bot, "陈大爷", name="陈建国", phone="13912345678")
+            for said in ("举报", "1", "有人冒充公检法打电话让转账", "跳过", "保密", "确认"):
+                await say(bot, "小周", said)
+            for said in ("举报", "4", "车棚的电动车电瓶被偷了", "昨晚", "不用", "确认"):
+                await say(bot, "老吴", said)
+            await say(bot, "张警官", "/线索 回复 2 已调取监控")
+            await say(bot, "王阿姨", "建议：小区东门晚上太黑了，加个路灯吧", room="幸福里居民群")
+            await say(bot, "张警官", f"/预约 完成 {code}")
+            await say(bot, "张警官", "/预约 导出 2026-12-07 2026-12-08")
+            sent_files.extend(r.out.text for r in bot.sent if r.out.kind == "file")
 
-    wb = load_workbook(out / "接待服务登记簿_20261207-20261213.xlsx")
-    ws = wb.active
-    values = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert values[0][0].startswith("接待服务登记簿")
-    assert values[1][:2] == ["序号", "登记时间"]
-    assert values[2][1:4] == ["2026-12-08 10:05", "咨询", "身份证补办"]
-    assert len(values) == 4
+    asyncio.run(talk())
+    assert main(["export", "registers", "--from", "2026-12-07", "--to", "2026-12-08", "--config",
+                 str(config_file)]) == 0
+    assert "接待服务登记簿: 5 rows" in capsys.readouterr().out
+    folder = Path(raw["data_dir"]) / "exports"
+    csv_path = folder / "接待服务登记簿_20261207-20261208.csv"
+    assert sorted(Path(p).name for p in sent_files) == ["接待服务登记簿_20261207-20261208.csv",
+                                                          "接待服务登记簿_20261207-20261208.xlsx"]
+    with csv_path.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["类别"], r["事项"], r["来源"], r["群众"], r["办理情况"]) for r in rows] == [
+        ("业务咨询", "居住证", "幸福里居民群", "王**", "自动解答"),
+        ("预约办理", "居住证", "私聊", "陈**", "已办结"),
+        ("线索举报", "诈骗/经济犯罪", "", "", "待处理"),
+        ("线索举报", "线索 #2（治安/盗窃）", "私聊", "未要求保密，见 /线索 查看 2", "已回复，处理中"),
+        ("意见建议", "小区东门晚上太黑了，加个路灯吧", "幸福里居民群", "王**", "待回复"),
+    ]
+    everything = csv_path.read_text(encoding="utf-8-sig")
+    assert "小周" not in everything and "小*" not in everything and "冒充公检法" not in everything
+    wb = load_workbook(folder / "接待服务登记簿_20261207-20261208.xlsx")
+    values = [list(r) for r in wb.active.iter_rows(values_only=True)]
+    assert values[1][:3] == ["序号", "登记时间", "类别"] and len(values) == 2 + 5
 
-    wb = load_workbook(out / "矛盾纠纷排查化解登记簿_20261207-20261213.xlsx")
-    rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
-    assert rows[2][:4] == ["1", "2026-12-10 20:00", "幸福里3号楼群", "邻里噪音"]
-    assert "矛盾纠纷排查化解登记簿: 1 rows" in capsys.readouterr().out
+
+def config_path_for(db_url: str, tmp_path: Path) -> Path:
+    """config.yaml for the CLI: the same community, database and data_dir as make_config's."""
+    raw = sample_raw()
+    raw["database"] = {"url": db_url}
+    raw["data_dir"] = str(make_config(db_url).data_path)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def test_dispute_register_shows_how_each_dispute_was_resolved(db_url, tmp_path, capsys):

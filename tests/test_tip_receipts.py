@@ -135,3 +135,12 @@ def test_a_tip_an_officer_has_answered_is_never_overdue():
 
 def test_times_are_shown_on_the_communitys_clock():
     assert local_stamp(datetime(2026, 12, 7, 22, 30, tzinfo=timezone.utc), SHANGHAI) == "12-08 06:30"
+
+
+def test_receipts_are_found_inside_a_longer_message_however_spaced():
+    from handlers.tips.receipts import receipts_in
+
+    assert receipts_in("帮我看看 1234 5678 1234 5678 是啥") == ["1234567812345678"]
+    assert receipts_in("查询1234567812345678") == ["1234567812345678"]
+    assert receipts_in("卡号 6222 0212 3456 7890 123") == []  # 19 digits: a bank card, not a receipt
+    assert receipts_in("电话13812345678") == []

@@ -291,15 +291,34 @@ async def test_reply_and_close_reach_the_reporter_and_show_on_lookup(bot):
     assert "已结案" in answer and "已收到，正在核实" in answer and "已依法处理" in answer
 
 
-async def test_receipt_lookup_from_a_group_is_answered_privately_only(bot):
+@pytest.mark.parametrize("pasted", ["查询 {receipt}", "大家帮我看看这个码 {spaced} 是干嘛的"])
+async def test_a_receipt_seen_in_a_group_is_revoked_and_the_reporter_gets_a_new_one(bot, pasted):
     receipt = await report(bot, who="王阿姨")
     await bot.say("张警官", "/线索 回复 1 谢谢，已派人查看")
     bot.take()
-    await bot.say("王阿姨", f"查询 {receipt}", room="幸福里居民群")
+    spaced = " ".join(receipt[i:i + 4] for i in range(0, 16, 4))
+    await bot.say("陈大爷", pasted.format(receipt=receipt, spaced=spaced), room="幸福里居民群")
     sent = bot.take()
-    assert bot.texts_to("幸福里居民群", sent) == []
-    [answer] = bot.texts_to("王阿姨", sent)
-    assert "处理中" in answer and "谢谢，已派人查看" in answer and "私聊" in answer
+    assert bot.texts_to("幸福里居民群", sent) == ["请勿在群里发查询码，已作废。"]
+    [renewed] = bot.texts_to("王阿姨", sent)
+    new = re.search(r"新的查询码：([\d ]+)", renewed).group(1).replace(" ", "")
+    assert new != receipt and "线索 #1" in renewed and "作废" in renewed
+    [told] = bot.texts_to("张警官", sent)
+    assert told == "线索 #1 的查询码被人发到了“幸福里居民群”，已经作废，并已私聊给报告人发了新的查询码。"
+    assert "陈大爷" not in told and "王阿姨" not in told
+    assert bot.texts_to("陈大爷", sent) == []
+    await bot.say("陈大爷", f"查询 {receipt}")
+    assert "没有找到" in bot.texts_to("陈大爷")[-1]
+    await bot.say("王阿姨", f"查询 {new}")
+    assert "谢谢，已派人查看" in bot.texts_to("王阿姨")[-1]
+    assert all(receipt not in t and new not in t.replace(" ", "") for t in bot.texts_to("幸福里居民群"))
+
+
+async def test_sixteen_digits_that_are_no_receipt_are_left_alone_in_a_group(bot):
+    await report(bot, who="王阿姨")
+    bot.take()
+    await bot.say("陈大爷", "我的卡号 6222 0212 3456 7890 对不对", room="幸福里居民群")
+    assert "作废" not in " ".join(bot.texts_to("幸福里居民群", bot.take()))
 
 
 async def test_receipt_lookup_works_from_another_account(bot):
@@ -323,7 +342,7 @@ async def test_open_tips_are_listed_oldest_first_with_overdue_marked(bot):
         from handlers.stats.report import Period
 
         week = Period(bot.clock.now().date(), bot.clock.now().date())
-        assert await bot.app.report_lines(s, week) == ["线索举报待处理2条（其中超过48小时未回复1条）"]
+        assert await bot.app.report_lines(s, week) == ["待处理线索2条，其中超期1条（超过48小时未回复）"]
 
 
 async def test_the_weekly_report_counts_open_tips_and_says_nothing_of_them(bot):
@@ -332,7 +351,7 @@ async def test_the_weekly_report_counts_open_tips_and_says_nothing_of_them(bot):
     bot.take()
     await bot.run_until(MONDAY_0900 + timedelta(minutes=5))
     [weekly] = [t for t in bot.texts_to(WORK) if "周报】12月7日至12月13日" in t]  # not the one of 12-07 09:00
-    assert "线索举报待处理1条（其中超过48小时未回复1条）" in weekly
+    assert "待处理线索1条，其中超期1条（超过48小时未回复）" in weekly
     # Neither what was reported, nor where, nor its category ("诈骗" alone is the report's own word), nor who.
     for told in ("3号楼", "502", "包裹", "138", "5678", "后门", "经济犯罪", REPORTER):
         assert told not in weekly, told

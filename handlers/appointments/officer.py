@@ -1,4 +1,5 @@
-"""/预约 for officers and staff, in private chat: a day's list, 完成 (办结), 爽约, 关闭, 开放.
+"""/预约 for officers and staff, in private chat: a day's list, 完成 (办结), 爽约, 电话 (officers:
+the whole number, audited), 关闭, 开放.
 (导出 is in export.py.) Each subcommand is declared with its pattern; the router answers a rest
 that does not fit with the usage line, so a handler only sees arguments of the right shape."""
 
@@ -7,12 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from bot.context import Context
-from bot.plugin import STAFF
+from bot.plugin import OFFICER, STAFF
 from handlers.appointments import bookings
 from handlers.appointments.bookings import free_days, masked_phone, service_of, when_of
 from handlers.appointments.codes import CODE_PATTERN, normal_code
 from handlers.appointments.parse import parse_day
-from handlers.appointments.plugin import plugin
+from handlers.appointments.plugin import PHONE_SOURCE, plugin
 from handlers.appointments.texts import STAFF_TEXTS, STATUS_NAMES, TEXTS, day_label
 from storage import appointments as store
 from storage.appointments import BOOKED, CANCELLED, COMPLETED, NO_SHOW, Booking
@@ -73,6 +74,23 @@ async def mark(ctx: Context, code: str, status: str) -> None:
     await ctx.count("appointments_completed" if status == COMPLETED else "appointments_no_show", key=b.service)
     await ctx.reply(STAFF_TEXTS["marked"].format(code=code, name=b.name, service=b.service, when=when_of(ctx.app, b),
                                                  status=STATUS_NAMES[status]))
+
+
+@plugin.subcommand("预约", "电话", pattern=CODE, roles=OFFICER, usage="预约码",
+                   summary="看预约人的完整手机号（记入审计日志）")
+async def reveal_phone(ctx: Context, code: str) -> None:
+    """The number a resident gave so the post could reach them, shown whole to an officer who
+    asks. The router audits the subcommand; the outcome names the booking, never the number.
+    The reply's outbox row is of a confidential source: its text is cleared once sent."""
+    b = await store.by_code(ctx.session, ctx.app.name, normal_code(code))
+    if b is None or not b.phone_enc:
+        await ctx.reply(TEXTS["no_such"].format(code=normal_code(code)))
+        ctx.outcome = "not found"
+        return
+    ctx.reply_source = PHONE_SOURCE
+    await ctx.reply(STAFF_TEXTS["phone"].format(code=b.code, name=b.name, service=b.service,
+                                                when=when_of(ctx.app, b), phone=ctx.app.vault.decrypt(b.phone_enc)))
+    ctx.outcome = f"phone shown: {b.code}"
 
 
 @plugin.subcommand("预约", "关闭", pattern=r"(?P<day>\S+)(?:\s+(?P<reason>.+))?", usage="日期 [原因]",

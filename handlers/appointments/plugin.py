@@ -17,5 +17,8 @@ from handlers.appointments.config import AppointmentSettings, ServiceConfig, che
 plugin = Plugin("appointments", config=AppointmentSettings, order=50)
 plugin.config_section("services", list[ServiceConfig], [])
 plugin.validator(check_services)
+# `/预约 电话 码` replies with a whole phone number: the outbox forgets that text once sent.
+PHONE_SOURCE = "appointments-phone"
+plugin.confidential_source(PHONE_SOURCE)
 plugin.menu_item("私聊我说“预约”：预约到警务室办理居住证、身份证等业务")
 plugin.menu_item("私聊我说“我的预约”：查看、取消或改约")

@@ -52,10 +52,10 @@ TEXTS = {
 
 STAFF_TEXTS = {
     "usage": ("用法：/预约 [今天|明天|日期] 查看名单；/预约 完成 预约码；/预约 爽约 预约码；"
-              "/预约 关闭 日期 [原因]；/预约 开放 日期；/预约 导出 起始日期 结束日期"),
+              "/预约 电话 预约码（民警看完整手机号）；/预约 关闭 日期 [原因]；/预约 开放 日期；/预约 导出 起始日期 结束日期"),
     "bad_date": "没看懂日期“{text}”。可以写 今天、明天、12月8日、2026-12-08。",
     "list_none": "{day}没有预约。{closed}",
-    "list_head": "{day}的预约（共{n}个）：{closed}",
+    "list_head": "{day}的预约（共{n}个，民警要联系本人可发 /预约 电话 预约码 看完整手机号）：{closed}",
     "list_line": "{time} {service} {name} {phone} 码{code} {status}",
     "closed_mark": "（这一天已关闭：{reason}）",
     "marked": "已记录：{code} {name} {service} {when} → {status}。",
@@ -64,7 +64,9 @@ STAFF_TEXTS = {
     "already_closed": "{day} 已经是关闭的。",
     "reopened": "已重新开放 {day} 的预约。",
     "not_closed": "{day} 本来就没有关闭。",
-    "exported": "已导出 {start} 至 {end} 的接待服务登记簿，共{n}条：{path}",
+    "exported": "已导出 {start} 至 {end} 的接待服务登记簿（咨询、预约、线索、建议），共{n}条，Excel 和 CSV 文件随后发给您：{path}",
+    "phone": "预约 {code}（{service}，{when}）{name} 的手机号：{phone}\n此次查看已记入审计日志，请只用于联系本人。",
+    "report_upcoming": "接下来{days}天待办理的预约{n}件",
     "bad_range": "请写起始和结束日期，例如：/预约 导出 2026-12-01 2026-12-31",
 }
 STATUS_NAMES = {BOOKED: "已预约", CANCELLED: "已取消", COMPLETED: "已办结", NO_SHOW: "爽约"}
@@ -72,8 +74,6 @@ DEFAULT_MATERIALS = "本人身份证"
 WEEKDAY_NAMES = "一二三四五六日"
 
 # The /预约 导出 file: the post's own list, masked phone included (the officer calls residents).
-EXPORT_COLUMNS = ["序号", "预约码", "办理事项", "预约日期", "预约时段", "姓名", "联系电话", "预约登记时间",
-                  "状态", "办结/取消时间", "备注"]
 # Cells of the 接待服务登记簿 (storage.registers) rows this feature adds.
 REGISTER_TEXTS = {"category": "预约办理", "source": "私聊"}
 

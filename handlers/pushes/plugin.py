@@ -16,17 +16,42 @@ schedule, due time and group, so a double fire or a restart mid-push never sends
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from bot.config import CATEGORIES
 from bot.plugin import Plugin
 from handlers.pushes import schedules
 from handlers.pushes.config import PushSettings
 from handlers.pushes.delivery import NoticeLibrary, load_library
+from handlers.pushes.targets import ALL
+from handlers.pushes.timeexpr import TimeExprError, parse_when
 
 if TYPE_CHECKING:
     from bot.app import App
 
 plugin = Plugin("pushes", config=PushSettings, order=40)
+
+
+@plugin.validator
+def schedule_problems(config) -> list[str]:
+    """check-config and start: every schedule's time must read (the bot would otherwise drop it)
+    and its target must name groups (it would otherwise reach none)."""
+    problems = []
+    tz = config.bot.tz
+    now = dt.datetime.now(tz)
+    targets = {g.name for g in config.groups} | set(CATEGORIES) | set(CATEGORIES.values()) | set(ALL)
+    for i, cfg in enumerate(config.pushes.schedules):
+        key = f"pushes.schedules[{i}]"
+        try:
+            parse_when(cfg.when, now, tz)
+        except TimeExprError as exc:
+            problems.append(f"{key}.when: '{cfg.when}' is not a time expression the bot can read ({exc})")
+            continue
+        if cfg.target not in targets:
+            problems.append(f"{key}.target: unknown group or category '{cfg.target}' "
+                            f"({', '.join([*CATEGORIES, *sorted(g.name for g in config.groups), ALL[0]])})")
+    return problems
 
 
 @plugin.provides(NoticeLibrary)

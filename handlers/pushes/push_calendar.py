@@ -1,16 +1,14 @@
 """On which days a schedule stays silent, and when it really sends next.
 
-Pure: the working-day calendar is passed in (the core's WorkCalendar.is_workday, with 调休), and so
-are config's extra holidays for a year chinesecalendar does not know yet.
+Pure: the working-day calendar is passed in (the core's WorkCalendar.is_workday, with 调休, and
+its is_public_holiday, which knows the statutory days of a year chinesecalendar does not).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import chinese_calendar
 
 from handlers.pushes.timeexpr import When
 
@@ -20,21 +18,16 @@ MAX_SILENT_FIRES = 400  # more than a year of daily fires; 春节 and 国庆 are
 @dataclass(frozen=True)
 class PushCalendar:
     is_workday: Callable[[dt.date], bool]
-    extra_holidays: Collection[dt.date] = ()
+    holiday: Callable[[dt.date], bool] | None = None  # WorkCalendar.is_public_holiday
 
     def is_public_holiday(self, day: dt.date) -> bool:
         """A statutory day off (国庆, 春节 ...), including the weekend days inside such a break.
 
         A plain weekend is not a holiday here: "skip holidays" must not silence a Saturday schedule.
         """
-        if self.is_workday(day):
-            return False
-        if day.weekday() < 5:
-            return True
-        try:
-            return chinese_calendar.get_holiday_detail(day)[1] is not None
-        except NotImplementedError:
-            return day in self.extra_holidays
+        if self.holiday is not None:
+            return self.holiday(day)
+        return not self.is_workday(day) and day.weekday() < 5
 
     def silent_on(self, day: dt.date, *, workdays_only: bool, skip_holidays: bool) -> bool:
         """工作日 schedules send on work days only; 节假日不发 ones not on public holidays."""

@@ -21,8 +21,10 @@ from handlers.pushes.delivery import has_notice, push_to_groups
 from handlers.pushes.notices import fraud_type
 from handlers.pushes.outcome import PushOutcome
 from handlers.pushes.plugin import plugin
-from handlers.pushes.targets import DEFAULT_TARGET, resolve_target, split_trailing_target, target_groups
-from handlers.pushes.texts import TEXTS, Refusal, time_text
+from handlers.pushes.targets import (
+    DEFAULT_TARGET, groups_text, resolve_target, split_trailing_target, target_groups,
+)
+from handlers.pushes.texts import TEXTS, Refusal, categories_text, time_text
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -36,7 +38,12 @@ SUMMARY_MAX_CHECKS = 60  # five hours of re-checks, enough for a night's quiet h
 @plugin.command("公告", aliases=("警务动态",), roles=STAFF, summary="马上推送公告", usage="文字 [目标]")
 async def announce_now(ctx: Context) -> None:
     kind = "police_news" if ctx.command_word == "警务动态" else "announcement"
-    text, target = split_trailing_target(ctx.app.directory, ctx.rest)
+    try:
+        text, target = split_trailing_target(ctx.app.directory, ctx.rest)
+    except Refusal as refusal:
+        ctx.outcome = "refused: target"
+        await ctx.reply(refusal.text)
+        return
     if not text:
         await ctx.reply(TEXTS["announce_usage"])
         return
@@ -49,7 +56,12 @@ async def antifraud_now(ctx: Context) -> None:
     notice_type = fraud_type(args[0]) if args else None
     if notice_type:
         args.pop(0)
-    if len(args) > 1 or (args and resolve_target(ctx.app.directory, args[0]) is None):
+    if len(args) == 1 and resolve_target(ctx.app.directory, args[0]) is None:
+        ctx.outcome = "refused: target"  # a type or a group that does not exist: say which are valid
+        await ctx.reply(TEXTS["bad_antifraud_word"].format(word=args[0], categories=categories_text(),
+                                                           groups=groups_text(ctx.app.directory)))
+        return
+    if len(args) > 1:
         await ctx.reply(TEXTS["antifraud_usage"])
         return
     if not await has_notice(ctx.app, ctx.session, notice_type):
@@ -68,12 +80,12 @@ async def _push_now(ctx: Context, kind: str, target: str, *, text: str | None = 
         await ctx.reply(refusal.text)
         return
     batch = f"now:{ctx.message.id}"
+    now = ctx.now  # read the clock once: a real clock has moved on by the next read
     result = await push_to_groups(app, ctx.session, groups=groups, kind=kind, text=text, notice_type=notice_type,
-                                  dedup_prefix=f"push:{batch}", log_as=batch, due=ctx.now)
+                                  dedup_prefix=f"push:{batch}", log_as=batch, due=now)
     if not result.queued:
         await ctx.reply(TEXTS["nothing_queued"])
         return
-    now = ctx.now  # (read once: on the system clock each read is a new instant)
     start = quiet_end(now, app.config.quiet_hours.start, app.config.quiet_hours.end)
     key = "queued" if start == now else "queued_quiet"
     await ctx.reply(TEXTS[key].format(n=result.queued, kind=PUSH_KINDS[kind], at=time_text(start, app.clock.tz)))

@@ -7,10 +7,12 @@ Each writes the schedule's row and its scheduler job in the command's own transa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from bot.context import Context
 from bot.plugin import STAFF
+from bot.quiet import in_quiet_hours
 from handlers.pushes import schedules
 from handlers.pushes.config import PUSH_KINDS
 from handlers.pushes.plugin import plugin
@@ -38,6 +40,11 @@ async def create_schedule(ctx: Context) -> None:
     except Refusal as refusal:
         await ctx.reply(refusal.text)
         return
+    refusal = await _clash(ctx, request)
+    if refusal is not None:
+        ctx.outcome = f"refused: {refusal.key}"
+        await ctx.reply(refusal.text)
+        return
     row = await _save(ctx, request)
     nxt = schedules.next_send(app, row)
     if nxt is None:
@@ -46,6 +53,25 @@ async def create_schedule(ctx: Context) -> None:
     await ctx.reply(TEXTS["created"].format(id=row.id, when=row.when, target=target_label(row.target),
                                             kind=PUSH_KINDS[row.kind], next=time_text(nxt, app.clock.tz),
                                             holiday=TEXTS["holiday_created"] if row.skip_holidays else ""))
+
+
+async def _clash(ctx: Context, request: ScheduleRequest) -> Refusal | None:
+    """Why this schedule would not do what the officer expects: it repeats an existing one (same
+    time, kind and groups; config.yaml's included), or its time falls in quiet hours, when the
+    outbox would hold it until morning. None: it can be saved."""
+    app = ctx.app
+    quiet = app.config.quiet_hours
+    at = dt.datetime.combine(ctx.now.date(), dt.time(request.when.hour, request.when.minute), app.clock.tz)
+    if in_quiet_hours(at, quiet.start, quiet.end):
+        return Refusal("in_quiet_hours", when=request.when.describe(), start=f"{quiet.start:%H:%M}",
+                       end=f"{quiet.end:%H:%M}")
+    same = await schedules.duplicate_of(app, ctx.session, request.when.describe(), request.kind, request.target,
+                                        request.text)
+    if same is not None:
+        return Refusal("duplicate", id=same.id, when=same.when, kind=PUSH_KINDS[same.kind],
+                       target=target_label(same.target),
+                       where=TEXTS["config_mark"] if same.source == "config" else "")
+    return None
 
 
 async def _save(ctx: Context, request: ScheduleRequest) -> PushScheduleRow:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.pushes.config import PushSchedule
 from handlers.pushes.push_calendar import PushCalendar
+from handlers.pushes.targets import resolve_target
 from handlers.pushes.timeexpr import TimeExprError, When, parse_when
 from storage.pushes import PushScheduleRow
 
@@ -47,8 +48,8 @@ def grace_of(app: App, row: PushScheduleRow) -> dt.timedelta:
 
 
 def push_calendar(app: App) -> PushCalendar:
-    """The days pushes read: the core's working-day calendar and config's extra holidays."""
-    return PushCalendar(app.calendar.is_workday, frozenset(app.config.calendar.extra_holidays))
+    """The days pushes read: the core's working-day calendar (调休, statutory days, /节假日)."""
+    return PushCalendar(app.calendar.is_workday, app.calendar.is_public_holiday)
 
 
 def next_send(app: App, row: PushScheduleRow, start: dt.datetime | None = None) -> dt.datetime | None:
@@ -69,6 +70,24 @@ async def next_chat_id(session: AsyncSession, bot: str) -> str:
     ids = (await session.execute(select(PushScheduleRow.id).where(PushScheduleRow.bot == bot))).scalars()
     numbers = [int(i) for i in ids if i.isdecimal() and len(i) <= 9]  # (config ids may be any text)
     return str(max(numbers, default=0) + 1)
+
+
+async def duplicate_of(app: App, session: AsyncSession, when: str, kind: str, target: str,
+                       text: str | None) -> PushScheduleRow | None:
+    """An existing schedule (config's too) at the same time, of the same kind, reaching the same
+    groups ("居民群" and a list of every resident group are the same targets); an announcement
+    repeats only with the same words. Two of them would post the same notice twice, seconds apart."""
+    groups = _group_ids(app, target)
+    for row in await all_rows(session, app.name):
+        if row.when == when and row.kind == kind and _group_ids(app, row.target) == groups \
+                and (kind == "antifraud" or (row.text or "") == (text or "")):
+            return row
+    return None
+
+
+def _group_ids(app: App, target: str) -> frozenset[str] | str:
+    groups = resolve_target(app.directory, target)
+    return frozenset(g.id for g in groups) if groups else target
 
 
 def _config_fields(cfg: PushSchedule, when: When) -> dict:

@@ -30,9 +30,14 @@ TEXTS = {
     "holiday_once": "{day} 是法定节假日，按“节假日不发”这次不会发送。请换一天，或去掉“节假日不发”。",
     "bad_notice_type": "抱歉，“{word}”不是反诈类型。可以不写类型（轮换推送各类提醒），或写其中一种：" + TYPES_TEXT,
     "bad_kind": "抱歉，“{word}”不是可以推送的内容。请写 反诈、公告 或 警务动态。" + EXAMPLE_COMMAND,
-    "bad_target": "抱歉，没有找到“{target}”。目标可以是群名，或 {categories}，或 全部。" + EXAMPLE_COMMAND,
+    "bad_target": "抱歉，没有找到“{target}”，这次什么也没有发。目标可以是 {categories} 或 全部，"
+                  "也可以是这些群：{groups}。" + EXAMPLE_COMMAND,
     "no_groups": "“{target}”下面还没有分好类的群，推送不会发给任何群。请先给群设置类别。",
     "need_text": "请在目标后面写上要发的内容，例如：/定时 每天 08:30 公告 全部 今天下午停水",
+    "duplicate": "已经有一样的计划了：计划 {id}{where}（{when} 向{target}推送{kind}），没有重复建立。"
+                 "发送 /计划 可以查看。",
+    "in_quiet_hours": "{when} 在休息时间（{start} 到 {end}）里，群里的推送要等到早上 {end} 才会发出。"
+                      "请换一个 {end} 到 {start} 之间的时间，例如：/定时 每周一 09:00 反诈 居民群",
     "created": "好的，已建立计划 {id}：{when} 向{target}推送{kind}{holiday}。下次发送：{next}。"
                "可以用 /暂停计划 {id} 或 /取消计划 {id} 管理。",
     "created_never": "好的，已建立计划 {id}，不过按这个时间它不会再发送了，请检查时间。",
@@ -56,6 +61,8 @@ TEXTS = {
     "announce_usage": "用法：/公告 要发的内容 [目标]，例如：/公告 今天下午2点到5点停水，请提前储水。 居民群",
     "antifraud_usage": "用法：/反诈 [类型] [目标]，例如：/反诈 冒充公检法 居民群。类型有：" + TYPES_TEXT
                        + "。管理提醒：/反诈 新增 类型 文字、/反诈 列表 [类型]、/反诈 删除 编号。",
+    "bad_antifraud_word": "抱歉，“{word}”既不是反诈类型，也不是可以推送的目标，这次什么也没有发。类型有："
+                          + TYPES_TEXT + "；目标可以是 {categories} 或 全部，也可以是这些群：{groups}。",
     "no_notice": "现在没有可以推送的{type}反诈提醒（都停用或删除了）。发 /反诈 列表{arg} 看看，可以新增或启用。",
     "queued": "好的，正在向 {n} 个群推送{kind}，发完后告诉您结果。",
     "queued_quiet": "好的，现在是休息时间，{kind}会在 {at} 开始向 {n} 个群推送，发完后告诉您结果。",

@@ -17,12 +17,13 @@ from bot.config import CATEGORIES
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import MANAGERS, STAFF, Plugin
+from bot.quiet import quiet_end
 from handlers.stats import cli
 from handlers.stats import report as reports
 from handlers.stats.chart import render_week_chart
 from handlers.stats.config import StatsSettings
 from handlers.stats.report import MESSAGE_METRICS, Period
-from storage import stats
+from storage import counters, stats
 from storage.stats import Scope
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,35 @@ JOB_KIND = "stats_weekly"
 GRACE = timedelta(hours=12)  # down at 09:00 and back by 21:00: the report still goes out that day
 
 TEXTS = {
-    "usage": "用法：/统计 [本周|上周|本月|上月|2026-11-01..2026-11-30] [群名或分类]；/统计 上周 发布 把周报重新发到工作群。",
+    "usage": "用法：/统计 [本周|上周|本月|上月|昨天|2026-11-01|2026-11-01..2026-11-30] [群名或分类]；"
+             "/统计 上周 发布 把周报重新发到工作群。",
     "unknown_scope": "没有找到“{name}”这个群或分类。分类有：{categories}。",
-    "published": "上周周报已重新发到{n}个工作群。",
+    "published": "{period}周报已重新发到{n}个工作群。",
+    "published_later": "现在是休息时间，{period}周报会在 {at} 发到{n}个工作群。",
     "no_work_group": "还没有工作群，周报无处可发。",
     "publish_only_staff": "只有民警和辅警/文职可以发布周报。",
     "chart_title": "{community} {start}至{end} 每日交流、咨询和建议",
 }
 
-WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月"}
+WHAT = {"本周": "本周", "上周": "上周", "本月": "本月", "上月": "上月", "今天": "今天", "今日": "今天", "昨天": "昨天",
+        "昨日": "昨天", "前天": "前天"}
+
+
+@plugin.on("joined")
+async def count_new_members(app, session, event) -> None:
+    """新入群: people who joined a group the bot serves (the bot itself not counted)."""
+    joined = [m for m in event.member_ids if m != app.bot_id]
+    group = app.directory.group(event.room_id)
+    if joined:
+        await counters.bump(session, app.name, app.clock.now(), "new_members",
+                            room_id=event.room_id, category=(group.category or "") if group else "", n=len(joined))
+
+
+@plugin.on("friend")
+async def count_new_friend(app, session, event) -> None:
+    """新加好友: requests the bot takes (it accepts them one at a time, see the welcome plugin)."""
+    if app.config.wechat.accept_friends:
+        await counters.bump(session, app.name, app.clock.now(), "new_friends")
 
 
 @plugin.on_start
@@ -117,7 +138,7 @@ def resolve_scope(app, words: list[str]) -> Scope | None:
 
 
 @plugin.command("统计", roles=MANAGERS, summary="查看群内交流、咨询、建议等统计",
-                usage="[本周|上周|本月|FROM..TO] [群名或分类] [发布]")
+                usage="[本周|上周|本月|昨天|日期|FROM..TO] [群名或分类] [发布]")
 async def show_stats(ctx: Context) -> None:
     words = list(ctx.args)
     publish = "发布" in words
@@ -159,8 +180,18 @@ async def _publish_again(ctx: Context, period: Period) -> None:
         await ctx.reply(TEXTS["publish_only_staff"])
         ctx.outcome = "denied"
         return
-    n = await publish_weekly(ctx.app, period, again_at=ctx.now, session=ctx.session)
-    await ctx.reply(TEXTS["published"].format(n=n) if n else TEXTS["no_work_group"])
+    app = ctx.app
+    now = ctx.now  # read once: the clock moves on while the report is put together
+    n = await publish_weekly(app, period, again_at=now, session=ctx.session)
+    if not n:
+        await ctx.reply(TEXTS["no_work_group"])
+        return
+    # The report goes through quiet hours like every group post: say when it really arrives.
+    start = quiet_end(now, app.config.quiet_hours.start, app.config.quiet_hours.end)
+    named = f"{period.start.month}月{period.start.day}日至{period.end.month}月{period.end.day}日的"
+    await ctx.reply(TEXTS["published"].format(n=n, period=named) if start == now else
+                    TEXTS["published_later"].format(n=n, period=named,
+                                                    at=f"{start.astimezone(app.clock.tz):%m-%d %H:%M}"))
 
 
 plugin.cli(cli.extend)

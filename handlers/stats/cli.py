@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.clitools import add_config_option, load_or_exit, registry_for, with_database
@@ -35,7 +35,7 @@ def extend(sub) -> None:
     reg = ex.add_parser("registers", help="接待服务登记簿 and 矛盾纠纷排查化解登记簿 as CSV and XLSX")
     reg.add_argument("--from", dest="start", type=_day, required=True)
     reg.add_argument("--to", dest="end", type=_day, required=True)
-    reg.add_argument("--out", help="folder for the files (default: registers/ in data_dir)")
+    reg.add_argument("--out", help="folder for the files (default: exports/ in data_dir, as /预约 导出)")
     add_config_option(reg)
     reg.set_defaults(func=cmd_export_registers)
 
@@ -68,7 +68,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         scope = _scope(directory, args.group)
         if scope is None:
             return None
-        data = await reports.gather(session, config.bot.name, period, scope, today=date.today())
+        data = await reports.gather(session, config.bot.name, period, scope, today=datetime.now(config.bot.tz).date())
         if args.csv:
             return stats_csv(data.current, directory)
         what = f"（{args.group}）" if args.group else ""
@@ -83,23 +83,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export_registers(args: argparse.Namespace) -> int:
-    from zoneinfo import ZoneInfo
-
-    from handlers.stats.export import write_register
+    from bot import register_files
     from storage import registers
 
     config = load_or_exit(args.config)
+    if args.start > args.end:
+        print("error: --from is after --to", file=sys.stderr)
+        return 2
     registry = registry_for(config)
-    tz = ZoneInfo(config.bot.timezone)
-    out = Path(args.out) if args.out else config.data_path / "registers"
+    out = Path(args.out) if args.out else None
 
     async def work(session):
-        return {code: await registers.collect(session, config, registry.rows_for(code), args.start,
-                                              args.end, tz)
+        return {code: await register_files.export(session, config, registry, code, args.start, args.end, out)
                 for code in registers.REGISTERS}
 
-    collected = asyncio.run(with_database(config, work))
-    for code, rows in collected.items():
-        csv_path, xlsx_path = write_register(registers.REGISTERS[code], rows, tz, out, args.start, args.end)
-        print(f"{registers.REGISTERS[code].title}: {len(rows)} rows -> {csv_path}, {xlsx_path}")
+    for code, (n, csv_path, xlsx_path) in asyncio.run(with_database(config, work)).items():
+        print(f"{registers.REGISTERS[code].title}: {n} rows -> {csv_path}, {xlsx_path}")
     return 0

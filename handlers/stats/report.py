@@ -25,7 +25,8 @@ WEEKDAY_NAMES = "一二三四五六日"
 TEXTS = {
     "weekly_head": "【{community}警民群周报】{start}至{end}",
     "period_head": "【{community}统计】{what}{start}至{end}",
-    "messages": "交流信息{messages}条（{change}），参与交流{active}人次。",
+    "messages": "群内交流信息{messages}条（{change}），参与交流{active}人次。",
+    "private_service": "私聊办理服务（预约、举报、咨询等）收到消息{messages}条。",
     "consultations": "业务咨询{total}次（自动解答{answered}次，转民警{forwarded}次）；意见建议{suggestions}条（{s_change}）；线索举报{tips}条。",
     "appointments": "预约办理{booked}件：办结{completed}件，取消{cancelled}件，未到{no_show}件。",
     "pushes": "推送反诈宣传{antifraud}次、社区公告{announcement}次、警务动态{police_news}次。",
@@ -35,7 +36,7 @@ TEXTS = {
     "private_line": "  私聊：信息{messages}条，咨询{consultations}次，建议{suggestions}条",
     "topics": "热门咨询：{topics}。",
     "extra_head": "待办事项：",
-    "since": "累计：自{first}以来，累计交流信息{messages}条，业务咨询{consultations}次，意见建议{suggestions}条，"
+    "since": "累计：自{first}以来，累计群内交流信息{messages}条，业务咨询{consultations}次，意见建议{suggestions}条，"
              "线索举报{tips}条，预约办理{booked}件。",
     "change_up": "比{before}增加{pct}%",
     "change_down": "比{before}减少{pct}%",
@@ -80,8 +81,23 @@ def month_of(day: date) -> Period:
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|至|到|~|～|—)\s*(\d{4}-\d{1,2}-\d{1,2})$")
 
 
+DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def parse_period(word: str, today: date) -> Period | None:
-    """本周 | 上周 | 本月 | 上月 | YYYY-MM-DD..YYYY-MM-DD; None if the word is none of these."""
+    """本周 | 上周 | 本月 | 上月 | 今天 | 昨天 | 前天 | YYYY-MM-DD | YYYY-MM-DD..YYYY-MM-DD;
+    None if the word is none of these."""
+    if word in DAY_WORDS:
+        day = today - timedelta(days=DAY_WORDS[word])
+        return Period(day, day)
+    single = _DAY.match(word)
+    if single:
+        try:
+            day = date(*(int(p) for p in single.groups()))
+        except ValueError:
+            return None
+        return Period(day, day)
     if word == "本周":
         return Period(week_of(today).start, today)
     if word == "上周":
@@ -128,6 +144,16 @@ def messages_of(numbers: dict[str, int] | Totals) -> int:
     return sum(numbers.get(m, 0) for m in MESSAGE_METRICS)
 
 
+def group_messages(totals: Totals) -> int:
+    """What people said in the groups (the article's 交流信息): not private chats, not commands."""
+    return sum(messages_of(numbers) for room, numbers in totals.by_room.items() if room)
+
+
+def private_messages(totals: Totals) -> int:
+    """What residents wrote to the bot in private: the steps of bookings, tips and questions."""
+    return messages_of(totals.by_room.get("", {}))
+
+
 def topic_name(config: Config, entry_id: str) -> str:
     """The guide's name for a consultation topic (the guide plugin may not be loaded)."""
     entry = next((e for e in getattr(config, "guide", []) if e.id == entry_id), None)
@@ -170,9 +196,11 @@ def render(report: Report, config: Config, directory: Directory, *, weekly: bool
         community=config.bot.community, what=what, start=_md(report.period.start), end=_md(report.period.end))
     before = TEXTS["before_week" if weekly or report.period.days == 7 else "before_period"]
     lines = [head]
-    lines.append(TEXTS["messages"].format(messages=fmt_count(messages_of(cur)),
-                                          change=change_text(messages_of(cur), messages_of(prev), before),
+    lines.append(TEXTS["messages"].format(messages=fmt_count(group_messages(cur)),
+                                          change=change_text(group_messages(cur), group_messages(prev), before),
                                           active=report.active))
+    if private_messages(cur):
+        lines.append(TEXTS["private_service"].format(messages=fmt_count(private_messages(cur))))
     lines.append(TEXTS["consultations"].format(
         total=cur.get("consultations"), answered=cur.get("consultations", "answered"),
         forwarded=cur.get("consultations", "forwarded"), suggestions=cur.get("suggestions"),
@@ -195,7 +223,7 @@ def render(report: Report, config: Config, directory: Directory, *, weekly: bool
         lines.append(TEXTS["extra_head"] + "；".join(report.extra) + "。")
     first = report.first_day or report.period.start
     lines.append(TEXTS["since"].format(
-        first=f"{first.year}年{first.month}月", messages=fmt_count(messages_of(since)),
+        first=f"{first.year}年{first.month}月", messages=fmt_count(group_messages(since)),
         consultations=fmt_count(since.get("consultations")), suggestions=fmt_count(since.get("suggestions")),
         tips=fmt_count(since.get("tips")), booked=fmt_count(since.get("appointments_booked"))))
     return "\n".join(lines)
@@ -211,7 +239,7 @@ def _category_lines(cur: Totals, directory: Directory) -> list[str]:
         lines.append(TEXTS["category_line"].format(
             name=name, groups=groups, messages=fmt_count(messages_of(numbers)),
             consultations=numbers.get("consultations", 0), suggestions=numbers.get("suggestions", 0)))
-    private = cur.by_category.get("", {})
+    private = cur.by_room.get("", {})
     if private:
         lines.append(TEXTS["private_line"].format(
             messages=fmt_count(messages_of(private)), consultations=private.get("consultations", 0),

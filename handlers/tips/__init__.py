@@ -13,8 +13,8 @@ files of a private temporary folder that the outbox deletes once they are sent.
 
 Modules: texts (every sentence), receipts (the pure part), dialog (reporting in private),
 resident (phrases, 查询, the tip intent), officer (/线索), attachments (files for officers),
-plugin (the Plugin object, report line, start-up).
+plugin (the Plugin object, report line, start-up), register (its rows of the 接待服务登记簿).
 """
 
 # Importing the package registers everything on the plugin.
-from handlers.tips import dialog, officer, plugin, resident  # noqa: F401
+from handlers.tips import dialog, officer, plugin, register, resident  # noqa: F401

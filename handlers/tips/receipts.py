@@ -3,6 +3,7 @@ answers a resident types, the daily quota's key and when a tip is overdue. No ch
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -38,6 +39,16 @@ def receipt_in(typed: str) -> str | None:
     """The receipt a resident typed after 查询 (spaces as they like), or None: another feature's code."""
     digits = "".join(typed.split())
     return digits if len(digits) == RECEIPT_DIGITS else None
+
+
+_DIGIT_RUN = re.compile(r"\d[\d \t\u3000]*\d")
+
+
+def receipts_in(text: str) -> list[str]:
+    """Every run of digits (spaced as a receipt is shown) that is exactly a receipt's length:
+    what someone may have pasted into a group. Longer runs (a bank card) are not receipts."""
+    found = ("".join(run.split()) for run in _DIGIT_RUN.findall(text))
+    return [digits for digits in found if len(digits) == RECEIPT_DIGITS]
 
 
 def summarise(text: str) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from bot.context import Context
+from bot.plugin import OFFICER
 from handlers.tips import receipts
 from handlers.tips.dialog import start_tip
 from handlers.tips.plugin import plugin
-from handlers.tips.texts import TEXTS
+from handlers.tips.texts import OFFICER_TEXTS, TEXTS
 from storage import tips as store
 
 
@@ -48,6 +49,38 @@ async def tip_intent(ctx: Context, found) -> bool:
 
 
 # ---- follow-up by receipt ---------------------------------------------------------------------
+
+@plugin.phrase(r"\d[\d \t\u3000]{14,}\d", where="group", priority=30)
+async def receipt_in_group(ctx: Context, match: re.Match) -> bool:
+    """A receipt in a group is no longer a secret: anyone there could read the officers' replies.
+    It is revoked at once, the reporter gets a new one privately, the officers are told, and the
+    group hears only that it no longer works (never the receipt again)."""
+    revoked = []
+    for receipt in receipts.receipts_in(ctx.text):
+        tip = await store.by_receipt(ctx.session, ctx.app.vault.keyed_hash(receipt))
+        if tip is not None:
+            revoked.append(await _renew_receipt(ctx, tip))
+    if not revoked:
+        return False  # sixteen digits that are no receipt of ours
+    await ctx.reply(TEXTS["receipt_revoked_group"], mention=False)
+    group = ctx.app.directory.group(ctx.message.room_id or "")
+    for tip_id in revoked:
+        await ctx.notify_roles(OFFICER, OFFICER_TEXTS["receipt_revoked"].format(
+            id=tip_id, group=group.name if group else ctx.message.room_name or "群聊"))
+    ctx.outcome = f"receipt revoked #{','.join(map(str, revoked))}"
+    return True
+
+
+async def _renew_receipt(ctx: Context, tip: store.Tip) -> int:
+    receipt = receipts.new_receipt()
+    tip.receipt_hash = ctx.app.vault.keyed_hash(receipt)
+    reporter = ctx.app.vault.decrypt(tip.reporter_enc)
+    # Source "tip": the outbox forgets recipient and text once sent, as for every reporter message.
+    await ctx.send_to_contact(reporter, TEXTS["receipt_renewed"].format(
+        id=tip.id, receipt=receipts.show_receipt(receipt)), source=store.OUTBOX_SOURCE)
+    await ctx.count("tip_receipts_revoked")
+    return tip.id
+
 
 @plugin.phrase(r"^\s*查询[\s:：]*([\d\s]{16,40})\s*$", priority=20)
 async def lookup(ctx: Context, match: re.Match) -> bool:

@@ -36,6 +36,9 @@ TEXTS = {
     "query_no_reply": "民警正在处理，有回复会第一时间转告您。",
     "query_reply_line": "{at} 民警回复：{text}",
     "query_close_line": "{at} 已结案：{text}",
+    "receipt_revoked_group": "请勿在群里发查询码，已作废。",
+    "receipt_renewed": ("您反映的线索 #{id} 的查询码被发到了群里，为了保密，旧的查询码已经作废。\n新的查询码：{receipt}\n"
+                        "请抄下来或截图保存好，只在私聊里发“查询 {receipt}”查看进展，不要发到群里。"),
     "query_in_group": "查询码发到群里别人也能看到，以后请私聊我查询。",
     "status_open": "处理中",
     "status_closed": "已结案",
@@ -44,7 +47,7 @@ TEXTS = {
 }
 
 OFFICER_TEXTS = {
-    "report_line": "线索举报待处理{open}条（其中超过{hours}小时未回复{overdue}条）",
+    "report_line": "待处理线索{open}条，其中超期{overdue}条（超过{hours}小时未回复）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
     "identity_confidential": "报告人要求保密",
     "identity_open": "报告人未要求保密",
@@ -61,7 +64,19 @@ OFFICER_TEXTS = {
     "attachments_coming": "线索 #{id} 的{n}个附件马上私聊发给您，请勿转发到群里。",
     "attachments_unreadable": "线索 #{id} 有{n}个附件无法解密（密钥可能换过），没能发出。",
     "reporter_hidden": "保密",
+    "receipt_revoked": "线索 #{id} 的查询码被人发到了“{group}”，已经作废，并已私聊给报告人发了新的查询码。",
     "replied": "已把回复转给线索 #{id} 的报告人。",
     "closed": "线索 #{id} 已结案，并已告知报告人。",
     "already_closed": "线索 #{id} 已经结案了。",
+}
+
+# Cells of the 接待服务登记簿 rows of tips (handlers/tips/register.py): never who, for a confidential one.
+REGISTER_TEXTS = {
+    "category": "线索举报",
+    "open": "待处理",
+    "replied": "已回复，处理中",
+    "closed": "已结案",
+    "source": "私聊",
+    "item_open": "线索 #{id}（{category}）",
+    "person_open": "未要求保密，见 /线索 查看 {id}",
 }

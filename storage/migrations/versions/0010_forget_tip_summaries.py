@@ -2,13 +2,13 @@
 the summary is now made from the encrypted body when shown, and the column stays empty. The
 notices of new tips in the outbox quoted those words too: sent ones lose their text.
 
-Revision ID: 0010_reliab_forget_tip_summaries
+Revision ID: 0010_forget_tip_summaries
 Revises: 0009_scheduled_jobs
 """
 from alembic import op
 
 
-revision = "0010_reliab_forget_tip_summaries"
+revision = "0010_forget_tip_summaries"
 down_revision = "0009_scheduled_jobs"
 branch_labels = None
 depends_on = None
