@@ -96,6 +96,7 @@ class App:
         self.tally = Tally(self.name, self.sessions, self.clock, self.vault.mac_key, self._tally_interval)
         self.router = Router(self)
         self.scheduler = Scheduler(self.clock, self.sessions, self.name)
+        self.dialogs.attach(self)
         async with self.sessions.begin() as session:
             await self.directory.load(session)
             await self.directory.seed(session, self.config, self.clock.now())
@@ -109,6 +110,7 @@ class App:
         await self.scheduler.load()
         for hook in self.registry.startup:
             await hook(self)
+        await self.dialogs.recover(self)
         await self.scheduler.start()
         await self.tally.start()
         self.classify("你好")  # load the word list and the model now, not on a resident's first message

@@ -158,7 +158,8 @@ def _find_date(text: str, today: date) -> tuple[date | None, tuple[int, int] | N
             return today + timedelta(days=7 * weeks - today.weekday() + target), m.span()
         if which in ("这", "本", "今"):  # 这周五: this calendar week's, even if gone
             return today + timedelta(days=target - today.weekday()), m.span()
-        return today + timedelta(days=(target - today.weekday()) % 7), m.span()  # 周五: the coming one
+        # 周五: the coming one; said on a Friday, next week's (today is 今天)
+        return today + timedelta(days=(target - today.weekday()) % 7 or 7), m.span()
     if m := _DAY_OF_MONTH.search(text):
         dom = number(m["d"])
         return (_coming_day_of_month(dom, today) if dom else None), m.span()

@@ -69,6 +69,10 @@ async def mark(ctx: Context, code: str, status: str) -> None:
         await ctx.reply(STAFF_TEXTS["not_markable"].format(code=code, status=STATUS_NAMES[b.status]))
         ctx.outcome = "not booked"
         return
+    if status == NO_SHOW and b.slot_start > ctx.now:  # nobody has missed a time still to come
+        await ctx.reply(STAFF_TEXTS["too_early_no_show"].format(code=code, when=when_of(ctx.app, b)))
+        ctx.outcome = "too early"
+        return
     await bookings.close(ctx, b, status)
     await ctx.count("appointments_completed" if status == COMPLETED else "appointments_no_show", key=b.service)
     await ctx.reply(STAFF_TEXTS["marked"].format(code=code, name=b.name, service=b.service, when=when_of(ctx.app, b),
