@@ -56,6 +56,8 @@ def says_yes(text: str) -> bool:
     """确认。 / 嗯嗯 / 好的好的 / OK / 👌: yes."""
     if any(symbol in text for symbol in YES_SYMBOLS):
         return True
+    if text.strip().endswith(("?", "？")):
+        return False  # 嗯？ asks; it does not agree
     word = re.sub(r"[\s\W_]+", "", text).lower()
     word = re.sub(r"(.+?)\1+$", r"\1", word)  # 好的好的 -> 好的, 嗯嗯 -> 嗯
     word = re.sub(r"(吧|啊|呀|哈|了|呢)+$", "", word) or word

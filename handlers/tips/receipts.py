@@ -73,6 +73,8 @@ def _answer(text: str) -> str:
     """确认。 / 嗯嗯 / OK！ -> 确认 / 嗯 / ok: punctuation, spaces and a doubled word gone."""
     if any(symbol in text for symbol in ("👌", "👍", "✅")):
         return "ok"
+    if text.strip().endswith(("?", "？")):
+        return "?"  # 嗯？ asks; it does not agree
     word = re.sub(r"[\s\W_]+", "", text).lower()
     return re.sub(r"^(.+?)\1+$", r"\1", word)
 
