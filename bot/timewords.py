@@ -210,7 +210,7 @@ def _clock_of(m: re.Match) -> time | None:
 def parse_time(text: str) -> time | None:
     """10:30, 十点, 九点半, 下午两点, 晚上8点 -> a time of day; 中午 alone is 12:00. A bare
     number is a choice, not a time (None)."""
-    return _read_clock(normalize(text))[0]
+    return read_clock(text)[0]
 
 
 # ---- the whole sentence -------------------------------------------------------------------------
@@ -223,6 +223,16 @@ def read(text: str, today: date) -> Moment:
     at, part = _read_clock(rest)
     vague = any(word in text for word in VAGUE_WORDS)
     return Moment(day, at, part, vague)
+
+
+def read_clock(text: str) -> tuple[time | None, str | None]:
+    """The clock time and the part of the day a text names, dates aside (a full date is no time)."""
+    text = normalize(text)
+    for pattern in (_FULL_DATE, _MONTH_DAY_NUM):  # 2026-12-08 / 12-08 hold no clock time
+        if m := pattern.search(text):
+            text = text[:m.start()] + " " + text[m.end():]
+            break
+    return _read_clock(text)
 
 
 def _read_clock(text: str) -> tuple[time | None, str | None]:

@@ -33,14 +33,14 @@ def parse_day(text: str, today: date) -> date | None:
 
 
 def day_part(text: str) -> str | None:
-    part = timewords.read(text, date(2000, 1, 3)).part
+    part = timewords.read_clock(text)[1]
     return {"中午": "下午", "晚上": "下午"}.get(part, part) if part in ("上午", "下午", "中午", "晚上") else None
 
 
 def parse_clock(text: str) -> time | None:
     """9:30, 9点半, 下午2点, 两点 (14:00 at an office) -> a time of day; a bare number is a choice."""
-    moment = timewords.read(text, date(2000, 1, 3))
-    return timewords.office_time(moment.time, moment.part) if moment.time else None
+    at, part = timewords.read_clock(text)
+    return timewords.office_time(at, part) if at else None
 
 
 def pick_number(text: str, n: int) -> int | None:
