@@ -48,6 +48,8 @@ RESUME_WORDS = frozenset({"继续", "接着填", "接着办", "继续填", "继�
 _LEAD = re.compile(r"^(?:哎|唉|嗯|那|那就|还是|我|我看|要不|要不然|好吧|哦)+")
 _TAIL = re.compile(r"(?:吧|了|啊|呀|哈|呢|哦|谢谢|谢谢你)+$")
 _PUNCT = re.compile(r"[\s\W_]+")
+# "I don't know what to do here": about the step itself, so the step's help, not a question elsewhere.
+_CONFUSED = re.compile(r"不知道|不晓得|不懂|不会|看不明白|看不懂|怎么弄|咋弄|咋整|怎么办|啥意思|什么意思|怎么回|回什么|咋回")
 
 TEXTS = {
     "cancelled": "好的，已取消。需要时随时再找我。",
@@ -191,8 +193,13 @@ class Dialogs:
                 return True
             route = other(True)
             if route is not None:
-                return route
+                return self._aside(ctx, row, route)
         return await self._advance(ctx, spec, row, state, text, other)
+
+    @staticmethod
+    def _aside(ctx: Context, row: DialogState, route: Route) -> Route:
+        ctx.session.info["dialog_before_aside"] = (row.dialog, row.state)  # for remind
+        return route
 
     async def _advance(self, ctx: Context, spec: DialogSpec, row: DialogState, state: DialogStateSpec,
                        text: str, other: OtherRoute) -> bool | Route:
@@ -201,10 +208,11 @@ class Dialogs:
             return True
         data = _data(row)
         nxt = await state.handle(ctx, data, text)
-        if isinstance(nxt, Reask) and not nxt.understood and not state.free_text and text:
+        if isinstance(nxt, Reask) and not nxt.understood and not state.free_text and text \
+                and not _CONFUSED.search(text):
             route = other(False)
             if route is not None:
-                return route
+                return self._aside(ctx, row, route)
         if nxt == END:
             await self._end(ctx.session, row, dialog_key(ctx.message))
             return True
@@ -240,7 +248,7 @@ class Dialogs:
             return
         _store(row, data, {**meta, "misses": misses})  # not understood: the silence timer runs on
         hint = nxt.hint if isinstance(nxt, Reask) else None
-        if misses == 2:
+        if misses == 2 or _CONFUSED.search(ctx.text or ""):
             help_text = await state.help(ctx, data) if state.help else TEXTS["help_default"]
             await ctx.reply(TEXTS["second_miss"].format(help=help_text))
         elif hint:
@@ -255,6 +263,8 @@ class Dialogs:
         meta = _meta(row)
         if meta.get("reminded") or meta.get("parked"):
             return
+        if ctx.session.info.get("dialog_before_aside") != (row.dialog, row.state):
+            return  # the aside began another dialog (举报 while booking): its question is the reminder
         label = spec.states[row.state].label or "还差几步"
         await ctx.reply(TEXTS["waiting"].format(title=spec.title, label=label))
         _store(row, _data(row), {**meta, "reminded": True})

@@ -99,7 +99,7 @@ async def test_back_goes_one_step(chat):
 
 
 async def test_second_miss_says_exactly_what_to_type_and_third_ends_politely(chat):
-    for text in ("/登记", "王秀英", "不知道啊"):
+    for text in ("/登记", "王秀英", "楼上"):
         await say(chat, text)
     assert chat.texts_to("王阿姨")[-1] == "请回复数字，比如 3。"
     await say(chat, "嗯那个")
@@ -109,6 +109,12 @@ async def test_second_miss_says_exactly_what_to_type_and_third_ends_politely(cha
     third = chat.texts_to("王阿姨")[-1]
     assert "先结束了" in third and "重新发“登记”" in third
     assert await rows(chat) == []
+
+
+async def test_i_do_not_know_what_to_type_gets_the_help_at_once(chat):
+    for text in ("/登记", "王秀英", "俺也不知道咋弄"):
+        await say(chat, text)
+    assert chat.texts_to("王阿姨")[-1].startswith("请只回复楼层的数字")  # not forwarded as a question
 
 
 async def test_an_answer_understood_but_unusable_is_no_miss(chat):
