@@ -99,7 +99,7 @@ async def test_back_goes_one_step(chat):
 
 
 async def test_second_miss_says_exactly_what_to_type_and_third_ends_politely(chat):
-    for text in ("/登记", "王秀英", "楼上"):
+    for text in ("/登记", "王秀英", "额"):
         await say(chat, text)
     assert chat.texts_to("王阿姨")[-1] == "请回复数字，比如 3。"
     await say(chat, "嗯那个")
