@@ -240,7 +240,10 @@ def _once(day: dt.date, hour: int, minute: int, now: dt.datetime) -> When:
 
 def _make_date(year: int, month: int, day: int, today: dt.date) -> dt.date:
     try:
-        return timewords.check_year(dt.date(year, month, day), today)
+        day_ = dt.date(year, month, day)
+        # A stored expression is read back against a past "now" (schedules._EPOCH): only a new
+        # one, read against the real today, is held to the years anyone can mean.
+        return timewords.check_year(day_, today) if today.year > timewords.MIN_YEAR else day_
     except timewords.DateOutOfRange as error:
         raise TimeExprError(f"抱歉，{error}{ONCE_EXAMPLE_COMMAND}") from None
     except ValueError:
