@@ -177,11 +177,11 @@ class Dialogs:
             _store(row, _data(row), meta)
         if spec.reply_source:
             ctx.reply_source = spec.reply_source
-        if meta.get("parked"):
-            return await self._resume(ctx, spec, row, meta)
         if row.expires_at <= ctx.now:  # its job has not run yet (the bot was down)
             await self._time_out(ctx.app, ctx.session, row, notify=True)
             return False
+        if meta.get("parked"):
+            return await self._resume(ctx, spec, row, meta)
         state = spec.states[row.state]
         text = ctx.text.strip()
         if ctx.message.kind == MessageKind.TEXT and text:

@@ -12,10 +12,10 @@
     @plugin.intent("consultation")
     async def answer(ctx: Context, found: Classification) -> bool: ...  # True: handled
 
-    booking = plugin.dialog("booking")
+    booking = plugin.dialog("booking", title="预约", start_word="预约")
 
-    @booking.state("service", prompt=ask_service)
-    async def got_service(ctx, data, text) -> str | None: ...  # next state, None re-asks, END ends
+    @booking.state("service", prompt=ask_service, label="正在选办理事项", help=service_help)
+    async def got_service(ctx, data, text): ...  # next state | END | Reask("one short hint")
 
 Everything a plugin offers the others is declared here too, never put in a global at import
 time: its config section (a pydantic model), the services it provides (`provides`), the rows it
