@@ -115,3 +115,22 @@ def test_schedules_and_statistics_refuse_such_a_year_too():
     assert "太远了" in str(error.value)
     assert parse_period("9999-01-01..9999-12-31", TODAY) is None
     assert parse_period("2026-11-01..2026-11-30", TODAY).start == date(2026, 11, 1)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from(["明天", "后天", "下周", "周", "号", "月", "点", "半", "下午", "晚上", "中午", "9999", "-", "/",
+                          "年", "十", "二", "0", "31", "13", ":", "：", "²", "٣", "\u200b", "随便", " "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_WORDS, st.text(max_size=3)), max_size=12).map("".join))
+def test_no_text_breaks_the_reading(text):
+    """Whatever is typed: a Moment, or a DateOutOfRange sentence; never another exception."""
+    try:
+        moment = timewords.read(text, TODAY)
+    except timewords.DateOutOfRange as error:
+        assert "太远了" in str(error)
+        return
+    assert moment.day is None or timewords.MIN_YEAR <= moment.day.year <= TODAY.year + timewords.YEARS_AHEAD
+    parse_clock(text), parse_day(text, TODAY)
