@@ -223,3 +223,9 @@ async def test_a_tip_offered_back_is_dropped_after_a_day(bot):
     await bot.advance(timedelta(hours=25))
     assert await rows(bot, DialogState) == [] and await rows(bot, TipAttachment) == []
     assert "可以帮您" in await say(bot, "继续")
+
+
+async def test_an_officer_date_far_off_is_answered_in_one_line(bot):
+    for command in ("/预约 9999-12-31", "/预约 关闭 9999-01-01", "/预约 开放 1900-01-01"):
+        assert "太远了" in await say(bot, command, who="张警官"), command
+    assert "12月8日" in await say(bot, "/预约 明天", who="张警官")
