@@ -86,7 +86,8 @@ async def test_no_more_than_six_choices_and_more_for_the_rest(bot):
 
 async def test_the_day_prompt_uses_real_upcoming_dates(bot):
     days = (await say(bot, "预约"), await say(bot, "居住证"))[1]
-    assert "或直接说“明天”" in days and "12月7日（周一）" in days
+    assert "或直接说“明天”或“12月9日”" in days and "12月7日（周一）" in days  # days really open
+    assert "如“9点半”" in await say(bot, "明天")
 
 
 @pytest.mark.parametrize("yes", ["嗯", "行", "对", "好的", "确认。", "没问题", "OK", "👌", "嗯嗯", "好的好的"])
@@ -229,3 +230,8 @@ async def test_an_officer_date_far_off_is_answered_in_one_line(bot):
     for command in ("/预约 9999-12-31", "/预约 关闭 9999-01-01", "/预约 开放 1900-01-01"):
         assert "太远了" in await say(bot, command, who="张警官"), command
     assert "12月8日" in await say(bot, "/预约 明天", who="张警官")
+
+
+async def test_a_request_at_the_name_step_is_no_name(bot):
+    await to_name_step(bot, "明天", "1")
+    assert "哪一类" in await say(bot, "举报")  # not a person called 举报: the tip it asks for
