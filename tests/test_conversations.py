@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import SHANGHAI
 from bot.messages import MessageKind

@@ -22,7 +22,7 @@ from handlers.appointments.plugin import plugin
 from handlers.appointments.slots import Slot, find_service, in_part, slot_times
 from handlers.appointments.texts import TEXTS, day_label, materials_of, place_of, when_label
 from storage import appointments as store
-from storage.appointments import BOOKED, CANCELLED, Booking
+from storage.appointments import BOOKED, Booking
 
 PAGE = 6  # choices shown at once: a phone screen, an old person's patience
 
@@ -113,7 +113,12 @@ async def _days(ctx: Context, data: dict) -> list[tuple[date, int]]:
 
 
 def _day_example(days: list[tuple[date, int]], today: date) -> str:
-    return _short_day(days[min(1, len(days) - 1)][0], today) if days else "明天"
+    """明天”或“12月9日: two of the days really open, said as people say them."""
+    if not days:
+        return "明天"
+    near, far = days[min(1, len(days) - 1)][0], days[min(2, len(days) - 1)][0]
+    later = f"{far.month}月{far.day}日"
+    return _short_day(near, today) if near == far else f"{_short_day(near, today)}”或“{later}"
 
 
 def _note(data: dict) -> str:

@@ -11,7 +11,7 @@ from bot.plugin import STAFF
 from handlers.appointments import bookings
 from handlers.appointments.bookings import free_days, masked_phone, service_of, when_of
 from handlers.appointments.codes import CODE_PATTERN, normal_code
-from handlers.appointments.parse import parse_day
+from handlers.appointments.parse import day_or_reason
 from handlers.appointments.plugin import plugin
 from handlers.appointments.texts import STAFF_TEXTS, STATUS_NAMES, TEXTS, day_label
 from storage import appointments as store
@@ -25,7 +25,11 @@ CODE = rf"(?P<code>{CODE_PATTERN})"
 async def day_list(ctx: Context) -> None:
     """`/预约`, `/预约 明天`, `/预约 12月8日`: the first word is no subcommand's verb."""
     args = ctx.args
-    day = parse_day(args[0] if args else "今天", ctx.now.date()) if len(args) <= 1 else None
+    day, why = day_or_reason(args[0] if args else "今天", ctx.now.date()) if len(args) <= 1 else (None, None)
+    if why:
+        await ctx.reply(why)
+        ctx.outcome = "bad date"
+        return
     if day is None:
         await ctx.reply(STAFF_TEXTS["usage"])
         ctx.outcome = "usage"
@@ -82,9 +86,9 @@ async def mark(ctx: Context, code: str, status: str) -> None:
 @plugin.subcommand("预约", "关闭", pattern=r"(?P<day>\S+)(?:\s+(?P<reason>.+))?", usage="日期 [原因]",
                    summary="关闭某天的预约，已约的居民会收到通知")
 async def close_day(ctx: Context, day: str, reason: str = "") -> None:
-    when = parse_day(day, ctx.now.date())
+    when, why = day_or_reason(day, ctx.now.date())
     if when is None:
-        await ctx.reply(STAFF_TEXTS["bad_date"].format(text=day))
+        await ctx.reply(why or STAFF_TEXTS["bad_date"].format(text=day))
         return
     reason = " ".join(reason.split())
     if await ctx.session.get(store.ClosedDay, (ctx.app.name, when)) is not None:
@@ -115,9 +119,9 @@ async def _tell_closed(ctx: Context, b: Booking, day: date, reason: str) -> None
 
 @plugin.subcommand("预约", "开放", pattern=r"(?P<day>\S+)", usage="日期", summary="重新开放关闭了的一天")
 async def reopen_day(ctx: Context, day: str) -> None:
-    when = parse_day(day, ctx.now.date())
+    when, why = day_or_reason(day, ctx.now.date())
     if when is None:
-        await ctx.reply(STAFF_TEXTS["bad_date"].format(text=day))
+        await ctx.reply(why or STAFF_TEXTS["bad_date"].format(text=day))
         return
     row = await ctx.session.get(store.ClosedDay, (ctx.app.name, when))
     if row is None:

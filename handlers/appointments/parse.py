@@ -21,6 +21,8 @@ MORE_WORDS = frozenset({"更多", "还有吗", "还有呢", "还有别的吗", "
 
 _NUM = re.compile(r"^\s*(?:第)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:个|号|项)?\s*[。.!！]?\s*$")
 _NAME_LEAD = re.compile(r"^(我叫|我是|姓名[:：]?|名字[:：]?|叫)")
+# Words that are a request, not a name ("举报" typed at the name step is not someone called 举报).
+_NOT_A_NAME = re.compile(r"预约|举报|线索|帮助|菜单|查询|建议|取消|什么|怎么|咋|不知道|为啥|为什么|吗|呢|\?|？")
 
 
 def parse_day(text: str, today: date) -> date | None:
@@ -30,6 +32,14 @@ def parse_day(text: str, today: date) -> date | None:
         return timewords.parse_date(text, today)
     except timewords.DateOutOfRange:
         return None
+
+
+def day_or_reason(text: str, today: date) -> tuple[date | None, str | None]:
+    """For officers: the day, or why not in one sentence when the year is far off (9999-01-01)."""
+    try:
+        return timewords.parse_date(text, today), None
+    except timewords.DateOutOfRange as error:
+        return None, str(error)
 
 
 def day_part(text: str) -> str | None:
@@ -71,7 +81,7 @@ def wants_more(text: str) -> bool:
 def read_name(text: str) -> str | None:
     """我叫王芳 -> 王芳; 2 to 20 characters and no digits, else None."""
     name = _NAME_LEAD.sub("", text.strip()).strip(" 。.!！")
-    if not 2 <= len(name) <= 20 or re.search(r"\d", name):
+    if not 2 <= len(name) <= 20 or re.search(r"\d", name) or _NOT_A_NAME.search(name):
         return None
     return name
 
