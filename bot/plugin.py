@@ -308,6 +308,7 @@ class Plugin:
     def on(self, event: str):
         """joined | left | friend | invitation: async (app, session, event);
         unhandled_mention: async (ctx), for an @-mention nothing else understood;
+        unhandled_private: async (ctx), for a private message nothing else understood (never silence);
         connected: async (app), each time the WeChat gateway is (re)connected."""
 
         def register(fn: Handler) -> Handler:

@@ -353,7 +353,7 @@ class Router:
 
     async def _run_intents(self, ctx: Context, found) -> None:
         if not ctx.text:  # a photo or file sent privately outside any dialog
-            for handler in self.app.registry.events.get("unhandled_private", []):
+            for handler in self.app.registry.events.get("unhandled_private", []) if ctx.is_private else []:
                 await handler(ctx)
             return
         for phrase in self.app.registry.phrases:
