@@ -114,6 +114,7 @@ class App:
         self.tally = Tally(self.name, self.sessions, self.clock, self.vault.mac_key, self._tally_interval)
         self.router = Router(self)
         self.scheduler = Scheduler(self.clock, self.sessions, self.name)
+        self.dialogs.attach(self)
         async with self.sessions.begin() as session:
             await self.directory.load(session)
             await self.directory.seed(session, self.config, self.clock.now())
@@ -130,6 +131,7 @@ class App:
             self.skipped_at_start(what, error)
         for hook in self.registry.startup:
             await hook(self)
+        await self.dialogs.recover(self)
         await self.scheduler.start()
         await self._report_skipped()
         await self.tally.start()

@@ -12,10 +12,10 @@
     @plugin.intent("consultation")
     async def answer(ctx: Context, found: Classification) -> bool: ...  # True: handled
 
-    booking = plugin.dialog("booking")
+    booking = plugin.dialog("booking", title="预约", start_word="预约")
 
-    @booking.state("service", prompt=ask_service)
-    async def got_service(ctx, data, text) -> str | None: ...  # next state, None re-asks, END ends
+    @booking.state("service", prompt=ask_service, label="正在选办理事项", help=service_help)
+    async def got_service(ctx, data, text): ...  # next state | END | Reask("one short hint")
 
 Everything a plugin offers the others is declared here too, never put in a global at import
 time: its config section (a pydantic model), the services it provides (`provides`), the rows it
@@ -95,12 +95,17 @@ class CommandSpec:
 
 @dataclass(frozen=True)
 class PhraseSpec:
-    """A plain-text trigger residents type without a slash (预约, 查询 123...)."""
+    """A plain-text trigger residents type without a slash (预约, 查询 123...).
+
+    Inside someone's dialog a phrase is handled as itself and the dialog waits (我的预约, 建议：…),
+    unless `dialog_answer`: then it may be an answer ("举报楼下…" as a tip's text), and is taken as
+    a phrase only when the dialog's step did not understand it."""
 
     pattern: re.Pattern[str]
     handler: Handler
     where: str = "any"
     priority: int = 0
+    dialog_answer: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,25 +116,50 @@ class IntentSpec:
     preempt: bool = False  # runs even inside a dialog or on a phrase match (emergencies)
 
 
+@dataclass(frozen=True)
+class Reask:
+    """What a dialog step returns for an answer it cannot use: `hint` is the one short line said
+    back. `understood`: the answer was read but cannot be taken (a full day): no miss is counted,
+    and the silence timer starts again as after any understood answer."""
+
+    hint: str
+    understood: bool = False
+
+
 @dataclass
 class DialogStateSpec:
     name: str
     prompt: Handler  # async (ctx, data) -> None: ask the question
-    handle: Handler  # async (ctx, data, text) -> next state | None (re-ask) | END
+    handle: Handler  # async (ctx, data, text) -> next state | END | Reask | None (it replied itself)
     accepts_attachments: bool = False
+    label: str = ""  # where the resident stands, for reminders: "正在选日子"
+    help: Handler | None = None  # async (ctx, data) -> str: exactly what to type, with an example
+    free_text: bool = False  # any text is an answer here (what happened, a name)
+    keeps: frozenset[str] = frozenset()  # exit words this step answers itself (保密? "不用了")
+    resume: str = ""  # after a restart lost an answer here: what to send ("回复“确认”继续")
 
 
 @dataclass
 class DialogSpec:
     name: str
     states: dict[str, DialogStateSpec] = field(default_factory=dict)
-    on_cancel: Handler | None = None
-    on_timeout: Handler | None = None
+    title: str = "事情"  # what residents call it: 预约, 线索
+    start_word: str = ""  # what starts it again: 预约
+    on_cancel: Handler | None = None  # async (ctx, data) -> str | None: the goodbye (None: the core's)
+    on_discard: Handler | None = None  # async (app, session, data): drop what the dialog held
     reply_source: str | None = None  # outbox source of every reply in this dialog (see Context)
+    # A dialog that times out at one of `park_states` is kept `park_for` and offered back with
+    # `park_text` (回复“继续”接着填); then purged.
+    park_states: frozenset[str] = frozenset()
+    park_for: Any = None
+    park_text: str = ""
 
-    def state(self, name: str, prompt: Handler, accepts_attachments: bool = False):
+    def state(self, name: str, prompt: Handler, accepts_attachments: bool = False, *, label: str = "",
+              help: Handler | None = None, free_text: bool = False, keeps: frozenset[str] | set[str] = frozenset(),
+              resume: str = ""):
         def register(handle: Handler) -> Handler:
-            self.states[name] = DialogStateSpec(name, prompt, handle, accepts_attachments)
+            self.states[name] = DialogStateSpec(name, prompt, handle, accepts_attachments, label, help, free_text,
+                                                frozenset(keeps), resume)
             return handle
 
         return register
@@ -246,9 +276,9 @@ class Plugin:
         self.commands.append(spec)
         return spec
 
-    def phrase(self, pattern: str, *, where: str = "any", priority: int = 0):
+    def phrase(self, pattern: str, *, where: str = "any", priority: int = 0, dialog_answer: bool = False):
         def register(fn: Handler) -> Handler:
-            self.phrases.append(PhraseSpec(re.compile(pattern), fn, where, priority))
+            self.phrases.append(PhraseSpec(re.compile(pattern), fn, where, priority, dialog_answer))
             return fn
 
         return register
@@ -263,8 +293,8 @@ class Plugin:
 
         return register
 
-    def dialog(self, name: str) -> DialogSpec:
-        spec = DialogSpec(name)
+    def dialog(self, name: str, *, title: str = "事情", start_word: str = "") -> DialogSpec:
+        spec = DialogSpec(name, title=title, start_word=start_word)
         self.dialogs[name] = spec
         return spec
 
@@ -278,6 +308,7 @@ class Plugin:
     def on(self, event: str):
         """joined | left | friend | invitation: async (app, session, event);
         unhandled_mention: async (ctx), for an @-mention nothing else understood;
+        unhandled_private: async (ctx), for a private message nothing else understood (never silence);
         connected: async (app), each time the WeChat gateway is (re)connected."""
 
         def register(fn: Handler) -> Handler:

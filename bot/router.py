@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # longer messages are counted, but only this much is read
 REDELIVERY_WINDOW = timedelta(seconds=10)
+# Intents that, said inside a dialog where the step did not understand them, are that instead.
+DIALOG_ASIDES = frozenset({"consultation", "suggestion", "tip", "dispute", "scam", "greeting"})
+ASIDE_CONFIDENCE = 0.6  # below this, a word the step did not understand is a miss, not an aside
 
 TEXTS = {
     "refused": "抱歉，这个命令只有{roles}可以使用。",
@@ -159,8 +162,11 @@ class Router:
             # What handlers read is what the person wrote, without "@警民群助手 " in front.
             text = strip_mentions(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else ""
             route = self._pick_route(msg, text)
-            # A command is an instruction to the bot, not something said to the group.
-            self.app.tally.message(msg, group, command=route is not None and route[0] == "command")
+            # A command is an instruction to the bot, not something said to the group (a
+            # resident's /预约 included, though it is read as the words 预约).
+            self.app.tally.message(msg, group, command=route is not None and route[0] in ("command", "words"))
+            if route is not None and route[0] == "words":  # a resident's /预约: the words 预约
+                text, route = route[1], ("phrase", None)
             if route is None:
                 self.app.tally.processed(msg)
                 return
@@ -190,21 +196,48 @@ class Router:
         if self.app.dialogs.maybe_active(msg):
             return ("dialog", None)
         if msg.kind != MessageKind.TEXT or not text:
-            return None
+            return ("intent", None) if msg.is_private and msg.kind != MessageKind.RECALL else None
+        return self._route_of(msg, text, found)
+
+    def _route_of(self, msg: IncomingMessage, text: str, found=None, *, in_dialog: bool = False,
+                  strong: bool = False):
+        """The route of a text with no dialog in the way. Inside a dialog (`in_dialog`), only what
+        is clearly not an answer: `strong`, only what never can be (commands, 我的预约 ...)."""
         parsed = parse_command(text)
         if parsed is not None:
             spec = self._commands.get(parsed.name)
             if spec is None and parsed.prefix == "#" and not msg.is_private:
                 return None  # "#话题" in a group is chatter, not a command
-            return ("command", (parsed, spec))
+            words = self._resident_words(msg, parsed, spec)
+            return ("words", words) if words else ("command", (parsed, spec))
         for phrase in self.app.registry.phrases:
             if phrase.where != "any" and (phrase.where == "private") != msg.is_private:
                 continue
-            if phrase.pattern.search(text):
+            if phrase.pattern.search(text) and not (strong and phrase.dialog_answer):
                 return ("phrase", None)
+        if strong:
+            return None
         found = found or self.app.classify(text)
-        if self.app.registry.intent_handlers(found.intent) or msg.mentions_bot:
+        if in_dialog:
+            sure = found.intent in DIALOG_ASIDES and found.confidence >= ASIDE_CONFIDENCE
+            return ("intent", found) if sure and self.app.registry.intent_handlers(found.intent) else None
+        if self.app.registry.intent_handlers(found.intent) or msg.mentions_bot or msg.is_private:
             return ("intent", found)
+        return None
+
+    def _resident_words(self, msg: IncomingMessage, parsed, spec: CommandSpec | None) -> str | None:
+        """/预约, /举报, /建议 …, /我的预约 from someone the command is not for: the same words without
+        the slash, when a phrase knows them (建议 … is tried as 建议：…)."""
+        person = self.app.directory.person(msg.sender_id, msg.sender_name)
+        if spec is not None and (person.role in spec.roles or (parsed.args and spec.subcommand(parsed.args[0]))):
+            return None  # theirs to run, or an officer's verb (/预约 完成 …): refused as before
+        rest = parsed.rest.strip()
+        for words in (f"{parsed.name}{rest}", f"{parsed.name} {rest}".strip(), f"{parsed.name}：{rest}"):
+            for phrase in self.app.registry.phrases:
+                if phrase.where != "any" and (phrase.where == "private") != msg.is_private:
+                    continue
+                if phrase.pattern.search(words):
+                    return words
         return None
 
     async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route) -> None:
@@ -212,20 +245,29 @@ class Router:
         acted = True
         ctx = None
         try:
+            if kind == "dialog" and self.app.dialogs.is_active(msg):
+                await self.app.dialogs.mark_pending(msg)  # a crash from here on is told at restart
             async with self.app.sessions.begin() as session:
                 ctx = Context(self.app, session, msg, self.app.directory.person(msg.sender_id, msg.sender_name),
                               group, text)
-                handled = False
+                handled, aside = False, False
                 if kind == "dialog":
-                    handled = await self.app.dialogs.handle(ctx)
-                    if not handled and msg.kind == MessageKind.TEXT and text:
+                    outcome = await self.app.dialogs.handle(ctx, lambda strong: self._aside(msg, text, strong))
+                    handled = outcome is True
+                    if outcome is False and (text or msg.is_private):
                         kind, detail = self._pick_route_after_dialog(msg, text)
+                    elif outcome not in (True, False):  # something else: handled so, the dialog waits
+                        kind, detail, aside = *outcome, True
+                    if kind == "words":
+                        kind, detail, ctx.text = "phrase", None, detail
                 if kind == "urgent":
                     await self._run_urgent(ctx, detail)
                 elif kind == "command":
                     await self._run_command(ctx, *detail)
                 elif kind in ("phrase", "intent") and not handled:
                     await self._run_intents(ctx, detail)
+                if aside:
+                    await self.app.dialogs.remind(ctx)
                 # The message id goes in with what the handler wrote, so a redelivery (even
                 # after a restart) is handled once. A handler that only looked ("not for me")
                 # wrote nothing: its id is noted with the chatter, and no transaction is paid.
@@ -245,8 +287,14 @@ class Router:
 
     def _pick_route_after_dialog(self, msg: IncomingMessage, text: str):
         """The dialog had ended (timed out): route the message as if there had been none."""
-        route = self._pick_route(msg, text)
+        route = self._route_of(msg, text) if text else ("intent", None)
         return route if route else ("none", None)
+
+    def _aside(self, msg: IncomingMessage, text: str, strong: bool):
+        """What a message inside a dialog is instead of an answer (None: an answer, or a miss)."""
+        if msg.kind != MessageKind.TEXT or not text:
+            return None
+        return self._route_of(msg, text, in_dialog=True, strong=strong)
 
     async def _first_time(self, session, msg: IncomingMessage) -> bool:
         stmt = insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__)
@@ -316,6 +364,10 @@ class Router:
                 return
 
     async def _run_intents(self, ctx: Context, found) -> None:
+        if not ctx.text:  # a photo or file sent privately outside any dialog
+            for handler in self.app.registry.events.get("unhandled_private", []) if ctx.is_private else []:
+                await handler(ctx)
+            return
         for phrase in self.app.registry.phrases:
             if phrase.where != "any" and (phrase.where == "private") != ctx.is_private:
                 continue
@@ -329,6 +381,9 @@ class Router:
                 return
         if ctx.message.mentions_bot:
             for handler in self.app.registry.events.get("unhandled_mention", []):
+                await handler(ctx)
+        elif ctx.is_private:  # a private chat is never left silent
+            for handler in self.app.registry.events.get("unhandled_private", []):
                 await handler(ctx)
 
     async def _apologise(self, msg: IncomingMessage, source: str = "reply") -> None:

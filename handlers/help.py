@@ -11,12 +11,16 @@ TEXTS = {
     "menu_head": "您好！我是{post}的警民群助手，可以帮您：",
     "menu_tail": "有紧急情况请直接拨打 110（火警 119，急救 120）。",
     "commands_head": "您可以使用的命令：",
+    "unclear_head": "不好意思，没太看懂您的意思。我可以帮您：",
+    "not_text_head": "收到了。我只看得懂文字，您可以这样跟我说：",
 }
+# What residents type for the menu, with or without a slash, and the greetings that want one.
+MENU_WORDS = r"帮助|菜单|功能|help|帮帮我|怎么用|你能干什么|你会什么|有什么功能|在吗|在不在|你好|您好|你好啊|您好啊|哈喽|喂"
 
 
-def menu_text(app, role: str) -> str:
+def menu_text(app, role: str, head: str = "menu_head") -> str:
     """The plain menu residents see when they greet the bot or @ it with something unclear."""
-    lines = [TEXTS["menu_head"].format(post=app.config.bot.police_post)]
+    lines = [TEXTS[head].format(post=app.config.bot.police_post)]
     lines += [f"· {text}" for text, roles in app.registry.menu if role in roles]
     lines.append(TEXTS["menu_tail"])
     return "\n".join(lines)
@@ -40,6 +44,20 @@ async def show_help(ctx: Context) -> None:
     await ctx.reply(text)
 
 
+@plugin.phrase(rf"^\s*(?:{MENU_WORDS})[\s。.!！?？~～]*$", where="private")
+async def menu_words(ctx: Context, match) -> bool:
+    """帮助 / 菜单 / 你好 without a slash, in private: the menu, as /帮助 gives it."""
+    await show_help(ctx)
+    return True
+
+
 @plugin.on("unhandled_mention")
 async def menu_on_mention(ctx: Context) -> None:
     await ctx.reply(menu_text(ctx.app, ctx.role))
+
+
+@plugin.on("unhandled_private")
+async def menu_on_unclear(ctx: Context) -> None:
+    """Nothing understood a private message: never silence, the menu with a word of why."""
+    head = "unclear_head" if ctx.text else "not_text_head"
+    await ctx.reply(menu_text(ctx.app, ctx.role, head))

@@ -149,7 +149,7 @@ def test_days_as_residents_write_them():
     assert parse_day("星期天", MONDAY) == date(2026, 12, 13)
     assert parse_day("周一", MONDAY) == date(2026, 12, 14)  # today's weekday means next week's
     assert parse_day("9号", MONDAY) == date(2026, 12, 9)
-    assert parse_day("5号", MONDAY) is None  # already past this month
+    assert parse_day("5号", MONDAY) == date(2027, 1, 5)  # already past this month: next month's
     assert parse_day("2月30日", MONDAY) is None
 
 
@@ -163,7 +163,8 @@ def test_times_and_half_days():
 
 def test_numbered_choices():
     assert pick_number(" 3 ", 4) == 2
-    assert pick_number("0", 4) is None and pick_number("5", 4) is None and pick_number("3个", 4) is None
+    assert pick_number("0", 4) is None and pick_number("5", 4) is None and pick_number("3楼", 4) is None
+    assert pick_number("3个", 4) == pick_number("第三个", 4) == pick_number("三", 4) == pick_number("3。", 4) == 2
 
 
 def test_names_and_mobile_numbers():

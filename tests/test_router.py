@@ -95,8 +95,11 @@ async def test_odd_text_never_crashes_the_router(bot, text):
                                   MessageKind.MINI_PROGRAM, MessageKind.RECALL, MessageKind.VOICE])
 async def test_non_text_messages_are_counted_and_ignored(bot, kind):
     await bot.say("王阿姨", "", room="幸福里居民群", kind=kind)
-    await bot.say("王阿姨", "[图片]", kind=kind)
     assert bot.take() == []
+    await bot.say("王阿姨", "[图片]", kind=kind)  # privately: never silence (a recall is no message)
+    replies = bot.texts_to("王阿姨", bot.take())
+    assert replies == ([] if kind == MessageKind.RECALL else [replies[0]])
+    assert kind == MessageKind.RECALL or "只看得懂文字" in replies[0]
     async with bot.app.sessions() as s:
         assert await counters.total(s, "xingfuli", f"messages_{kind.value}") == 2
 

@@ -91,7 +91,7 @@ def test_an_unclear_confidentiality_answer_is_asked_again(said):
     assert wants_confidential(said) is None
 
 
-@pytest.mark.parametrize("said, confirmed", [("确认", True), ("好的！", True), ("提交。", True), ("嗯嗯", False),
+@pytest.mark.parametrize("said, confirmed", [("确认", True), ("好的！", True), ("提交。", True), ("嗯嗯", True), ("嗯？", False),
                                              ("返回", False)])
 def test_only_a_clear_yes_submits(said, confirmed):
     assert confirms(said) is confirmed

@@ -12,7 +12,7 @@ from bot.plugin import OFFICER, STAFF
 from handlers.appointments import bookings
 from handlers.appointments.bookings import free_days, masked_phone, service_of, when_of
 from handlers.appointments.codes import CODE_PATTERN, normal_code
-from handlers.appointments.parse import parse_day
+from handlers.appointments.parse import day_or_reason
 from handlers.appointments.plugin import PHONE_SOURCE, plugin
 from handlers.appointments.texts import STAFF_TEXTS, STATUS_NAMES, TEXTS, day_label
 from storage import appointments as store
@@ -26,7 +26,11 @@ CODE = rf"(?P<code>{CODE_PATTERN})"
 async def day_list(ctx: Context) -> None:
     """`/预约`, `/预约 明天`, `/预约 12月8日`: the first word is no subcommand's verb."""
     args = ctx.args
-    day = parse_day(args[0] if args else "今天", ctx.now.date()) if len(args) <= 1 else None
+    day, why = day_or_reason(args[0] if args else "今天", ctx.now.date()) if len(args) <= 1 else (None, None)
+    if why:
+        await ctx.reply(why)
+        ctx.outcome = "bad date"
+        return
     if day is None:
         await ctx.reply(STAFF_TEXTS["usage"])
         ctx.outcome = "usage"
@@ -70,6 +74,10 @@ async def mark(ctx: Context, code: str, status: str) -> None:
         await ctx.reply(STAFF_TEXTS["not_markable"].format(code=code, status=STATUS_NAMES[b.status]))
         ctx.outcome = "not booked"
         return
+    if status == NO_SHOW and b.slot_start > ctx.now:  # nobody has missed a time still to come
+        await ctx.reply(STAFF_TEXTS["too_early_no_show"].format(code=code, when=when_of(ctx.app, b)))
+        ctx.outcome = "too early"
+        return
     await bookings.close(ctx, b, status)
     await ctx.count("appointments_completed" if status == COMPLETED else "appointments_no_show", key=b.service)
     await ctx.reply(STAFF_TEXTS["marked"].format(code=code, name=b.name, service=b.service, when=when_of(ctx.app, b),
@@ -96,9 +104,9 @@ async def reveal_phone(ctx: Context, code: str) -> None:
 @plugin.subcommand("预约", "关闭", pattern=r"(?P<day>\S+)(?:\s+(?P<reason>.+))?", usage="日期 [原因]",
                    summary="关闭某天的预约，已约的居民会收到通知")
 async def close_day(ctx: Context, day: str, reason: str = "") -> None:
-    when = parse_day(day, ctx.now.date())
+    when, why = day_or_reason(day, ctx.now.date())
     if when is None:
-        await ctx.reply(STAFF_TEXTS["bad_date"].format(text=day))
+        await ctx.reply(why or STAFF_TEXTS["bad_date"].format(text=day))
         return
     reason = " ".join(reason.split())
     if await ctx.session.get(store.ClosedDay, (ctx.app.name, when)) is not None:
@@ -129,9 +137,9 @@ async def _tell_closed(ctx: Context, b: Booking, day: date, reason: str) -> None
 
 @plugin.subcommand("预约", "开放", pattern=r"(?P<day>\S+)", usage="日期", summary="重新开放关闭了的一天")
 async def reopen_day(ctx: Context, day: str) -> None:
-    when = parse_day(day, ctx.now.date())
+    when, why = day_or_reason(day, ctx.now.date())
     if when is None:
-        await ctx.reply(STAFF_TEXTS["bad_date"].format(text=day))
+        await ctx.reply(why or STAFF_TEXTS["bad_date"].format(text=day))
         return
     row = await ctx.session.get(store.ClosedDay, (ctx.app.name, when))
     if row is None:

@@ -5,7 +5,7 @@ is caught up at start, and the reminders' dedup keys make a second run harmless.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -37,13 +37,18 @@ def reminder_text(app, b: Booking, key: str) -> str:
         place=place_of(service, app.config.bot.police_post), materials=materials_of(service))
 
 
+def _key(b: Booking, which: str) -> str:
+    """Once per booking and time: a booking moved by 改约 (same row, same code) is reminded again."""
+    return f"appt:{b.id}:{b.slot_start.astimezone(timezone.utc):%Y%m%d%H%M}:{which}"
+
+
 @plugin.job("appointments-evening")
 async def evening_reminders(app, payload: dict, due: datetime) -> None:
     tomorrow = due.astimezone(app.clock.tz).date() + timedelta(days=1)
     async with app.transaction() as session:
         for b in await store.bookings_of(session, app.name, day_from=tomorrow, day_to=tomorrow, status=BOOKED):
             await app.send(session, Outgoing(None, b.contact_id, reminder_text(app, b, "reminder_evening")),
-                           dedup_key=f"appt:{b.id}:evening", source="reminder")
+                           dedup_key=_key(b, "evening"), source="reminder")
 
 
 @plugin.job("appointments-hour")
@@ -57,7 +62,7 @@ async def hour_reminders(app, payload: dict, due: datetime) -> None:
             # Booked within the hour: the confirmation just told them; no "one hour before" then.
             if due < b.slot_start <= horizon and b.created_at <= b.slot_start - before:
                 await app.send(session, Outgoing(None, b.contact_id, reminder_text(app, b, "reminder_hour")),
-                               dedup_key=f"appt:{b.id}:hour", source="reminder")
+                               dedup_key=_key(b, "hour"), source="reminder")
 
 
 @plugin.on_start

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+
+from bot import timewords
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -130,39 +131,28 @@ def split_when(expr: str | Sequence[str], now: dt.datetime,
 
 
 # ---------------------------------------------------------------- lexing
+# Numbers, clock times and parts of the day are bot.timewords's, so a booking and a schedule read
+# "晚上8点" alike (20:00); this module adds the schedule forms (每周一, 工作日, 每月1号).
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_NUM = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
+_NUM = timewords.NUM
 
 
 def _normalize(text: str) -> str:
     # NFKC folds full-width digits, colon, hyphen and space (０９：００) to ASCII.
-    text = unicodedata.normalize("NFKC", text).strip()
-    text = re.sub(r"\s+", " ", text)
+    text = timewords.normalize(text)
     # "周一至周五" / "星期一到星期五" -> "周一至五", so the weekday set is one run.
     return re.sub(r"(至|到|~|-)\s*(?:周|星期|礼拜)", "至", text)
 
 
 def _number(token: str) -> int:
     """Arabic or simple Chinese numerals up to 99 (九, 十五, 二十一, 〇九)."""
-    if token.isdigit():
-        return int(token)
-    try:
-        if "十" in token:
-            tens, _, ones = token.partition("十")
-            return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-        return int("".join(str(_CN_DIGITS[c]) for c in token))
-    except KeyError:
-        raise TimeExprError(f"抱歉，“{token}”不是一个能看懂的数字。{EXAMPLE_COMMAND}") from None
+    value = timewords.number(token)
+    if value is None:
+        raise TimeExprError(f"抱歉，“{token}”不是一个能看懂的数字。{EXAMPLE_COMMAND}")
+    return value
 
 
-_TIME_PATTERN = (
-    r"\s*(?P<period>早上|早晨|上午|中午|下午|傍晚|晚上|凌晨)?\s*"
-    rf"(?:(?P<h1>\d{{1,2}}):(?P<m1>\d{{2}})"
-    rf"|(?P<h2>{_NUM})[点时](?:(?P<half>半)|(?P<m2>{_NUM})分?|整)?)"
-    r"(?=\s|$)"
-)
+_TIME_PATTERN = timewords.TIME_PATTERN + r"(?=\s|$)"
 _TIME_RE = re.compile(_TIME_PATTERN)
 
 
@@ -170,22 +160,15 @@ def _clock(m: re.Match[str]) -> tuple[int, int]:
     hour = _number(m.group("h1") or m.group("h2"))
     if m.group("half"):
         minute = 30
+    elif m.group("quarter"):
+        minute = 15 if m.group("quarter") == "一刻" else 45
     else:
         minute = _number(m.group("m1") or m.group("m2") or "0")
-    hour = _apply_period(m.group("period"), hour)
+    hour = timewords.apply_period(m.group("period"), hour)
     if not 0 <= hour <= 23 or not 0 <= minute <= 59:
         raise TimeExprError(
             f"抱歉，“{m.group(0).strip()}”里的时间不对，小时是 0-23，分钟是 0-59。{EXAMPLE_COMMAND}")
     return hour, minute
-
-
-def _apply_period(period: str | None, hour: int) -> int:
-    # "下午3点" is 15:00; "下午15:00" is already on the 24-hour clock.
-    if period in ("下午", "傍晚", "晚上") and 1 <= hour < 12:
-        return hour + 12
-    if period == "中午" and 1 <= hour <= 2:
-        return hour + 12
-    return hour
 
 
 # ---------------------------------------------------------------- date forms
@@ -225,7 +208,7 @@ def _weekly(m: re.Match[str], hour: int, minute: int, now: dt.datetime) -> When:
 
 
 def _full_date(m: re.Match[str], hour: int, minute: int, now: dt.datetime) -> When:
-    day = _make_date(int(m.group("y")), _number(m.group("mo")), _number(m.group("d")))
+    day = _make_date(int(m.group("y")), _number(m.group("mo")), _number(m.group("d")), now.date())
     return _once(day, hour, minute, now)
 
 
@@ -233,17 +216,13 @@ def _month_day(m: re.Match[str], hour: int, minute: int, now: dt.datetime) -> Wh
     month, dom = _number(m.group("mo")), _number(m.group("d"))
     # Without a year, a date already gone this year means next year ("01-05" typed in
     # December); today with a past clock time stays an error rather than jumping a year.
-    for year in (now.year, now.year + 1):
-        try:
-            day = dt.date(year, month, dom)
-        except ValueError:
-            continue  # 02-29 outside a leap year
-        if day >= now.date():
-            return _once(day, hour, minute, now)
-    raise _no_such_day(month, dom)
+    day = timewords.resolve_month_day(month, dom, now.date(), back_days=0) if 1 <= month <= 12 else None
+    if day is None:
+        raise _no_such_day(month, dom)
+    return _once(day, hour, minute, now)
 
 
-_RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2}
+_RELATIVE_DAYS = timewords.RELATIVE_DAYS
 
 
 def _relative(m: re.Match[str], hour: int, minute: int, now: dt.datetime) -> When:
@@ -259,9 +238,14 @@ def _once(day: dt.date, hour: int, minute: int, now: dt.datetime) -> When:
     return When("once", hour, minute, run_date=run)
 
 
-def _make_date(year: int, month: int, day: int) -> dt.date:
+def _make_date(year: int, month: int, day: int, today: dt.date) -> dt.date:
     try:
-        return dt.date(year, month, day)
+        day_ = dt.date(year, month, day)
+        # A stored expression is read back against a past "now" (schedules._EPOCH): only a new
+        # one, read against the real today, is held to the years anyone can mean.
+        return timewords.check_year(day_, today) if today.year > timewords.MIN_YEAR else day_
+    except timewords.DateOutOfRange as error:
+        raise TimeExprError(f"抱歉，{error}{ONCE_EXAMPLE_COMMAND}") from None
     except ValueError:
         raise _no_such_day(month, day) from None
 
@@ -311,7 +295,7 @@ _DATE_FORMS: list[tuple[str, Builder]] = [
     (r"(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?", _full_date),
     (r"(?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})", _month_day),
     (rf"(?P<mo>{_NUM})月(?P<d>{_NUM})[日号]", _month_day),
-    (r"(?P<rel>今天|今日|明天|明日|后天)", _relative),
+    (r"(?P<rel>大后天|今天|今日|明天|明日|后天)", _relative),
 ]
 # (date alone, date followed by a clock time, builder); the date-alone regex only
 # serves error messages.

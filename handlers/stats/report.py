@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import timewords
 from bot.config import CATEGORIES, Config
 from bot.directory import Directory
 from bot.messages import MessageKind
@@ -108,9 +109,11 @@ def parse_period(word: str, today: date) -> Period | None:
         return month_of(today.replace(day=1) - timedelta(days=1))
     match = _RANGE.match(word)
     if match:
-        try:
-            start, end = (date.fromisoformat("-".join(p.zfill(2) for p in s.split("-"))) for s in match.groups())
-        except ValueError:
+        try:  # bot.timewords reads the dates, so 9999-01-01 is refused, not a crash further on
+            start, end = (timewords.parse_date(s, today) for s in match.groups())
+        except timewords.DateOutOfRange:
+            return None
+        if start is None or end is None:
             return None
         return Period(start, end) if start <= end else None
     return None

@@ -12,7 +12,9 @@ from typing import Any
 
 from bot.context import Context
 from bot.messages import MessageKind
-from bot.plugin import END
+from datetime import timedelta
+
+from bot.plugin import END, Reask
 from handlers.tips import receipts
 from handlers.tips.plugin import plugin
 from handlers.tips.texts import OFFICER_TEXTS, TEXTS
@@ -21,8 +23,12 @@ from storage import tips as store
 MAX_ATTACHMENTS = 9
 ATTACHMENT_KINDS = (MessageKind.IMAGE, MessageKind.FILE, MessageKind.VIDEO)
 
-tip_dialog = plugin.dialog("tip")
+tip_dialog = plugin.dialog("tip", title="线索", start_word="举报")
 tip_dialog.reply_source = store.OUTBOX_SOURCE
+# Left at the summary and silent: kept a day, offered back (回复“继续”), then dropped.
+tip_dialog.park_states = frozenset({"confirm"})
+tip_dialog.park_for = timedelta(hours=24)
+tip_dialog.park_text = TEXTS["parked"]
 
 
 async def start_tip(ctx: Context) -> None:
@@ -52,15 +58,18 @@ async def ask_category(ctx: Context, data: dict) -> None:
     await ctx.reply(TEXTS["ask_category"].format(options=receipts.category_options()))
 
 
-@tip_dialog.state("category", prompt=ask_category, accepts_attachments=True)
-async def got_category(ctx: Context, data: dict, text: str) -> str | None:
+async def help_category(ctx: Context, data: dict) -> str:
+    return TEXTS["help_category"]
+
+
+@tip_dialog.state("category", prompt=ask_category, accepts_attachments=True, label="正在选类别", help=help_category)
+async def got_category(ctx: Context, data: dict, text: str):
     if ctx.message.kind != MessageKind.TEXT:
         await ctx.reply(TEXTS["text_please"])
         return "category"
     category = receipts.category_of(text)
     if category is None:
-        await ctx.reply(TEXTS["bad_category"])
-        return None
+        return Reask(TEXTS["bad_category"])
     data["category"] = category
     return "what"
 
@@ -70,15 +79,14 @@ async def ask_what(ctx: Context, data: dict) -> None:
     await ctx.reply(TEXTS["ask_what_more"].format(n=n) if n else TEXTS["ask_what"])
 
 
-@tip_dialog.state("what", prompt=ask_what, accepts_attachments=True)
-async def got_what(ctx: Context, data: dict, text: str) -> str | None:
+@tip_dialog.state("what", prompt=ask_what, accepts_attachments=True, label="正在说发生了什么", free_text=True)
+async def got_what(ctx: Context, data: dict, text: str):
     if ctx.message.kind != MessageKind.TEXT:
         await take_attachment(ctx, data)
         return "what"
     if not text.strip():
-        await ctx.reply(TEXTS["empty_text"])
-        return None
-    data["body"] = text.strip()
+        return Reask(TEXTS["empty_text"])
+    data["body_enc"] = ctx.app.vault.encrypt(text.strip())  # the dialog's row is stored: never in plain
     return "when"
 
 
@@ -88,12 +96,13 @@ async def ask_when(ctx: Context, data: dict) -> None:
                     else TEXTS["ask_when"])
 
 
-@tip_dialog.state("when", prompt=ask_when, accepts_attachments=True)
-async def got_when(ctx: Context, data: dict, text: str) -> str | None:
+@tip_dialog.state("when", prompt=ask_when, accepts_attachments=True, label="正在说时间地点", free_text=True)
+async def got_when(ctx: Context, data: dict, text: str):
     if ctx.message.kind != MessageKind.TEXT:
         await take_attachment(ctx, data)
         return "when"
-    data["when_where"] = receipts.when_where_of(text)
+    when_where = receipts.when_where_of(text)
+    data["when_where_enc"] = ctx.app.vault.encrypt(when_where) if when_where else None
     return "confidential"
 
 
@@ -101,41 +110,58 @@ async def ask_confidential(ctx: Context, data: dict) -> None:
     await ctx.reply(TEXTS["ask_confidential"])
 
 
-@tip_dialog.state("confidential", prompt=ask_confidential, accepts_attachments=True)
-async def got_confidential(ctx: Context, data: dict, text: str) -> str | None:
+async def help_confidential(ctx: Context, data: dict) -> str:
+    return TEXTS["help_confidential"]
+
+
+@tip_dialog.state("confidential", prompt=ask_confidential, accepts_attachments=True, label="正在选要不要保密",
+                  help=help_confidential, keeps={"不用", "不用了", "不要", "不要了"})
+async def got_confidential(ctx: Context, data: dict, text: str):
     confidential = receipts.wants_confidential(text)
     if confidential is None:
-        await ctx.reply(TEXTS["bad_confidential"])
-        return None
+        return Reask(TEXTS["bad_confidential"])
     data["confidential"] = confidential
     return "confirm"
 
 
+def _body(ctx: Context, data: dict) -> str:
+    return ctx.app.vault.decrypt(data["body_enc"]) if data.get("body_enc") else data.get("body", "")
+
+
+def _when_where(ctx: Context, data: dict) -> str | None:
+    if data.get("when_where_enc"):
+        return ctx.app.vault.decrypt(data["when_where_enc"])
+    return data.get("when_where")
+
+
 async def show_summary(ctx: Context, data: dict) -> None:
     await ctx.reply(TEXTS["summary"].format(
-        category=data["category"], body=data["body"], when_where=data.get("when_where") or TEXTS["not_given"],
+        category=data["category"], body=_body(ctx, data), when_where=_when_where(ctx, data) or TEXTS["not_given"],
         attachments=len(data.get("attachments", [])),
         identity=TEXTS["identity_confidential"] if data["confidential"] else TEXTS["identity_open"]))
 
 
-@tip_dialog.state("confirm", prompt=show_summary, accepts_attachments=True)
-async def got_confirm(ctx: Context, data: dict, text: str) -> str | None:
+async def help_confirm(ctx: Context, data: dict) -> str:
+    return TEXTS["help_confirm"]
+
+
+@tip_dialog.state("confirm", prompt=show_summary, accepts_attachments=True, label="就差您回复“确认”提交",
+                  help=help_confirm, resume="回复“确认”提交。")
+async def got_confirm(ctx: Context, data: dict, text: str):
     if not receipts.confirms(text):
-        await ctx.reply(TEXTS["bad_confirm"])
-        return None
+        return Reask(TEXTS["bad_confirm"])
     if await _over_limit(ctx):
-        await _drop_drafts(ctx, data)
+        await _drop_drafts(ctx.app, ctx.session, data)
         return END
     await submit(ctx, data)
     return END
 
 
-async def _drop_drafts(ctx: Context, data: dict) -> None:
-    await store.drop_drafts(ctx.session, ctx.app.name, data.get("attachments", []))
+async def _drop_drafts(app, session, data: dict) -> None:
+    await store.drop_drafts(session, app.name, data.get("attachments", []))
 
 
-tip_dialog.on_cancel = _drop_drafts
-tip_dialog.on_timeout = _drop_drafts
+tip_dialog.on_discard = _drop_drafts
 
 
 # ---- photos and files sent during the dialog ----------------------------------------------------
@@ -194,8 +220,8 @@ def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
     name = None if data["confidential"] else vault.encrypt(ctx.message.sender_name or ctx.sender.name)
     return store.Tip(
         bot=ctx.app.name, category=category, unit=route.unit if route else "",
-        body_enc=vault.encrypt(data["body"]),
-        when_where_enc=vault.encrypt(data["when_where"]) if data.get("when_where") else None,
+        body_enc=vault.encrypt(_body(ctx, data)),
+        when_where_enc=vault.encrypt(_when_where(ctx, data)) if _when_where(ctx, data) else None,
         confidential=data["confidential"],
         reporter_enc=vault.encrypt(ctx.sender.id), reporter_name_enc=name,
         receipt_hash=vault.keyed_hash(receipt), status=store.OPEN, created_at=ctx.now,

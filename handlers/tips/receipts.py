@@ -17,9 +17,12 @@ CATEGORY_WORDS = {  # what residents actually type for each category
     "治安/盗窃": ("治安", "盗窃", "偷", "打架", "赌"),
     "其他": ("其他", "其它", "别的"),
 }
-YES_CONFIDENTIAL = ("保密", "要保密", "需要保密", "需要", "要", "是", "1")
-NO_CONFIDENTIAL = ("不用", "不用保密", "不需要", "不保密", "公开", "否", "2")
-CONFIRM_WORDS = ("确认", "提交", "确定", "是", "对", "好", "好的", "1")
+YES_CONFIDENTIAL = ("保密", "要保密", "需要保密", "需要", "要", "是", "1", "匿名", "不留名", "不要留名", "别说是我",
+                    "替我保密", "帮我保密", "请保密", "保密吧", "对", "是的", "嗯", "好", "要的")
+NO_CONFIDENTIAL = ("不用", "不用保密", "不需要", "不保密", "公开", "否", "2", "不用了", "不要", "无所谓", "留名",
+                   "可以留名", "实名", "没关系")
+CONFIRM_WORDS = ("确认", "提交", "确定", "是", "对", "好", "好的", "1", "嗯", "行", "没问题", "ok", "可以", "是的", "对的",
+                 "确认提交", "提交吧", "交吧", "发吧", "中", "要得", "就这样", "没错")
 SKIP_WORDS = ("跳过", "不知道", "不清楚", "没有", "无")
 RECEIPT_DIGITS = 16
 SUMMARY_CHARS = 40
@@ -35,10 +38,14 @@ def show_receipt(receipt: str) -> str:
     return " ".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))
 
 
+def digits_in(typed: str) -> str:
+    return "".join(c for c in typed if c.isascii() and c.isdigit())
+
+
 def receipt_in(typed: str) -> str | None:
     """The receipt a resident typed after 查询 (spaces as they like), or None: another feature's code."""
-    digits = "".join(typed.split())
-    return digits if len(digits) == RECEIPT_DIGITS else None
+    digits = "".join(typed.split()).replace("-", "")
+    return digits if len(digits) == RECEIPT_DIGITS and digits.isdigit() else None
 
 
 _DIGIT_RUN = re.compile(r"\d[\d \t\u3000]*\d")
@@ -73,7 +80,13 @@ def category_options() -> str:
 
 
 def _answer(text: str) -> str:
-    return text.strip().rstrip("。！!")
+    """确认。 / 嗯嗯 / OK！ -> 确认 / 嗯 / ok: punctuation, spaces and a doubled word gone."""
+    if any(symbol in text for symbol in ("👌", "👍", "✅")):
+        return "ok"
+    if text.strip().endswith(("?", "？")):
+        return "?"  # 嗯？ asks; it does not agree
+    word = re.sub(r"[\s\W_]+", "", text).lower()
+    return re.sub(r"^(.+?)\1+$", r"\1", word)
 
 
 def wants_confidential(text: str) -> bool | None:

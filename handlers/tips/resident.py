@@ -14,7 +14,7 @@ from handlers.tips.texts import OFFICER_TEXTS, TEXTS
 from storage import tips as store
 
 
-@plugin.phrase(r"^\s*(我要|我想)?(举报|提供线索|报线索|线索)", where="private", priority=10)
+@plugin.phrase(r"^\s*(我要|我想)?(举报|提供线索|报线索|线索)", where="private", priority=10, dialog_answer=True)
 async def private_tip(ctx: Context, match: re.Match) -> bool:
     await start_tip(ctx)
     return True
@@ -82,11 +82,17 @@ async def _renew_receipt(ctx: Context, tip: store.Tip) -> int:
     return tip.id
 
 
-@plugin.phrase(r"^\s*查询[\s:：]*([\d\s]{16,40})\s*$", priority=20)
+@plugin.phrase(r"^\s*查询[\s:：]*([\d\s\-]{0,60})[\s。.!！?？]*$", priority=20)
 async def lookup(ctx: Context, match: re.Match) -> bool:
     receipt = receipts.receipt_in(match.group(1))
     if receipt is None:
-        return False  # another feature's code (a booking ...)
+        if not ctx.is_private:
+            return False
+        n = len(receipts.digits_in(match.group(1)))
+        text = TEXTS["query_how"] if n == 0 else TEXTS["query_bad_length"].format(n=n)
+        ctx.reply_source = store.OUTBOX_SOURCE
+        await ctx.reply_private(text)
+        return True
     ctx.reply_source = store.OUTBOX_SOURCE
     tip = await store.by_receipt(ctx.session, ctx.app.vault.keyed_hash(receipt))
     if tip is None:
