@@ -1,7 +1,9 @@
-"""服务指南 and 业务咨询: questions answered from the guide in config, the rest go to the officer.
+"""服务指南 and 业务咨询: questions answered from the guide, the rest go to the officer.
 
-A consultation that matches a guide entry gets the entry's answer where it was asked (@ the asker
-in a group). One that matches nothing is forwarded: the resident hears “已转给社区民警”, officers
+The guide is the built-in library (library.yaml, ~120 entries of general guidance), config.yaml's
+`guide:` entries, and what officers added or changed in chat (/指南, see commands.py). A
+consultation the guide can place with confidence gets the entry's answer where it was asked (@ the
+asker in a group). One it cannot place is forwarded: the resident hears “已转给社区民警”, officers
 are told privately, and `/咨询 回复 N 文本` answers the resident later. Every consultation is
 recorded and counted (consultations: answered | forwarded; consultation_topics: entry id), and is a
 row of the reception register (接待服务登记簿).
@@ -9,8 +11,10 @@ row of the reception register (接待服务登记簿).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import date
+
+import numpy as np
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -25,18 +29,23 @@ from handlers.followup import (
     ANSWER_PATTERN, GROUP_MIN_CONFIDENCE, ITEM_PREVIEW, FollowupTexts, list_open, preview, send_answer,
     source_name, where_asked,
 )
+from handlers.guide.library import (
+    BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, from_config, merge, render,
+)
+from handlers.guide.retrieval import Hit, Retriever, confident
+from handlers.guide.texts import REGISTER_TEXTS, TEXTS
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
-from handlers.intents.segment import tokens
+from storage.guide import GuideEdit, guide_edits
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import ANSWERED, OPEN, Consultation, recorded_between
-
 
 
 class GuideEntry(Strict):
     """One entry of `guide:` in config.yaml."""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=64)
+    title: str | None = None
     keywords: list[str] = []
     questions: list[str] = []
     answer: str = Field(min_length=1)
@@ -44,8 +53,8 @@ class GuideEntry(Strict):
 
     @property
     def topic(self) -> str:
-        """What officers call it in reports and registers: its service, else its first keyword."""
-        return self.service or (self.keywords[0] if self.keywords else self.questions[0])
+        """What officers call it in reports and registers: its service, else its title or first keyword."""
+        return self.service or self.title or (self.keywords[0] if self.keywords else self.questions[0])
 
     @model_validator(mode="after")
     def _matchable(self) -> GuideEntry:
@@ -57,19 +66,6 @@ class GuideEntry(Strict):
 plugin = Plugin("guide", config=list[GuideEntry], config_default=[], order=100)
 plugin.menu_item("直接问我办事的问题，比如“办居住证要带什么？”")
 
-TEXTS = {
-    "answer": "{answer}",
-    "forwarded": "您的问题我一时答不上来，已转给社区民警，民警看到后会在这里回复您。",
-    "officer_notice": "居民咨询 #{id}（{where}，{name}）：{text}\n回复请发：/咨询 回复 {id} 您的答复",
-    "list_empty": "目前没有待回复的咨询。",
-    "list_head": "待回复的咨询（共{n}条）：",
-    "to_resident": "关于您问的“{text}”，社区民警回复：{answer}",
-    "done": "已把答复发给{name}（咨询 #{id}）。",
-    "not_found": "没有编号为 {id} 的咨询。发送 /咨询 查看待回复的咨询。",
-    "already": "咨询 #{id} 已经回复过了。",
-    "usage": "回复请发：/咨询 回复 编号 答复内容",
-}
-REGISTER_TEXTS = {"category": "业务咨询", "guide": "自动解答", "open": "已转民警", "answered": "民警已答复"}
 FOLLOWUP = FollowupTexts(TEXTS["list_empty"], TEXTS["list_head"], TEXTS["to_resident"],
                          TEXTS["done"], TEXTS["not_found"], TEXTS["already"], TEXTS["usage"])
 
@@ -80,52 +76,67 @@ GUIDE = "guide"  # answered_by of a consultation the guide answered (no officer)
 DIRECT_MIN_CONFIDENCE = 0.4
 POLICE_BUSINESS = ("派出所", "警务室", "民警", "警官", "户口", "户籍", "证明", "办理", "手续", "材料",
                    "身份证", "居住证", "签注", "护照", "通行证", "落户", "迁户", "报案", "备案")
-STOPWORDS = frozenset("请问 问 问一下 想 想问 我 你 您 的 了 吗 呢 啊 呀 吧 么 要 需要 什么 啥 怎么 咋 怎么办 "
-                      "哪 哪里 哪儿 几 个 一下 一个 是 有 在 去 可以 能 能不能 和 跟 还 都 也 就 "
-                      "时候 多少 谢谢 麻烦".split())
-QUESTION_MATCH = 0.5  # share of words in common with an example question (Dice) that counts
-
-
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(t for t in tokens(normalize(text)) if t not in STOPWORDS and any(c.isalnum() for c in t))
-
-
-@dataclass(frozen=True)
-class IndexedEntry:
-    entry: GuideEntry
-    keywords: tuple[str, ...]
-    questions: tuple[frozenset[str], ...]
+# In a group, a question about a neighbour's thing is for the neighbours, even if the guide knows the
+# topic: “请问谁家丢了钥匙？” is not a resident asking what to do about lost keys.
+FOR_NEIGHBOURS = re.compile(r"谁家|谁的|哪位邻居|哪家的|谁捡到|有人捡到")
+LOCAL_BONUS = 0.1  # config and officers' entries are this community's own: preferred when close
 
 
 class GuideIndex:
-    """Built once at start: keywords (longer = more specific) plus word overlap with examples."""
+    """The merged guide and its retriever; rebuilt when officers change an entry (see reload)."""
 
-    def __init__(self, entries: list[GuideEntry], service_words: list[str]) -> None:
-        self.entries = [IndexedEntry(e, tuple(normalize(k) for k in e.keywords if k.strip()),
-                                     tuple(content_words(q) for q in e.questions)) for e in entries]
+    def __init__(self, config_entries: list[GuideEntry], service_words: list[str], facts: LocalFacts,
+                 bot: str = "") -> None:
+        self.base = merge(list(builtin_entries()), [from_config(e) for e in config_entries])
+        self.facts = facts
+        self.bot = bot
         self.business_words = tuple(POLICE_BUSINESS) + tuple(normalize(w) for w in service_words if len(w) >= 2)
+        self.apply([])
 
-    def match(self, text: str) -> GuideEntry | None:
-        norm = normalize(text)
-        words = content_words(text) if any(e.questions for e in self.entries) else frozenset()
-        best, best_score = None, 0.0
-        for item in self.entries:
-            keyword = max((len(k) for k in item.keywords if k in norm), default=0)
-            similar = max((_dice(words, q) for q in item.questions), default=0.0)
-            if not keyword and similar < QUESTION_MATCH:
-                continue
-            score = keyword + 4 * similar
-            if score > best_score:
-                best, best_score = item.entry, score
-        return best
+    def apply(self, edits: list[GuideEdit]) -> None:
+        """Lay officers' edits over the shipped entries and rebuild the retriever."""
+        entries = {e.id: e for e in self.base}
+        for edit in edits:
+            if edit.removed:
+                entries.pop(edit.entry_id, None)
+            elif edit.added:
+                entries[edit.entry_id] = Entry(edit.entry_id, edit.title or edit.entry_id, (), tuple(edit.questions),
+                                               edit.answer or "", OFFICER_ADDED)
+            elif edit.entry_id in entries:
+                entries[edit.entry_id] = edited(entries[edit.entry_id], answer=edit.answer,
+                                                questions=tuple(edit.questions), title=edit.title)
+        self.entries = list(entries.values())
+        self.by_id = entries
+        self.retriever = Retriever(self.entries)
+        self.bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in self.entries])
+
+    async def reload(self, session: AsyncSession) -> None:
+        self.apply(await guide_edits(session, self.bot))
+
+    def find(self, text: str) -> Hit | None:
+        return self.retriever.best(text, self.bonus)
+
+    def match(self, text: str) -> Entry | None:
+        """The entry that answers `text`, or None when the guide cannot tell with confidence."""
+        hit = self.find(text)
+        if hit is None:
+            return None
+        entry = self.by_id[hit.entry_id]
+        # A local entry beats a built-in one on the same topic by LOCAL_BONUS: no margin asked then.
+        if confident(hit) or (entry.source != BUILTIN and confident(hit, min_margin=0.0)):
+            return entry
+        return None
+
+    def answer(self, entry: Entry) -> str:
+        return render(entry, self.facts)
+
+    def topic(self, entry_id: str) -> str | None:
+        entry = self.by_id.get(entry_id)
+        return entry.topic if entry else None
 
     def is_police_business(self, text: str) -> bool:
         norm = normalize(text)
         return any(w in norm for w in self.business_words)
-
-
-def _dice(a: frozenset[str], b: frozenset[str]) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def bookable(config) -> list:
@@ -145,7 +156,13 @@ def check_services_named(config) -> list[str]:
 @plugin.provides(GuideIndex)
 async def build_index(app) -> GuideIndex:
     words = [w for s in bookable(app.config) for w in (s.name, *s.aliases)]
-    return GuideIndex(app.config.guide, words)
+    return GuideIndex(app.config.guide, words, LocalFacts.of(app.config.bot), app.name)
+
+
+@plugin.on_start
+async def load_officers_edits(app) -> None:
+    async with app.sessions() as session:
+        await app.service(GuideIndex).reload(session)
 
 
 @plugin.intent("consultation")
@@ -153,10 +170,13 @@ async def consult(ctx: Context, found: Classification) -> bool:
     index = ctx.app.service(GuideIndex)
     if ctx.group is not None and ctx.role in STAFF:
         return False  # officers and staff answer questions in the groups; they are not consultations
+    if ctx.group is not None and not ctx.message.mentions_bot and FOR_NEIGHBOURS.search(ctx.text):
+        return False
     entry = index.match(ctx.text)
     if entry is not None:
-        await _record(ctx, entry.id, ANSWERED, entry.answer)
-        await ctx.reply(TEXTS["answer"].format(answer=entry.answer))
+        answer = index.answer(entry)
+        await _record(ctx, entry.id, ANSWERED, answer)
+        await ctx.reply(TEXTS["answer"].format(answer=answer))
         await ctx.count("consultations", "answered")
         await ctx.count("consultation_topics", entry.id)
         return True
@@ -202,10 +222,15 @@ async def answer_consultation(ctx: Context, n: str, text: str) -> None:
     await send_answer(ctx, Consultation, FOLLOWUP, int(n), text)
 
 
-def topic_of(config, entry_id: str | None) -> str:
-    """A guide entry's topic by its id (an entry since removed from config: its id)."""
-    entry = next((e for e in config.guide if e.id == entry_id), None) if entry_id else None
-    return entry.topic if entry else (entry_id or "")
+def topic_of(config, entry_id: str | None, titles: dict[str, str] | None = None) -> str:
+    """A guide entry's topic by its id: config, officers' entries (`titles`), the built-in library;
+    an entry since removed: its id."""
+    if not entry_id:
+        return ""
+    entry = next((e for e in config.guide if e.id == entry_id), None)
+    if entry is not None:
+        return entry.topic
+    return (titles or {}).get(entry_id) or builtin_title(entry_id) or entry_id
 
 
 def handling(status: str, answered_by: str | None) -> str:
@@ -218,10 +243,11 @@ def handling(status: str, answered_by: str | None) -> str:
 @plugin.register_rows("reception")
 async def reception_rows(session: AsyncSession, config, start: date, end: date) -> list[RegisterRow]:
     rows = []
+    titles = {e.entry_id: e.title for e in await guide_edits(session, config.bot.name) if e.title}
     for line in await recorded_between(session, Consultation, config.bot.name, *day_bounds(start, end)):
         c = line.record
         rows.append(RegisterRow(c.at, {
-            "类别": REGISTER_TEXTS["category"], "事项": topic_of(config, c.entry_id) or preview(mask_text(c.text), ITEM_PREVIEW),
+            "类别": REGISTER_TEXTS["category"], "事项": topic_of(config, c.entry_id, titles) or preview(mask_text(c.text), ITEM_PREVIEW),
             "来源": source_name(c.room_id, line.room_name), "群众": mask_name(line.resident_name),
             "办理情况": handling(c.status, c.answered_by), "办结时间": c.answered_at or "",
             "经办人": line.officer_name or ""}))
