@@ -6,3 +6,4 @@ from handlers.guide.plugin import (  # noqa: F401
 )
 from handlers.guide.texts import REGISTER_TEXTS, TEXTS  # noqa: F401
 from handlers.guide import commands  # noqa: F401,E402  (registers /指南 on the plugin)
+from handlers.guide import evaluate  # noqa: F401,E402  (registers `jingmin guide-eval`)

@@ -86,6 +86,21 @@ def from_config(item) -> Entry:
                  item.service)
 
 
+def with_config(builtin: list[Entry], items: list) -> list[Entry]:
+    """Config entries after the built-in ones. One with a built-in id replaces that entry's answer
+    and keeps its ways of asking (plus its own), so a local answer needs no new questions."""
+    base = {e.id: e for e in builtin}
+    layer = []
+    for item in items:
+        entry, old = from_config(item), base.get(item.id)
+        if old is not None:
+            entry = replace(entry, title=item.title or old.title, service=item.service or old.service,
+                            keywords=old.keywords + tuple(k for k in entry.keywords if k not in old.keywords),
+                            questions=old.questions + tuple(q for q in entry.questions if q not in old.questions))
+        layer.append(entry)
+    return merge(builtin, layer)
+
+
 def merge(*layers: list[Entry]) -> list[Entry]:
     """Later layers replace earlier entries of the same id; order of first appearance is kept."""
     merged: dict[str, Entry] = {}

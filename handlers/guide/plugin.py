@@ -30,7 +30,7 @@ from handlers.followup import (
     source_name, where_asked,
 )
 from handlers.guide.library import (
-    BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, from_config, merge, render,
+    BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, render, with_config,
 )
 from handlers.guide.retrieval import Hit, Retriever, confident
 from handlers.guide.texts import REGISTER_TEXTS, TEXTS
@@ -87,7 +87,7 @@ class GuideIndex:
 
     def __init__(self, config_entries: list[GuideEntry], service_words: list[str], facts: LocalFacts,
                  bot: str = "") -> None:
-        self.base = merge(list(builtin_entries()), [from_config(e) for e in config_entries])
+        self.base = with_config(list(builtin_entries()), config_entries)
         self.facts = facts
         self.bot = bot
         self.business_words = tuple(POLICE_BUSINESS) + tuple(normalize(w) for w in service_words if len(w) >= 2)
