@@ -69,7 +69,7 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 # cost of an ID card, and nothing else. An entry must share something beyond these to be chosen.
 GENERIC = re.compile("|".join((
     r"请问一下|请问|问一下|问问|想问|我想|想要|打听一下|麻烦|谢谢|您好|你好|同志|警官|老师",
-    r"怎么办理?|怎么样|如何|怎样|怎么|什么时候|什么|哪里|去哪|在哪|到哪|哪个|哪些|多少钱|多少|多久|几天|几点|几岁",
+    r"怎么办理?|怎么样|如何|怎样|怎么|什么时候|什么|哪里|去哪|在哪|到哪|哪个|哪些|多少钱|多少|多久|几天|几点|几岁|开门|关门",
     r"需要|要不要|能不能|可不可以|可以|能否|行不行|是不是|有没有|还能|能|会不会|应该|必须|得|要",
     r"带什么|材料|手续|流程|条件|证件|东西|办理|办|弄|搞|处理|申请|找谁|谁管|报警",
     r"一下|一个|这个|那个|这种|就是|然后|现在|我们|我的|我家|家里|自己|一般|具体",
@@ -115,11 +115,12 @@ class Hit:
 # question is about (MIN_SUPPORT), and the two together are convincing (MIN_SUM): a very similar
 # entry may cover a little less (“我好像被骗了咋整”), a merely similar one must cover more.
 MIN_SCORE = 0.30
-MIN_SUPPORT = 0.20
-MIN_SUM = 0.80
+MIN_SUPPORT = 0.25
+MIN_SUM = 0.75
 MIN_MARGIN = 0.0  # ahead of the next entry by; 0: near neighbours (换领/异地) are often both right
 CHAR_WEIGHT = 0.3  # characters vs words in the combined vector
-PROFILE_WEIGHT = 0.5  # the whole entry vs its best example
+ANSWER_WEIGHT = 0.2
+PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 
 
 class Retriever:
@@ -142,7 +143,11 @@ class Retriever:
         # An entry's profile: all its examples at once, for questions that mix their words.
         onehot = sp.csr_matrix((np.ones(len(owners)), (self.owners, np.arange(len(owners)))),
                                shape=(len(entries), len(owners)))
-        self.profiles = _unit_rows(onehot @ self.examples)
+        profiles = _unit_rows(onehot @ self.examples)
+        if ANSWER_WEIGHT:  # the answer's words help a little: it describes the situation too
+            said = self._vectors([canonical(getattr(e, "answer", "") or "") for e in entries])
+            profiles = _unit_rows(profiles + ANSWER_WEIGHT * said)
+        self.profiles = profiles
         # What each entry talks about: the n-grams of its examples once the question words are gone.
         self.topics = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), binary=True, use_idf=True)
         # An entry's answer counts too: it names what the entry is about (工本费, 拍照, 户口本 ...).
