@@ -178,3 +178,13 @@ def test_every_built_in_answer_renders_with_and_without_local_facts():
             assert "{" not in text and "}" not in text, entry.id
             assert text.endswith("（以上是一般办法，具体以窗口为准。）"), entry.id
     assert len(builtin_entries()) >= 100
+
+
+async def test_the_statistics_name_a_built_in_entry_by_its_title(db_url):
+    async with Harness(make_config(db_url, guide=[])) as bot:
+        await bot.say("王阿姨", "身分证掉了咋整", room=RESIDENTS)
+        await bot.say("陈大爷", "派出所几点开门")
+        bot.take()
+        await bot.say("张警官", "/统计 本周")
+        report = "\n".join(bot.texts_to("张警官", bot.take()))
+        assert "身份证丢了补办（1次）" in report and "派出所几点上班（1次）" in report

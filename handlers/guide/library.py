@@ -54,8 +54,9 @@ class Entry:
 
     @property
     def topic(self) -> str:
-        """What officers call it in reports and registers."""
-        return self.service or self.title
+        """What officers call it in reports and registers (a config entry's title is its topic,
+        see from_config; built-in titles are distinct, “身份证丢了补办”, where services are not)."""
+        return self.title
 
 
 @lru_cache(maxsize=1)
