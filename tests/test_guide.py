@@ -188,3 +188,12 @@ async def test_the_statistics_name_a_built_in_entry_by_its_title(db_url):
         await bot.say("张警官", "/统计 本周")
         report = "\n".join(bot.texts_to("张警官", bot.take()))
         assert "身份证丢了补办（1次）" in report and "派出所几点上班（1次）" in report
+
+
+async def test_a_private_question_the_classifier_finds_unremarkable_is_still_answered_from_the_guide(bot):
+    await bot.say("陈大爷", "96110是骗子吗")
+    assert "反诈预警劝阻专线" in bot.texts_to("陈大爷", bot.take())[-1]
+    await bot.say("陈大爷", "谢谢")
+    assert not any(GENERAL in t for t in bot.texts_to("陈大爷", bot.take()))
+    await bot.say("小周", "96110是骗子吗", room=RESIDENTS)  # group chatter not said to the bot: left alone
+    assert not any(GENERAL in t for t in bot.texts_to(RESIDENTS, bot.take()))

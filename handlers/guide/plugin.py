@@ -174,11 +174,7 @@ async def consult(ctx: Context, found: Classification) -> bool:
         return False
     entry = index.match(ctx.text)
     if entry is not None:
-        answer = index.answer(entry)
-        await _record(ctx, entry.id, ANSWERED, answer)
-        await ctx.reply(TEXTS["answer"].format(answer=answer))
-        await ctx.count("consultations", "answered")
-        await ctx.count("consultation_topics", entry.id)
+        await _answer(ctx, index, entry)
         return True
     if not _worth_forwarding(ctx, found, index):
         if ctx.is_private:  # "你好", "在吗" said to the bot: show what it can do
@@ -192,6 +188,28 @@ async def consult(ctx: Context, found: Classification) -> bool:
         text=preview(row.text)))
     await ctx.count("consultations", "forwarded")
     return True
+
+
+@plugin.intent("other", priority=10)
+async def other_but_in_the_guide(ctx: Context, found: Classification) -> bool:
+    """Said to the bot (in private, or @ it in a group) and read as nothing in particular, yet the
+    guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be."""
+    if ctx.group is not None and not ctx.message.mentions_bot:
+        return False
+    index = ctx.app.service(GuideIndex)
+    entry = index.match(ctx.text)
+    if entry is None:
+        return False
+    await _answer(ctx, index, entry)
+    return True
+
+
+async def _answer(ctx: Context, index: GuideIndex, entry: Entry) -> None:
+    answer = index.answer(entry)
+    await _record(ctx, entry.id, ANSWERED, answer)
+    await ctx.reply(TEXTS["answer"].format(answer=answer))
+    await ctx.count("consultations", "answered")
+    await ctx.count("consultation_topics", entry.id)
 
 
 def _worth_forwarding(ctx: Context, found: Classification, index: GuideIndex) -> bool:
