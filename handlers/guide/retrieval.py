@@ -115,11 +115,13 @@ class Hit:
 # question is about (MIN_SUPPORT), and the two together are convincing (MIN_SUM): a very similar
 # entry may cover a little less (“我好像被骗了咋整”), a merely similar one must cover more.
 MIN_SCORE = 0.30
-MIN_SUPPORT = 0.25
+MIN_SUPPORT = 0.30
 MIN_SUM = 0.75
 MIN_MARGIN = 0.0  # ahead of the next entry by; 0: near neighbours (换领/异地) are often both right
 CHAR_WEIGHT = 0.3  # characters vs words in the combined vector
 ANSWER_WEIGHT = 0.2
+WINDOW = 16  # characters of a piece of a long message (see best)
+UNKNOWN_WEIGHT = 0.6  # an n-gram no entry has, against the rarest one an entry has (see _coverage)
 PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 
 
@@ -158,7 +160,7 @@ class Retriever:
         self.vocabulary = (own @ present).tocsr()
         self.vocabulary.data[:] = 1.0
         self.idf = self.topics.idf_
-        self.unknown_weight = float(self.idf.max()) if len(self.idf) else 1.0
+        self.unknown_weight = UNKNOWN_WEIGHT * float(self.idf.max()) if len(self.idf) else 1.0
         self.grams = self.topics.build_analyzer()
 
     def _vectors(self, texts: list[str]) -> sp.csr_matrix:
@@ -195,12 +197,26 @@ class Retriever:
         return best
 
     def best(self, text: str, bonus: np.ndarray | None = None) -> Hit | None:
-        """The best entry, whether or not it is good enough (see `confident`)."""
-        scores, support = self.scores(text)
+        """The best entry, whether or not it is good enough (see `confident`). A long message
+        (voice-to-text, a resident telling the whole story) is also read in overlapping pieces:
+        the question is often one clause of it, and the piece that says it is judged alone."""
+        folded = canonical(text)
+        if not self.ids or not folded:
+            return None
+        whole = hit = self._hit(folded, bonus)
+        if len(folded) > WINDOW * 3 // 2:
+            for start in range(0, len(folded) - WINDOW // 2, WINDOW // 2):
+                piece = self._hit(folded[start:start + WINDOW], bonus)
+                # A piece may only vouch for the entry the whole message is closest to: alone,
+                # “要准备些什么材料去哪里办” would pick any entry about materials.
+                if piece.entry_id == whole.entry_id and piece.score + piece.support > hit.score + hit.support:
+                    hit = Hit(piece.entry_id, piece.score, whole.runner_up, piece.support)
+        return hit
+
+    def _hit(self, folded: str, bonus: np.ndarray | None) -> Hit:
+        scores, support = self.scores(folded)
         if bonus is not None and len(bonus) == len(scores):
             scores = scores + bonus
-        if not len(scores) or not canonical(text):
-            return None
         order = np.argsort(-scores)
         top = int(order[0])
         runner = float(scores[order[1]]) if len(order) > 1 else 0.0
