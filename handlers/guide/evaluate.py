@@ -1,7 +1,8 @@
 """How well the guide places residents' questions: `jingmin guide-eval FILE.tsv`.
 
-FILE.tsv: `entry_id<TAB>question` a line; entry_id `-` for a question the guide does not cover (it
-should be forwarded). Measured on the built-in library alone, so figures compare across communities.
+FILE.tsv: `entry_id<TAB>question` a line; entry_id `-` (or none, other) for a question the guide
+does not cover (it should be forwarded). Blank lines, `#` comments and an `id<TAB>question` header
+are skipped. Measured on the built-in library alone, so figures compare across communities.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from handlers.guide.plugin import plugin
 from handlers.guide.retrieval import Retriever, confident
 
 UNCOVERED = "-"
+UNCOVERED_LABELS = frozenset({UNCOVERED, "none", "other", "uncovered"})
+HEADERS = frozenset({"id", "entry_id", "label"})
 
 
 @dataclass
@@ -50,12 +53,16 @@ class GuideScore:
 def read_questions(path: Path) -> list[tuple[str, str]]:
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+        if not line.strip() or line.startswith("#"):
             continue
         label, sep, question = line.partition("\t")
         if not sep or not question.strip():
             raise ValueError(f"{path}:{n}: expected entry_id<TAB>question")
-        rows.append((label.strip(), question.strip()))
+        label = label.strip()
+        if n == 1 and label.lower() in HEADERS:
+            continue
+        question = question.split("\t")[0]  # further columns (style, author) are not ours to read
+        rows.append((UNCOVERED if label.lower() in UNCOVERED_LABELS else label, question.strip()))
     return rows
 
 
