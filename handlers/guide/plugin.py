@@ -11,6 +11,7 @@ row of the reception register (接待服务登记簿).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 
@@ -95,37 +96,41 @@ class GuideIndex:
 
     def apply(self, edits: list[GuideEdit]) -> None:
         """Lay officers' edits over the shipped entries and rebuild the retriever."""
-        entries = {e.id: e for e in self.base}
-        for edit in edits:
-            if edit.removed:
-                entries.pop(edit.entry_id, None)
-            elif edit.added:
-                entries[edit.entry_id] = Entry(edit.entry_id, edit.title or edit.entry_id, (), tuple(edit.questions),
-                                               edit.answer or "", OFFICER_ADDED)
-            elif edit.entry_id in entries:
-                entries[edit.entry_id] = edited(entries[edit.entry_id], answer=edit.answer,
-                                                questions=tuple(edit.questions), title=edit.title)
-        self.entries = list(entries.values())
-        self.by_id = entries
-        self.retriever = Retriever(self.entries)
-        self.bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in self.entries])
+        self._swap(self._build([_plain(e) for e in edits]))
 
     async def reload(self, session: AsyncSession) -> None:
-        self.apply(await guide_edits(session, self.bot))
+        """After an officer's change: rebuilt off the event loop (a second or so), then swapped in
+        at once, so a question asked meanwhile is answered from the guide as it was."""
+        edits = [_plain(e) for e in await guide_edits(session, self.bot)]
+        self._swap(await asyncio.to_thread(self._build, edits))
+
+    def _build(self, edits: list[dict]) -> tuple:
+        entries = {e.id: e for e in self.base}
+        for edit in edits:
+            entry_id = edit["entry_id"]
+            if edit["removed"]:
+                entries.pop(entry_id, None)
+            elif edit["added"]:
+                entries[entry_id] = Entry(entry_id, edit["title"] or entry_id, (), tuple(edit["questions"]),
+                                          edit["answer"] or "", OFFICER_ADDED)
+            elif entry_id in entries:
+                entries[entry_id] = edited(entries[entry_id], answer=edit["answer"],
+                                           questions=tuple(edit["questions"]), title=edit["title"])
+        listed = list(entries.values())
+        bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in listed])
+        return listed, entries, Retriever(listed), bonus
+
+    def _swap(self, built: tuple) -> None:
+        self.entries, self.by_id, self.retriever, self.bonus = built
 
     def find(self, text: str) -> Hit | None:
         return self.retriever.best(text, self.bonus)
 
     def match(self, text: str) -> Entry | None:
         """The entry that answers `text`, or None when the guide cannot tell with confidence."""
-        hit = self.find(text)
-        if hit is None:
-            return None
-        entry = self.by_id[hit.entry_id]
-        # A local entry beats a built-in one on the same topic by LOCAL_BONUS: no margin asked then.
-        if confident(hit) or (entry.source != BUILTIN and confident(hit, min_margin=0.0)):
-            return entry
-        return None
+        retriever, by_id, bonus = self.retriever, self.by_id, self.bonus  # one consistent snapshot
+        hit = retriever.best(text, bonus)
+        return by_id[hit.entry_id] if confident(hit) else None
 
     def answer(self, entry: Entry) -> str:
         return render(entry, self.facts)
@@ -137,6 +142,11 @@ class GuideIndex:
     def is_police_business(self, text: str) -> bool:
         norm = normalize(text)
         return any(w in norm for w in self.business_words)
+
+
+def _plain(edit: GuideEdit) -> dict:
+    return {"entry_id": edit.entry_id, "added": edit.added, "removed": edit.removed, "title": edit.title,
+            "questions": list(edit.questions or []), "answer": edit.answer}
 
 
 def bookable(config) -> list:
@@ -265,7 +275,8 @@ async def reception_rows(session: AsyncSession, config, start: date, end: date) 
     for line in await recorded_between(session, Consultation, config.bot.name, *day_bounds(start, end)):
         c = line.record
         rows.append(RegisterRow(c.at, {
-            "类别": REGISTER_TEXTS["category"], "事项": topic_of(config, c.entry_id, titles) or preview(mask_text(c.text), ITEM_PREVIEW),
+            "类别": REGISTER_TEXTS["category"],
+            "事项": topic_of(config, c.entry_id, titles) or preview(mask_text(c.text), ITEM_PREVIEW),
             "来源": source_name(c.room_id, line.room_name), "群众": mask_name(line.resident_name),
             "办理情况": handling(c.status, c.answered_by), "办结时间": c.answered_at or "",
             "经办人": line.officer_name or ""}))

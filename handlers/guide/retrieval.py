@@ -70,6 +70,9 @@ STOPWORDS = frozenset("""
 时候 谢谢 麻烦 您好 你好 老师 警官 同志 大哥 姐 那个 这个 就是 然后 现在 那 这 我们 他们 自己 一般 请 帮 帮忙
 """.split())
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+# A phone, ID or card number (and its label: “电话13812345678” is the asker's own) says nothing
+# about the topic; 110, 12123, 96110 do, and are short.
+_LONG_NUMBER = re.compile(r"(?:我的)?(?:电话|手机号?|联系方式|号码|身份证号)?[:：是]?\d[\d\s*-]{5,}[\dxX]")
 
 # How a question is asked, not what about: “物业费一年多少钱” shares “多少钱” with the entry on the
 # cost of an ID card, and nothing else. An entry must share something beyond these to be chosen.
@@ -90,7 +93,7 @@ def content(text: str) -> str:
 
 def canonical(text: str) -> str:
     """Normalized text with look-alikes folded and punctuation dropped (voice-to-text has none)."""
-    text = normalize(text)
+    text = _LONG_NUMBER.sub("", normalize(text))
     for pattern, word in _CANON:
         text = pattern.sub(word, text)
     return _PUNCT.sub("", text)
@@ -127,6 +130,7 @@ MIN_MARGIN = 0.0  # ahead of the next entry by; 0: near neighbours (换领/异�
 CHAR_WEIGHT = 0.3  # characters vs words in the combined vector
 ANSWER_WEIGHT = 0.2
 WINDOW = 16  # characters of a piece of a long message (see best)
+LONG_MESSAGE = 30  # characters (without punctuation) from which a message is also read in pieces
 UNKNOWN_WEIGHT = 0.6  # an n-gram no entry has, against the rarest one an entry has (see _coverage)
 PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 
@@ -210,7 +214,7 @@ class Retriever:
         if not self.ids or not folded:
             return None
         whole = hit = self._hit(folded, bonus)
-        if len(folded) > WINDOW * 3 // 2:
+        if len(folded) > LONG_MESSAGE:
             for start in range(0, len(folded) - WINDOW // 2, WINDOW // 2):
                 piece = self._hit(folded[start:start + WINDOW], bonus)
                 # A piece may only vouch for the entry the whole message is closest to: alone,
