@@ -197,3 +197,12 @@ async def test_a_private_question_the_classifier_finds_unremarkable_is_still_ans
     assert not any(GENERAL in t for t in bot.texts_to("陈大爷", bot.take()))
     await bot.say("小周", "96110是骗子吗", room=RESIDENTS)  # group chatter not said to the bot: left alone
     assert not any(GENERAL in t for t in bot.texts_to(RESIDENTS, bot.take()))
+
+
+async def test_a_remark_in_the_group_on_a_guide_topic_is_left_to_people(bot):
+    for i, remark in enumerate(("居住证签注办好了谢谢", "我刚从警务室回来", "今天去派出所办身份证人好多啊")):
+        await bot.say(("王阿姨", "陈大爷", "小周")[i], remark, room=RESIDENTS)
+    assert bot.take() == []
+    assert await rows(bot, Consultation) == []
+    await bot.say("王阿姨", "居住证签注办好了吗怎么查", room=RESIDENTS)  # a question again
+    assert bot.texts_to(RESIDENTS, bot.take())

@@ -80,6 +80,13 @@ POLICE_BUSINESS = ("派出所", "警务室", "民警", "警官", "户口", "户�
 # In a group, a question about a neighbour's thing is for the neighbours, even if the guide knows the
 # topic: “请问谁家丢了钥匙？” is not a resident asking what to do about lost keys.
 FOR_NEIGHBOURS = re.compile(r"谁家|谁的|哪位邻居|哪家的|谁捡到|有人捡到")
+# In a group, the guide answers a question or a trouble, not a remark: “居住证签注办好了谢谢”,
+# “我刚从警务室回来” talk about the guide's topics and ask nothing. Said to the bot, anything goes.
+ASKING = re.compile(
+    r"[?？吗呢么嘛]|不$|怎|咋|如何|哪|什么|啥|几|多少|多久|能否|可以|是不是|请问|想问|问一下|问问|打听|咨询|求助|帮|"
+    r"办法|找谁|谁管|该|得去|要带|需要|流程|手续|材料|条件|想|要|被|偷|盗|骗|咬|打我|跟着|捡到|落在|忘在|丢|掉了|"
+    r"不见|找不|没了|坏了|过期|到期|错了|不对|冒用|泄露|威胁|骚扰|走丢|走失|扰民|吵|漏水|堵|挡|乱|危险|可疑|烦|转错|"
+    r"不了|(.)不\1")
 LOCAL_BONUS = 0.1  # config and officers' entries are this community's own: preferred when close
 
 
@@ -180,7 +187,8 @@ async def consult(ctx: Context, found: Classification) -> bool:
     index = ctx.app.service(GuideIndex)
     if ctx.group is not None and ctx.role in STAFF:
         return False  # officers and staff answer questions in the groups; they are not consultations
-    if ctx.group is not None and not ctx.message.mentions_bot and FOR_NEIGHBOURS.search(ctx.text):
+    if ctx.group is not None and not ctx.message.mentions_bot and (
+            FOR_NEIGHBOURS.search(ctx.text) or not ASKING.search(normalize(ctx.text))):
         return False
     entry = index.match(ctx.text)
     if entry is not None:
