@@ -6,8 +6,9 @@ see CANON), then compared with every example of every entry (title, keywords, ex
 as TF-IDF vectors of characters (2-3-grams: robust to typos and unknown words) and jieba words
 (robust to word order). An entry scores its best example, plus a little for the whole entry.
 
-The answer is given only when the best score is high enough and clearly ahead of the next entry:
-a question the guide cannot place goes to the officer instead of getting a wrong answer.
+The answer is given only when the best entry is similar enough and covers what the question is
+about (see confident): a question the guide cannot place goes to the officer instead of getting a
+wrong answer.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ MIN_SUPPORT = 0.30
 MIN_SUM = 0.75
 MIN_MARGIN = 0.0  # ahead of the next entry by; 0: near neighbours (换领/异地) are often both right
 CHAR_WEIGHT = 0.3  # characters vs words in the combined vector
-ANSWER_WEIGHT = 0.2
+ANSWER_WEIGHT = 0.2  # an entry's answer in its profile, against its examples
 WINDOW = 16  # characters of a piece of a long message (see best)
 LONG_MESSAGE = 30  # characters (without punctuation) from which a message is also read in pieces
 UNKNOWN_WEIGHT = 0.6  # an n-gram no entry has, against the rarest one an entry has (see _coverage)
@@ -136,16 +137,18 @@ PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 
 
 class Retriever:
-    """Built from the entries in a fraction of a second; rebuilt when officers change the guide."""
+    """Built from the entries in a second or two (jieba); rebuilt when officers change the guide."""
 
     def __init__(self, entries: list[Matchable]) -> None:
-        self.ids = [e.id for e in entries]
         examples, owners = [], []
         for i, entry in enumerate(entries):
             for text in (entry.title, *entry.keywords, *entry.questions):
                 if canonical(text):
                     examples.append(canonical(text))
                     owners.append(i)
+        self.ids = [e.id for e in entries] if examples else []  # nothing to match on: matches nothing
+        if not examples:
+            return
         self.owners = np.array(owners, dtype=np.int64)
         self.chars = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
         self.words = TfidfVectorizer(analyzer=words, sublinear_tf=True)
