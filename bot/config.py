@@ -79,6 +79,14 @@ class BotSettings(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     community: str = "幸福里社区"
     police_post: str = "幸福里社区警务室"
+    # Local facts the service guide's answers name (empty: the answer says to ask the officer).
+    police_post_address: str = ""
+    police_post_hours: str = ""
+    police_post_phone: str = ""
+    police_station: str = ""
+    police_station_address: str = ""
+    police_station_hours: str = ""
+    police_station_phone: str = ""
 
     @field_validator("timezone")
     @classmethod

@@ -61,9 +61,9 @@ def test_reception_register_has_a_row_for_each_consultation_and_suggestion(db_ur
         async with Harness(make_config(db_url)) as bot:  # the clock starts at 2026-12-07 08:00 Beijing
             await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room=RESIDENTS)  # the guide answers (#1)
             await bot.advance(timedelta(minutes=30))
-            await bot.say("陈大爷", "我想问问外地老人投靠子女落户怎么弄，电话13812345678")  # forwarded (#2)
+            await bot.say("陈大爷", "我想问问退休人员资格认证要去派出所吗，电话13812345678")  # forwarded (#2)
             await bot.advance(timedelta(minutes=30))
-            await bot.say("小周", "请问开户籍证明需要本人到派出所吗？", room=RESIDENTS)  # forwarded, left open (#3)
+            await bot.say("小周", "请问在派出所能办结婚登记吗？", room=RESIDENTS)  # forwarded, left open (#3)
             await bot.run_until(datetime(2026, 12, 7, 10, 0, tzinfo=SHANGHAI))
             await bot.say("张警官", "/咨询 回复 2 请带老人户口本和子女房产证来警务室")
             assert "请带老人户口本" in bot.texts_to("陈大爷", bot.take())[-1]
@@ -91,8 +91,8 @@ def test_reception_register_has_a_row_for_each_consultation_and_suggestion(db_ur
     ]
     items = [r["事项"] for r in rows]
     assert items[0] == "居住证"  # the topic of the guide entry that answered it
-    assert items[1] == "我想问问外地老人投靠子女落户怎么弄，电话138****567…"  # masked, then cut short
-    assert items[2] == "请问开户籍证明需要本人到派出所吗？"
+    assert items[1] == "我想问问退休人员资格认证要去派出所吗，电话138****56…"  # masked, then cut short
+    assert items[2] == "请问在派出所能办结婚登记吗？"
     assert items[3] == "小区东门晚上太黑了，加个路灯吧，我电话139****5678"
     assert items[4] == "建议在车棚装个充电桩，电动车老在楼道充电不安全"
 
@@ -100,7 +100,7 @@ def test_reception_register_has_a_row_for_each_consultation_and_suggestion(db_ur
 # ---- subcommands: audited on their own, listed in /帮助 ---------------------------------------------
 
 async def test_an_answer_is_audited_as_its_own_subcommand(bot):
-    await bot.say("王阿姨", "请问开户籍证明需要本人到派出所吗？", room=RESIDENTS)
+    await bot.say("王阿姨", "请问在派出所能办结婚登记吗？", room=RESIDENTS)
     await bot.say("张警官", "/咨询")
     await bot.say("张警官", "/咨询 回复 1 可以由家属代办，有事打13812345678")
     await bot.say("张警官", "/咨询 回复")

@@ -56,11 +56,11 @@ async def test_guide_matches_an_example_question_without_its_keyword(bot):
 
 
 async def test_unmatched_question_goes_to_the_officer_who_answers_where_it_was_asked(bot):
-    await bot.say("王阿姨", "请问开户籍证明需要本人到派出所吗？", room=RESIDENTS)
+    await bot.say("王阿姨", "请问在派出所能办结婚登记吗？", room=RESIDENTS)
     sent = bot.take()
     assert "已转给社区民警" in bot.texts_to(RESIDENTS, sent)[-1]
     [notice] = bot.texts_to("张警官", sent)
-    assert "户籍证明" in notice and "王阿姨" in notice and "/咨询 回复 1" in notice
+    assert "结婚登记" in notice and "王阿姨" in notice and "/咨询 回复 1" in notice
     assert not bot.texts_to(WORK, sent)
     assert await counts(bot, "consultations") == {"forwarded": 1}
 
@@ -68,10 +68,10 @@ async def test_unmatched_question_goes_to_the_officer_who_answers_where_it_was_a
     listing = bot.texts_to(WORK, bot.take())[-1]
     assert "#1" in listing and "王阿姨" in listing and "幸福里居民群" in listing
 
-    await bot.say("张警官", "/咨询 回复 1 可以由家属代办，带上户口本和双方身份证。")
+    await bot.say("张警官", "/咨询 回复 1 不能，结婚登记请到区民政局婚姻登记处。")
     sent = bot.take()
     [answer] = [r for r in sent if r.out.room_id == bot.room_id(RESIDENTS)]
-    assert "可以由家属代办" in answer.out.text and "户籍证明" in answer.out.text
+    assert "婚姻登记处" in answer.out.text and "结婚登记" in answer.out.text
     assert mentions(answer) == (bot.contact_id("王阿姨"),)
     assert "已把答复发给王阿姨" in bot.texts_to("张警官", sent)[-1]
     [row] = await rows(bot, Consultation)
@@ -84,14 +84,14 @@ async def test_unmatched_question_goes_to_the_officer_who_answers_where_it_was_a
 
 
 async def test_private_question_is_answered_privately(bot):
-    await bot.say("陈大爷", "我想问问外地老人投靠子女落户怎么弄")
+    await bot.say("陈大爷", "我想问问退休人员资格认证要去派出所吗")
     assert "已转给社区民警" in bot.texts_to("陈大爷", bot.take())[-1]
     await bot.say("张警官", "/咨询 回复 1 请带老人户口本和子女房产证来警务室")
     assert "请带老人户口本" in bot.texts_to("陈大爷", bot.take())[-1]
 
 
 async def test_residents_cannot_list_or_answer_consultations(bot):
-    await bot.say("王阿姨", "请问开户籍证明需要本人到派出所吗？", room=RESIDENTS)
+    await bot.say("王阿姨", "请问在派出所能办结婚登记吗？", room=RESIDENTS)
     bot.take()
     await bot.say("陈大爷", "/咨询 回复 1 不用")
     sent = bot.take()

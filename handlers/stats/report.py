@@ -160,7 +160,11 @@ def private_messages(totals: Totals) -> int:
 def topic_name(config: Config, entry_id: str) -> str:
     """The guide's name for a consultation topic (the guide plugin may not be loaded)."""
     entry = next((e for e in getattr(config, "guide", []) if e.id == entry_id), None)
-    return entry.topic if entry is not None else entry_id
+    if entry is not None:
+        return entry.topic
+    from handlers.guide.library import builtin_title  # the built-in library ships with the package
+
+    return builtin_title(entry_id) or entry_id
 
 
 @dataclass
