@@ -22,6 +22,10 @@ class Group:
     pattern: re.Pattern
     cues: tuple[str, ...]
     service: str | None = None  # emergency kinds only
+    each: tuple[re.Pattern, ...] = ()  # one per cue, to count how many are present
+
+    def count(self, norm: str) -> int:
+        return sum(1 for p in self.each if p.search(norm)) if self.pattern.search(norm) else 0
 
 
 def _regex(cue: str) -> str:
@@ -30,7 +34,8 @@ def _regex(cue: str) -> str:
 
 def _group(name: str, cues: list, service: str | None = None) -> Group:
     cues = [str(c) for c in cues]
-    return Group(name, re.compile("|".join(f"(?:{_regex(c)})" for c in cues)), tuple(cues), service)
+    return Group(name, re.compile("|".join(f"(?:{_regex(c)})" for c in cues)), tuple(cues), service,
+                 tuple(re.compile(_regex(c)) for c in cues))
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,10 @@ def signals(norm: str) -> list[str]:
 
 
 def _best(groups: tuple[Group, ...], norm: str) -> Group | None:
-    """The group with the most distinct cues present; ties go to the earlier group."""
+    """The group with the most cues present; ties go to the earlier group."""
     best, best_n = None, 0
     for g in groups:
-        n = len({m.group(0) for m in g.pattern.finditer(norm)})
+        n = g.count(norm)
         if n > best_n:
             best, best_n = g, n
     return best
