@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from handlers.intents import dataset
-from handlers.intents.model import MODEL_PATH, LinearModel, features
+from handlers.intents.model import MODEL_PATH, LinearModel, features, signal_features
 from handlers.intents.normalize import normalize
 
 INTENTS = dataset.INTENTS
@@ -26,6 +26,9 @@ class Recipe:
     C: float = 0.5
     min_df: int = 2
     lookalike_weight: float = 1.5  # hard negatives teach the boundary: count them a bit more
+    words: bool = True  # jieba words as features besides the character n-grams
+    signal_weight: float = 0.3  # a signal's value beside the l2-normalised text block (0: none)
+    signals_in_text: bool = False  # signals as ordinary tokens of the tf-idf block instead
 
 
 RECIPE = Recipe()
@@ -36,16 +39,22 @@ def _identity(doc):
 
 
 def fit(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, seed: int = 0) -> LinearModel:
+    from scipy.sparse import hstack
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    docs = [features(normalize(e.text)) for e in examples]
+    norms = [normalize(e.text) for e in examples]
+    docs = [features(n, recipe.words) + (signal_features(n) if recipe.signals_in_text else []) for n in norms]
     labels = np.array([e.intent for e in examples])
     weights = np.array([recipe.lookalike_weight if e.looks_like else 1.0 for e in examples])
     vec = TfidfVectorizer(analyzer=_identity, binary=True, min_df=recipe.min_df, norm="l2")
     X = vec.fit_transform(docs)
+    sig = None
+    if recipe.signal_weight and not recipe.signals_in_text:
+        sig = CountVectorizer(analyzer=_identity, binary=True)
+        X = hstack([X, recipe.signal_weight * sig.fit_transform([signal_features(n) for n in norms])]).tocsr()
     if recipe.estimator == "lr":
         base = LogisticRegression(C=recipe.C * 20, max_iter=3000, class_weight="balanced")
     else:
@@ -53,23 +62,31 @@ def fit(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, seed: int 
     folds = min(5, int(np.bincount(np.unique(labels, return_inverse=True)[1]).min()))
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=max(2, folds), ensemble=False)
     clf.fit(X, labels, sample_weight=weights)
-    return _export(vec, clf)
+    return _export(vec, clf, recipe.words, sig, recipe.signal_weight, recipe.signals_in_text)
 
 
-def _export(vec, clf) -> LinearModel:
+def _export(vec, clf, words: bool = True, sig=None, signal_weight: float = 0.0,
+            signals_in_text: bool = False) -> LinearModel:
     """The arrays model.LinearModel scores with, in the order of the fitted classes."""
     fitted = clf.calibrated_classifiers_[0]
     est = fitted.estimator
     classes = tuple(str(c) for c in clf.classes_)
-    vocab = vec.vocabulary_
+    index = {f: int(i) for f, i in vec.vocabulary_.items()}
+    idf = vec.idf_.astype(np.float64)
+    if sig is not None:  # signal columns follow the text columns, as in the hstack
+        index.update({f: len(idf) + int(i) for f, i in sig.vocabulary_.items()})
+        idf = np.concatenate([idf, np.zeros(len(sig.vocabulary_))])
     return LinearModel(
         classes=classes,
-        index={f: int(i) for f, i in vocab.items()},
-        idf=vec.idf_.astype(np.float64),
+        index=index,
+        idf=idf,
         coef=np.ascontiguousarray(est.coef_.T, dtype=np.float64),
         intercept=np.asarray(est.intercept_, dtype=np.float64),
         calib_a=np.array([c.a_ for c in fitted.calibrators], dtype=np.float64),
         calib_b=np.array([c.b_ for c in fitted.calibrators], dtype=np.float64),
+        words=words,
+        signal_weight=signal_weight if sig is not None else 0.0,
+        signals_in_text=signals_in_text,
     )
 
 
