@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,11 @@ class Classifier:
         p = self.model.proba(norm)
         top = int(p.argmax())
         p_em = float(p[self._emergency])
-        if p_em >= self.emergency_min or (top != self._emergency and self._decisive(norm)):
+        if (p_em >= self.emergency_min or top == self._emergency) and not _says_something(norm):
+            # "3号楼201": an answer to a dialog's question, never an alarm
+            p[self._emergency] = p_em = 0.0
+            top = int(p.argmax())
+        elif p_em >= self.emergency_min or (top != self._emergency and self._decisive(norm)):
             return _emergency(norm, max(p_em, 0.5))
         intent, confidence = self.model.classes[top], float(p[top])
         if confidence < self.min_confidence:
@@ -64,6 +69,15 @@ class Classifier:
     @staticmethod
     def _decisive(norm: str) -> bool:
         return rules.decisive(norm) and not DAMPING & set(rules.signals(norm))
+
+
+# An address, a time or a number and nothing else (dialog answers: "3号楼201", "明天上午").
+_BARE = re.compile(r"[\d零一二三四五六七八九十百两]+|号楼|号院|单元|楼|栋|室|层|号|门|院|上午|下午|晚上|明天|今天|后天|"
+                   r"周.|星期.|点|半|我家|住|在|的|[^\w]")
+
+
+def _says_something(norm: str) -> bool:
+    return len(_BARE.sub("", norm)) >= 2
 
 
 def _emergency(norm: str, confidence: float) -> Classification:

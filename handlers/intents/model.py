@@ -23,17 +23,19 @@ NGRAMS = (1, 2, 3, 4)
 _DIGITS = re.compile(r"\d+")
 
 
-def features(norm: str, words: bool = True) -> list[str]:
+def features(norm: str, words: str = "fast") -> list[str]:
     """Distinct text features of a normalised message.
 
     Digits are folded (a phone number or an amount is a shape, not a word); character n-grams
     carry typos, homophones and dialect the word list has never seen; jieba words carry
-    meaning."""
+    meaning (words: "fast" segment.words, "jieba" segment.tokens, "none")."""
     folded = _DIGITS.sub("0", norm)
     chars = "".join(folded.split())
     out = {chars[i:i + n] for n in NGRAMS for i in range(len(chars) - n + 1)}
-    if words:
-        out.update("w:" + w for w in segment.tokens(folded) if any(c.isalnum() for c in w))
+    if words != "none":
+        cut = segment.words(folded) if words == "fast" else segment.tokens(folded)
+        # isalnum() first: it settles nearly every word in C before the per-character scan.
+        out.update("w:" + w for w in cut if w.isalnum() or any(c.isalnum() for c in w))
     return list(out)
 
 
@@ -45,9 +47,7 @@ def signal_features(norm: str) -> list[str]:
     """When/whether signals, the kinds of danger and scam families named, and their
     conjunctions. A linear model cannot learn "a fire cue AND a past cue" from n-grams alone;
     these features, weighted apart from the l2-normalised text block, let it."""
-    found = rules.signals(norm)
-    kinds = [g.name for g in rules.lexicon().emergency if g.pattern.search(norm)]
-    families = [g.name for g in rules.lexicon().scam if g.pattern.search(norm)]
+    kinds, families, found, _ = rules.present(norm)
     # A leading space: no text feature has one (n-grams are taken from text without spaces).
     out = [" s:" + s for s in found] + [" k:" + k for k in kinds] + [" f:" + f for f in families]
     damped = any(s in _DAMPING for s in found)
@@ -74,7 +74,7 @@ class LinearModel:
     intercept: np.ndarray  # (n_classes,)
     calib_a: np.ndarray  # (n_classes,) sigmoid calibration: p = 1 / (1 + exp(a*d + b))
     calib_b: np.ndarray
-    words: bool = True  # whether jieba words are features (the recipe it was trained with)
+    words: str = "fast"  # how words are cut for features (the recipe it was trained with)
     signal_weight: float = 0.0  # value of a present signal feature (indices after the text block)
     signals_in_text: bool = False  # signals are tokens of the tf-idf block instead
 
@@ -115,5 +115,5 @@ class LinearModel:
             vocab = z["vocab"].tolist()
             return cls(tuple(z["classes"].tolist()), dict(zip(vocab, range(len(vocab)))),
                        z["idf"].astype(np.float64), np.ascontiguousarray(z["coef"], dtype=np.float64),
-                       z["intercept"], z["calib_a"], z["calib_b"], bool(z["words"]),
+                       z["intercept"], z["calib_a"], z["calib_b"], str(z["words"]),
                        float(z["signal_weight"]), bool(z["signals_in_text"]))

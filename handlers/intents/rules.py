@@ -1,7 +1,7 @@
 """The cues of lexicon.yaml: emergency kinds, scam families, signals and decisive cues.
 
-Each group of cues is one compiled alternation, so a message costs one regex search per group
-(about forty), whatever the number of cues.
+A plain cue is a substring test (str `in`, a C scan); only `re:` cues run the regex engine. A
+big alternation of literals would be slower: Python's re tries every branch at every position.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 @dataclass(frozen=True)
 class Group:
     name: str
-    pattern: re.Pattern
     cues: tuple[str, ...]
+    literals: tuple[str, ...]  # plain cues: `in` on a str is a fast C scan
+    patterns: tuple[re.Pattern, ...]  # the `re:` cues
     service: str | None = None  # emergency kinds only
-    each: tuple[re.Pattern, ...] = ()  # one per cue, to count how many are present
+
+    def search(self, norm: str) -> bool:
+        return any(c in norm for c in self.literals) or any(p.search(norm) for p in self.patterns)
 
     def count(self, norm: str) -> int:
-        return sum(1 for p in self.each if p.search(norm)) if self.pattern.search(norm) else 0
+        return sum(c in norm for c in self.literals) + sum(p.search(norm) is not None for p in self.patterns)
 
 
 def _regex(cue: str) -> str:
@@ -34,8 +37,9 @@ def _regex(cue: str) -> str:
 
 def _group(name: str, cues: list, service: str | None = None) -> Group:
     cues = [str(c) for c in cues]
-    return Group(name, re.compile("|".join(f"(?:{_regex(c)})" for c in cues)), tuple(cues), service,
-                 tuple(re.compile(_regex(c)) for c in cues))
+    literals = tuple(c.lower() for c in cues if not c.startswith("re:"))
+    patterns = tuple(re.compile(c[3:]) for c in cues if c.startswith("re:"))
+    return Group(name, tuple(cues), literals, patterns, service)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,30 @@ class Lexicon:
 
     def all_groups(self) -> tuple[Group, ...]:
         return self.emergency + self.scam + self.signals + (self.decisive,)
+
+    def __post_init__(self) -> None:
+        # Plain cues by their first character: a message tries only the cues that can start at
+        # one of its characters (a few dozen of ~600), each a C substring scan.
+        by_char: dict[str, list[tuple[str, int]]] = {}
+        for gi, group in enumerate(self.all_groups()):
+            for cue in group.literals:
+                by_char.setdefault(cue[0], []).append((cue, gi))
+        object.__setattr__(self, "_by_char", by_char)
+        object.__setattr__(self, "_regex_groups",
+                           [(gi, g.patterns) for gi, g in enumerate(self.all_groups()) if g.patterns])
+
+    def present(self, norm: str) -> frozenset[int]:
+        """Indices (in all_groups order) of the groups with at least one cue in `norm`."""
+        found: set[int] = set()
+        by_char = self._by_char
+        for ch in set(norm):
+            for cue, gi in by_char.get(ch, ()):
+                if gi not in found and cue in norm:
+                    found.add(gi)
+        for gi, patterns in self._regex_groups:
+            if gi not in found and any(p.search(norm) for p in patterns):
+                found.add(gi)
+        return frozenset(found)
 
 
 @lru_cache(maxsize=4)
@@ -64,29 +92,41 @@ def cue_matches(cue: str, text: str) -> bool:
     return re.search(_regex(str(cue)), text) is not None
 
 
-def signals(norm: str) -> list[str]:
+@lru_cache(maxsize=512)
+def present(norm: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], bool]:
+    """(emergency kinds, scam families, signals, decisive) named in normalised text; cached
+    because one classification asks several times."""
+    lex = lexicon()
+    hits = lex.present(norm)
+    ne, ns, nsig = len(lex.emergency), len(lex.scam), len(lex.signals)
+    groups = lex.all_groups()
+    pick = lambda lo, hi: frozenset(groups[i].name for i in hits if lo <= i < hi)  # noqa: E731
+    return (pick(0, ne), pick(ne, ne + ns), pick(ne + ns, ne + ns + nsig), (ne + ns + nsig) in hits)
+
+
+def signals(norm: str) -> frozenset[str]:
     """Names of the signal groups present in normalised text."""
-    return [g.name for g in lexicon().signals if g.pattern.search(norm)]
+    return present(norm)[2]
 
 
-def _best(groups: tuple[Group, ...], norm: str) -> Group | None:
+def _best(groups: tuple[Group, ...], norm: str, named: frozenset[str]) -> Group | None:
     """The group with the most cues present; ties go to the earlier group."""
     best, best_n = None, 0
     for g in groups:
-        n = g.count(norm)
+        n = g.count(norm) if g.name in named else 0
         if n > best_n:
             best, best_n = g, n
     return best
 
 
 def emergency_kind(norm: str) -> Group | None:
-    return _best(lexicon().emergency, norm)
+    return _best(lexicon().emergency, norm, present(norm)[0])
 
 
 def scam_family(norm: str) -> str | None:
-    found = _best(lexicon().scam, norm)
+    found = _best(lexicon().scam, norm, present(norm)[1])
     return found.name if found else None
 
 
 def decisive(norm: str) -> bool:
-    return lexicon().decisive.pattern.search(norm) is not None
+    return present(norm)[3]

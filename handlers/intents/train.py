@@ -26,9 +26,9 @@ class Recipe:
     C: float = 0.5
     min_df: int = 2
     lookalike_weight: float = 1.5  # hard negatives teach the boundary: count them a bit more
-    words: bool = True  # jieba words as features besides the character n-grams
+    words: str = "fast"  # words besides the n-grams: "fast" (CV: as good as "jieba", 10× faster), "none"
     signal_weight: float = 0.3  # a signal's value beside the l2-normalised text block (0: none)
-    signals_in_text: bool = False  # signals as ordinary tokens of the tf-idf block instead
+    signals_in_text: bool = True  # signals as ordinary tokens of the tf-idf block (CV: better than a block)
 
 
 RECIPE = Recipe()
@@ -65,7 +65,7 @@ def fit(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, seed: int 
     return _export(vec, clf, recipe.words, sig, recipe.signal_weight, recipe.signals_in_text)
 
 
-def _export(vec, clf, words: bool = True, sig=None, signal_weight: float = 0.0,
+def _export(vec, clf, words: str = "fast", sig=None, signal_weight: float = 0.0,
             signals_in_text: bool = False) -> LinearModel:
     """The arrays model.LinearModel scores with, in the order of the fitted classes."""
     fitted = clf.calibrated_classifiers_[0]
