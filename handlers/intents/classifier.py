@@ -28,10 +28,16 @@ from handlers.intents.normalize import normalize
 # points of emergency recall.
 EMERGENCY_MIN = 0.35
 EMERGENCY_MIN_DAMPED = 0.5
+EMERGENCY_MIN_UNNAMED = 0.5  # no danger, call for help or urgency named ("路灯好像有点暗")
 MIN_CONFIDENCE = 0.40
+# Too short to be what the intent needs: a scam script says what it wants (the shortest in the
+# training data has 14 characters); a tip, a dispute or a suggestion says about what. "你好",
+# "那个啥" are other, whatever the model makes of five characters.
+MIN_CHARS = {"scam": 10, "tip": 5, "dispute": 5, "suggestion": 5}
 # Signals that the message is about an event, not the event: past, resolved, "if", a drill or
 # the news, a joke, a lost key or card.
 DAMPING = frozenset({"past", "resolved", "hypothetical", "drill_news", "joke", "lost_item"})
+URGENT = frozenset({"help_call", "urgent_now"})
 # A decisive cue is overruled by these too (a question about a service names the danger).
 NOT_DECISIVE = DAMPING | {"service_question"}
 
@@ -52,6 +58,7 @@ class Classifier:
         self.emergency_min_damped = emergency_min_damped
         self.min_confidence = min_confidence
         self._emergency = model.classes.index("emergency")
+        self._other = model.classes.index("other")
 
     def classify(self, text: str | None) -> Classification:
         norm = normalize(text)
@@ -65,7 +72,7 @@ class Classifier:
         p /= max(p.sum(), 1e-9)
         top = int(p.argmax())
         intent, confidence = self.model.classes[top], float(p[top])
-        if confidence < self.min_confidence:
+        if confidence < self.min_confidence or len(norm) < MIN_CHARS.get(intent, 0):
             return Classification("other", round(1.0 - confidence, 3))
         detail = rules.scam_family(norm) if intent == "scam" else None
         return Classification(intent, round(confidence, 3), detail)
@@ -75,10 +82,13 @@ class Classifier:
             return False  # the common case, decided without looking further
         if not _says_something(norm):  # "3号楼201": an answer to a dialog's question
             return False
-        signals = rules.signals(norm)
+        kinds, _, signals, decisive = rules.present(norm)
         if DAMPING & signals:
             return p_em >= self.emergency_min_damped
-        return p_em >= self.emergency_min or not NOT_DECISIVE & signals
+        if decisive and not NOT_DECISIVE & signals:
+            return True
+        named = bool(kinds) or bool(URGENT & signals)
+        return p_em >= (self.emergency_min if named else max(self.emergency_min, EMERGENCY_MIN_UNNAMED))
 
 
 # An address, a time or a number and nothing else (dialog answers: "3号楼201", "明天上午").

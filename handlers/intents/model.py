@@ -21,6 +21,10 @@ from handlers.intents import rules, segment
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAMS = (1, 2, 3, 4)
 _DIGITS = re.compile(r"\d+")
+# "5号楼502", "3单元", "12栋1101": where says nothing about what (emergencies and tips both give
+# addresses, so their n-grams would teach that an address is an alarm).
+_ADDRESS = re.compile(r"0+\s*(号楼|号院|栋|幢|单元|号|楼|室|层)(\s*0+\s*(单元|号|楼|室|层)?)*")
+STRIP_ADDRESSES = True
 
 
 def features(norm: str, words: str = "fast") -> list[str]:
@@ -30,6 +34,8 @@ def features(norm: str, words: str = "fast") -> list[str]:
     carry typos, homophones and dialect the word list has never seen; jieba words carry
     meaning (words: "fast" segment.words, "jieba" segment.tokens, "none")."""
     folded = _DIGITS.sub("0", norm)
+    if STRIP_ADDRESSES:
+        folded = _ADDRESS.sub(" ", folded)
     chars = "".join(folded.split())
     out = {chars[i:i + n] for n in NGRAMS for i in range(len(chars) - n + 1)}
     if words != "none":
