@@ -1,13 +1,15 @@
 """Emergencies and scam scripts.
 
 Emergency: any message classified emergency — in a group or private, from anyone, even in the
-middle of a dialog — gets an immediate reply naming the number to call (119 fire/gas, 120
-injury/illness, 110 crime/violence/missing person) and what to do now; officers (privately) and
-every work group are alerted at once. All of it goes out at EMERGENCY priority: ahead of every
-queue, never paced or capped.
+middle of a dialog — gets ONE immediate reply that fits the danger (fire, gas, violence, burglary,
+self-harm, someone in the water, trapped, medical, missing: the number to call and the two or
+three things to do now, handlers/safety_texts.py); officers (privately) and every work group are
+alerted at once, with a 纠正号 for `/纠正`. All of it goes out at EMERGENCY priority: ahead of
+every queue, never paced or capped.
 
-Scam: a message matching a known scam script gets a warning in the group naming the type, and
-the officer is told who posted it. Officers' and staff's own messages never trigger a warning
+Scam: a message read as a scam script gets a warning in the group naming the family and what it
+asks for that no honest sender does (a code, a 安全账户, an app, a deposit, a link off gov.cn),
+and the officer is told who posted it. Officers' and staff's own messages never trigger a warning
 (they forward examples to warn people). In private chat the resident is warned, nobody else.
 """
 

@@ -124,7 +124,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.compare:
         train = dataset.load("train")
-        for recipe in (Recipe("svm", 0.5), Recipe("svm", 0.2), Recipe("lr", 0.5), Recipe("svm", 0.5, lookalike_weight=1.0)):
+        # What the shipped recipe was chosen against (README of the issue: figures in the report).
+        for recipe in (Recipe(), Recipe(C=0.3), Recipe(words="jieba"), Recipe(words="none"),
+                       Recipe(signals_in_text=False, signal_weight=0.3), Recipe(lookalike_weight=1.0)):
             print(recipe, "\n", cross_validate(train, 5, recipe).format(), "\n", sep="")
         return
     if args.cv:
