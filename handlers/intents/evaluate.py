@@ -4,6 +4,7 @@
     python -m handlers.intents.evaluate --file X.tsv     # on any labelled file
     python -m handlers.intents.evaluate --cv 5           # refit per fold, train only
     python -m handlers.intents.evaluate --compare        # the candidate recipes, 5-fold CV
+    python -m handlers.intents.evaluate --by-author      # train on the other authors, test on one
 """
 
 from __future__ import annotations
@@ -112,6 +113,20 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, recipe=None, see
     return Report(tuple(outcomes))
 
 
+def by_author(examples: Sequence[Example]) -> Report:
+    """Leave one author batch out (t1_*, t2_* … files): the closest to messages written apart."""
+    from handlers.intents.classifier import Classifier
+    from handlers.intents.train import fit
+
+    batches = sorted({e.source.split("_")[0] for e in examples if "_" in e.source} - {"t0"})
+    outcomes = []
+    for batch in batches:
+        mine = [e for e in examples if e.source.startswith(batch + "_")]
+        clf = Classifier(fit([e for e in examples if not e.source.startswith(batch + "_")]))
+        outcomes += run(clf.classify, mine).outcomes
+    return Report(tuple(outcomes))
+
+
 def main() -> None:
     from handlers.intents.classifier import default_classifier
     from handlers.intents.train import Recipe
@@ -120,6 +135,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="a labelled TSV (default data/dev.tsv)")
     parser.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on train instead")
     parser.add_argument("--compare", action="store_true", help="5-fold CV of the candidate recipes")
+    parser.add_argument("--by-author", action="store_true", help="leave one author batch out, in turn")
     parser.add_argument("--errors", action="store_true", help="list misclassified messages")
     args = parser.parse_args()
     if args.compare:
@@ -129,7 +145,9 @@ def main() -> None:
                        Recipe(signals_in_text=False, signal_weight=0.3), Recipe(lookalike_weight=1.0)):
             print(recipe, "\n", cross_validate(train, 5, recipe).format(), "\n", sep="")
         return
-    if args.cv:
+    if args.by_author:
+        result = by_author(dataset.load("train"))
+    elif args.cv:
         result = cross_validate(dataset.load("train"), args.cv)
     else:
         examples = dataset.read(args.file)[0] if args.file else dataset.load("dev")
