@@ -17,7 +17,7 @@ from bot.plugin import OFFICER, STAFF, Plugin
 from handlers.followup import (
     FollowupTexts, list_open, meant_for_us, open_item, preview, source_name, where_asked,
 )
-from handlers.intents import Classification
+from handlers.intents import Classification, corrections
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import RESOLVED, DisputeRecord, count_open, recorded_between
 
@@ -52,9 +52,10 @@ async def register(ctx: Context, found: Classification) -> bool:
                         summary=mask_text(ctx.text)[:SUMMARY_MAX])
     ctx.session.add(row)
     await ctx.session.flush()
+    case = await corrections.record(ctx, "dispute")  # a misread emergency is corrected from here
     await ctx.notify_roles(OFFICER, TEXTS["officer_notice"].format(
         id=row.id, where=where_asked(ctx, row.room_id), name=ctx.message.sender_name or ctx.sender.name or "居民",
-        text=preview(row.summary)))
+        text=preview(row.summary)) + corrections.tag(case))
     await ctx.reply(TEXTS["received"])
     await ctx.count("disputes")
     return True

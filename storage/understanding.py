@@ -139,3 +139,46 @@ async def recorded_between(session: AsyncSession, model: type[Answerable], bot: 
         .where(model.bot == bot, model.at >= since, model.at < until)
         .order_by(model.at, model.id))
     return [RegisterLine(*row) for row in rows]
+
+
+class IntentCase(Base):
+    """A message the bot acted on by its own reading (an emergency alert, a scam warning, a
+    forward), numbered in what the officer sees so `/纠正 N 类别` can fix the reading. A
+    corrected case is local labelled data for `jingmin train`; the text is masked."""
+
+    __tablename__ = "intent_cases"
+    __table_args__ = (Index("ix_intent_cases_label", "bot", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Stamp)
+    text: Mapped[str] = mapped_column(Text)  # masked
+    predicted: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(16))  # None until an officer corrects it
+    corrected_by: Mapped[str | None] = mapped_column(String(128))
+    corrected_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+async def record_case(session: AsyncSession, bot: str, at: datetime, text: str, predicted: str) -> IntentCase:
+    case = IntentCase(bot=bot, at=at, text=text, predicted=predicted)
+    session.add(case)
+    await session.flush()  # the id goes into the alert
+    return case
+
+
+async def correct_case(session: AsyncSession, bot: str, case_id: int, label: str, by: str,
+                       at: datetime) -> IntentCase | None:
+    case = await session.get(IntentCase, case_id)
+    if case is None or case.bot != bot:
+        return None
+    case.label, case.corrected_by, case.corrected_at = label, by, at
+    return case
+
+
+async def corrected_cases(session: AsyncSession, bot: str | None = None) -> list[tuple[str, str]]:
+    """(label, text) of every corrected case, oldest first; all bots of the database by default."""
+    query = select(IntentCase.label, IntentCase.text).where(IntentCase.label.is_not(None))
+    if bot is not None:
+        query = query.where(IntentCase.bot == bot)
+    rows = await session.execute(query.order_by(IntentCase.id))
+    return [(label, text) for label, text in rows]

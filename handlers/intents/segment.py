@@ -50,6 +50,47 @@ def tokens(text: str) -> list[str]:
     return [t for t in _tokenizer.lcut(text, HMM=False) if not t.isspace()]
 
 
+_words: frozenset[str] | None = None
+_starts: frozenset[str] = frozenset()  # the first two characters of every word
+LONGEST = 4  # longer words are rare in chat, and their 4-character pieces are n-grams anyway
+
+
+def _vocabulary() -> frozenset[str]:
+    global _words, _starts
+    if _words is None:
+        if not _ready:
+            _prepare()
+        words = frozenset(w for w, f in _tokenizer.FREQ.items() if f > 0 and 1 < len(w) <= LONGEST)
+        _starts = frozenset(w[:2] for w in words)
+        _words = words
+    return _words
+
+
+def words(text: str) -> list[str]:
+    """Forward maximum matching over the same dictionary: the longest known word at each
+    position. About ten times faster than jieba's DAG search, and for the classifier's
+    features as good (5-fold CV, handlers/intents/evaluate.py); use tokens() for real
+    segmentation."""
+    vocab = _words if _words is not None else _vocabulary()
+    starts = _starts
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i:i + 2] not in starts:  # no word begins here: most positions, one lookup
+            out.append(text[i])
+            i += 1
+            continue
+        for size in range(min(LONGEST, n - i), 1, -1):
+            piece = text[i:i + size]
+            if piece in vocab:
+                out.append(piece)
+                i += size
+                break
+        else:
+            out.append(text[i])
+            i += 1
+    return out
+
+
 def warm_up() -> float:
     """Load the dictionary now; return seconds spent (0 if already loaded)."""
     import time
