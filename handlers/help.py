@@ -10,7 +10,9 @@ plugin = Plugin("help", order=10)
 TEXTS = {
     "menu_head": "您好！我是{post}的警民群助手，可以帮您：",
     "menu_tail": "有紧急情况请直接拨打 110（火警 119，急救 120）。",
-    "commands_head": "您可以使用的命令：",
+    "commands_head": "您可以使用的命令（括号里是后面可以跟的词）：",
+    "commands_tail": "发“/帮助 命令”看这个命令的全部写法，比如 /帮助 预约。",
+    "no_such_command": "没有“{word}”这个命令。发 /帮助 看全部命令。",
     "unclear_head": "不好意思，没太看懂您的意思。我可以帮您：",
     "not_text_head": "收到了。我只看得懂文字，您可以这样跟我说：",
 }
@@ -27,21 +29,42 @@ def menu_text(app, role: str, head: str = "menu_head") -> str:
 
 
 def commands_text(app, role: str) -> str:
-    """Each command and subcommand `role` may use, from their declarations."""
+    """One line per command `role` may use, from their declarations: with a dozen plugins the
+    full forms no longer fit one chat message (nor a phone screen); /帮助 命令 gives those."""
     lines = [TEXTS["commands_head"]]
     for c in app.registry.commands:
-        if c.handler is not None and role in c.roles:
-            lines.append(f"{c.usage_line()}：{c.summary}")
-        lines += [f"{c.usage_line(s)}：{s.summary}" for s in c.subcommands if role in c.roles_of(s)]
+        verbs = [s.name for s in c.subcommands if role in c.roles_of(s)]
+        if not verbs and (c.handler is None or role not in c.roles):
+            continue
+        line = f"/{c.name}：{c.summary}" if c.summary else f"/{c.name}"
+        if verbs:
+            line += f"（{'、'.join(verbs)}）"
+        lines.append(line)
+    lines.append(TEXTS["commands_tail"])
     return "\n".join(lines)
+
+
+def command_details(app, role: str, word: str) -> str | None:
+    """Every form of one command `role` may use, with what each does (/帮助 预约)."""
+    name = word.lstrip("/／")
+    c = next((c for c in app.registry.commands if name in (c.name, *c.aliases)), None)
+    if c is None:
+        return None
+    lines = [f"{c.usage_line()}：{c.summary}"] if c.handler is not None and role in c.roles else []
+    lines += [f"{c.usage_line(s)}：{s.summary}" for s in c.subcommands if role in c.roles_of(s)]
+    return "\n".join(lines) or None
 
 
 @plugin.command("帮助", aliases=("help", "菜单", "功能"), roles=EVERYONE, summary="查看我能帮您做什么")
 async def show_help(ctx: Context) -> None:
-    text = menu_text(ctx.app, ctx.role)
+    if ctx.role != "resident" and ctx.args:
+        details = command_details(ctx.app, ctx.role, ctx.args[0])
+        await ctx.reply(details or TEXTS["no_such_command"].format(word=ctx.args[0]))
+        return
     if ctx.role != "resident":
-        text += "\n\n" + commands_text(ctx.app, ctx.role)
-    await ctx.reply(text)
+        await ctx.reply(commands_text(ctx.app, ctx.role))
+        return
+    await ctx.reply(menu_text(ctx.app, ctx.role))
 
 
 @plugin.phrase(rf"^\s*(?:{MENU_WORDS})[\s。.!！?？~～]*$", where="private")

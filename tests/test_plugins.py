@@ -134,13 +134,15 @@ async def test_subcommands_parse_their_arguments_check_roles_and_are_audited_eac
         await bot.say("张警官", "/问候 清空")
         assert bot.texts_to("张警官")[-1] == "已清空。"
         await bot.say("张警官", "/帮助")
+        assert "/问候" in bot.texts_to("张警官")[-1]  # the overview: one line a command
+        await bot.say("张警官", "/帮助 问候")
         help_text = bot.texts_to("张警官")[-1]
         assert "/问候 说 名字：向某人问好" in help_text and "/问候 清空：清空问候" in help_text
         async with bot.app.sessions() as s:
             audited = (await s.execute(select(AuditEntry.command, AuditEntry.outcome).order_by(AuditEntry.id))).all()
     # A resident's refused try at an officer's subcommand is on record too; /帮助 by an officer is.
     assert [tuple(a) for a in audited] == [("问候 清空", "refused: role"), ("问候", "usage"), ("问候 清空", "ok"),
-                                           ("帮助", "ok")]
+                                           ("帮助", "ok"), ("帮助", "ok")]
 
 
 def test_two_plugins_cannot_claim_the_same_command_or_section():

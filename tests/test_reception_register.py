@@ -113,8 +113,10 @@ async def test_an_answer_is_audited_as_its_own_subcommand(bot):
 
 
 async def test_help_lists_each_subcommand_an_officer_may_use(bot):
-    await bot.say("张警官", "/帮助")
-    help_text = bot.texts_to("张警官", bot.take())[-1]
+    help_text = ""
+    for command in ("咨询", "建议", "纠纷", "本群", "群"):
+        await bot.say("张警官", f"/帮助 {command}")
+        help_text += bot.texts_to("张警官", bot.take())[-1] + "\n"
     for line in ("/咨询：查看待回复的居民咨询", "/咨询 回复 编号 答复内容：", "/建议 回复 编号 答复内容：",
                  "/纠纷 化解 编号 化解情况：", "/本群 类别 居民群", "/群 类别 群名 居民群"):
         assert line in help_text, line

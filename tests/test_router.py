@@ -19,8 +19,12 @@ async def audit_rows(bot):
 
 async def test_officer_help_lists_officer_commands(bot):
     await bot.say("张警官", "/帮助", room="幸福里警务工作群")
-    [reply] = bot.take()
-    assert "/审计" in reply.out.text
+    [reply] = bot.take()  # one message, one line a command: it has to fit a phone
+    assert "/审计" in reply.out.text and "/预约" in reply.out.text
+    await bot.say("张警官", "/帮助 预约", room="幸福里警务工作群")
+    assert "/预约 完成" in bot.texts_to("幸福里警务工作群", bot.take())[-1]
+    await bot.say("张警官", "/帮助 开飞机", room="幸福里警务工作群")
+    assert "没有“开飞机”这个命令" in bot.texts_to("幸福里警务工作群", bot.take())[-1]
 
 
 async def test_resident_named_like_the_officer_cannot_run_officer_commands(bot):

@@ -28,17 +28,6 @@ async def use_local_model(app) -> None:
         log.info("intents: using the model trained here (%s)", local_model.installed_path(app.config.data_path))
 
 
-@plugin.intent("other", priority=-100)
-async def menu_in_private(ctx: Context, found) -> bool:
-    """Below the confidence bar a message is `other`: quiet in groups, the menu in private."""
-    if not ctx.is_private:
-        return False
-    from handlers.help import menu_text
-
-    await ctx.reply(menu_text(ctx.app, ctx.role))
-    return True
-
-
 @plugin.command("纠正", roles=OFFICER, usage="纠正号 类别", summary="纠正机器人对一条消息的判断（学进训练数据）")
 async def correct_command(ctx: Context) -> None:
     if len(ctx.args) != 2 or not ctx.args[0].lstrip("#＃").isdigit():
