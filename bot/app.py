@@ -93,6 +93,7 @@ class App:
                              settings=self.config.outbox, quiet=self.config.quiet_hours, rng=self.rng,
                              confidential_sources=self.registry.confidential_sources)
         self.outbox.on_failed = self._report_failed
+        self.outbox.is_friend = self._is_friend
         self.tally = Tally(self.name, self.sessions, self.clock, self.vault.mac_key, self._tally_interval)
         self.router = Router(self)
         self.scheduler = Scheduler(self.clock, self.sessions, self.name)
@@ -130,6 +131,10 @@ class App:
         if self.engine is not None:
             await self.engine.dispose()
         log.info("bot stopped", extra={"bot": self.name})
+
+    def _is_friend(self, contact_id: str) -> bool:
+        person = self.directory.people.get(contact_id)
+        return person is not None and person.is_friend
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
         """A background task the App keeps (so it is not collected) and ends on stop."""

@@ -161,6 +161,9 @@ class OutboxSettings(Strict):
     room_hourly_cap: int = Field(20, ge=1)
     max_attempts: int = Field(5, ge=1)
     max_text_length: int = Field(1500, ge=100)
+    # Identical answers due in one group within this many seconds of each other go out as one
+    # message that @-mentions every asker (0: never merged).
+    merge_window_seconds: float = Field(20.0, ge=0, le=600)
 
 
 class QuietHours(Strict):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import Group, Person
 from bot.messages import IncomingMessage, Outgoing
-from bot.outbox import EMERGENCY, NORMAL
+from bot.outbox import EMERGENCY, NOTICE, REPLY
 from bot.plugin import CommandSpec
 from storage import counters
 
@@ -53,7 +53,7 @@ class Context:
     def role(self) -> str:
         return self.sender.role
 
-    async def reply(self, text: str, *, priority: int = NORMAL, mention: bool = True) -> None:
+    async def reply(self, text: str, *, priority: int = REPLY, mention: bool = True) -> None:
         """Answer where the message came from; in a group, @ the asker."""
         if self.message.room_id:
             mentions = (self.sender.id,) if mention else ()
@@ -85,14 +85,14 @@ class Context:
         """Tell every officer (or other role) privately; returns how many were told."""
         people = self.app.directory.with_roles(roles)
         for person in people:
-            await self.send_to_contact(person.id, text, priority=EMERGENCY if urgent else NORMAL,
+            await self.send_to_contact(person.id, text, priority=EMERGENCY if urgent else NOTICE,
                                        source="notice")
         return len(people)
 
     async def notify_work_groups(self, text: str, *, urgent: bool = False) -> int:
         groups = self.app.directory.groups_in("work")
         for g in groups:
-            await self.send_to_group(g.id, text, priority=EMERGENCY if urgent else NORMAL, source="notice")
+            await self.send_to_group(g.id, text, priority=EMERGENCY if urgent else NOTICE, source="notice")
         return len(groups)
 
     async def count(self, metric: str, key: str = "", n: int = 1) -> None:
