@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     app: App
-    session: AsyncSession
+    # The transaction, opened when a handler first asks for `session`: one that looks and
+    # declines costs none. `_opener` opens it (the router's); without one `_session` is it.
+    _session: AsyncSession | None
     message: IncomingMessage
     sender: Person
     group: Group | None
@@ -40,6 +42,15 @@ class Context:
     reply_source: str = "reply"
     # Counts wait here and go in with one statement when the handler is done (flush_counts).
     _counts: dict[counters.CountKey, int] = field(default_factory=dict, repr=False)
+    _opener: Callable[[], AsyncSession] | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            if self._opener is None:
+                raise RuntimeError("this context has no database session")
+            self._session = self._opener()
+        return self._session
 
     @property
     def now(self) -> datetime:

@@ -136,12 +136,15 @@ class Outbox:
             for i, piece in enumerate(pieces)
         ]
         table = OutboxMessage.__table__
-        stmt = (table.insert() if dedup_key is None
-                else insert_ignoring(session.bind.dialect.name, table, ("bot", "dedup_key")))
-        added = 0
-        for row in rows:
-            result = await session.execute(stmt, row)
-            added += result.rowcount or 0
+        conn = await session.connection()  # Core on the connection: no ORM identity is needed
+        if dedup_key is None:
+            await conn.execute(table.insert(), rows)  # one statement for every piece
+            added = len(rows)
+        else:
+            stmt = insert_ignoring(conn.dialect.name, table, ("bot", "dedup_key"))
+            added = 0
+            for row in rows:
+                added += (await conn.execute(stmt, row)).rowcount or 0
         if priority >= EMERGENCY:
             self._urgent_maybe = True
         self.idle.clear()
