@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import plugins as plugin_loader
+from bot import pruning
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialogs import Dialogs
@@ -106,8 +107,10 @@ class App:
             self._services[spec.type] = await spec.factory(self)
         for kind, handler in self.registry.jobs.items():
             self.scheduler.register(kind, self._job_runner(handler))
+        self.scheduler.register(pruning.JOB_KIND, self._job_runner(pruning.run_job))
         await self.outbox.start()
         await self.scheduler.load()
+        await pruning.schedule(self)
         for hook in self.registry.startup:
             await hook(self)
         await self.scheduler.start()

@@ -182,6 +182,19 @@ class DialogSettings(Strict):
     timeout_minutes: int = Field(30, ge=1)
 
 
+class RetentionSettings(Strict):
+    """How long the nightly prune (bot/pruning.py) keeps rows, in days; the minimums keep what
+    start-up, the weekly and monthly reports and the redelivery checks read."""
+
+    processed_ids_days: int = Field(7, ge=2, le=3650)
+    active_senders_days: int = Field(400, ge=62, le=3650)
+    outbox_days: int = Field(30, ge=2, le=3650)
+    dialog_days: int = Field(2, ge=1, le=3650)
+    at: time = time(4, 10)  # when it runs, in bot.timezone
+
+    _hhmm = field_validator("at", mode="before")(classmethod(lambda cls, v: parse_hhmm(v)))
+
+
 class Config(Strict):
     """The core's settings. Each plugin adds its own sections (see `config_model`): the object a
     bot runs with is of a subclass that has them, so `config.tips` is the tips plugin's model."""
@@ -201,6 +214,7 @@ class Config(Strict):
     quiet_hours: QuietHours = QuietHours()
     calendar: CalendarSettings = CalendarSettings()
     dialogs: DialogSettings = DialogSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     def group_by_name(self, name: str) -> GroupConfig | None:
         return next((g for g in self.groups if g.name == name), None)
