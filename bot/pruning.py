@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, select, tuple_
 
 from storage.models import ActiveSender, DialogState, OutboxMessage, ProcessedMessage
@@ -47,6 +46,8 @@ class Pruned:
 
 async def schedule(app: App) -> None:
     """Add (or keep) the nightly job; called at every start."""
+    from apscheduler.triggers.cron import CronTrigger  # imported here: not on the start-up path of bot.app
+
     at = app.config.retention.at
     trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=app.clock.tz)
     await app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=timedelta(hours=12))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import Counter as Bag
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +30,7 @@ from bot.masking import mask_text
 from bot.messages import IncomingMessage, MessageKind
 from storage import counters
 from storage.counters import WHOLE_DAY, CountKey
+from storage.sqlite_direct import DirectWriter
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,18 @@ class Batch:
         return [Batch.of(items[: len(items) // 2]), Batch.of(items[len(items) // 2:])]
 
 
+def _direct_writer(sessions: async_sessionmaker[AsyncSession]) -> DirectWriter | None:
+    """On a SQLite file, flush in one hop on a connection of the tally's own (storage.sqlite_direct)."""
+    engine = sessions.kw.get("bind")
+    url = getattr(engine, "url", None)
+    if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return DirectWriter(url.database)
+
+
 def _transient(exc: BaseException) -> bool:
     """The database is down, locked or gone: keep the batch. Anything else is about its content."""
-    if isinstance(exc, (OperationalError, InterfaceError, OSError, asyncio.TimeoutError)):
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, asyncio.TimeoutError, sqlite3.OperationalError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -94,6 +105,7 @@ class Tally:
         self._early: asyncio.Task | None = None
         self._flush_lock = asyncio.Lock()
         self.dropped = 0  # items given up on (bad content, or the buffer full while the database was away)
+        self._direct = _direct_writer(sessions)
 
     def message(self, msg: IncomingMessage, group: Group | None) -> None:
         now = self.clock.now()
@@ -137,6 +149,8 @@ class Tally:
         if self._early is not None:
             await asyncio.gather(self._early, return_exceptions=True)
         await self.flush()
+        if self._direct is not None:
+            self._direct.close()
 
     async def _run(self) -> None:
         while True:
@@ -167,6 +181,10 @@ class Tally:
                         parts.extend(part.halves())
 
     async def _write(self, batch: Batch) -> None:
+        if self._direct is not None:
+            senders = {(d, room, counters.sender_hash(self.secret, who)) for d, room, who in batch.senders}
+            await self._direct.write(self.bot, dict(batch.counts), senders, batch.processed, batch.active)
+            return
         async with self.sessions.begin() as session:
             await counters.bump_many(session, self.bot, dict(batch.counts))
             await counters.add_active_senders(session, self.bot, {
