@@ -54,8 +54,8 @@ async def main(n: int, per_day: int, actionable: float, groups: int) -> None:
     setup_logging("ERROR")
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/size.db"
-        extra = {"groups": groups_config(groups), "contacts": []} if groups != 4 else {}
-        config = make_config(f"sqlite+aiosqlite:///{path}", **extra)
+        officer = {"name": "张警官", "id": "wx_zhang", "role": "officer"}
+        config = make_config(f"sqlite+aiosqlite:///{path}", groups=groups_config(groups), contacts=[officer])
         clock = FakeClock(datetime(2026, 1, 5, 8, 0, tzinfo=SHANGHAI))
         app = App(config, MemoryTransport(clock.now), secret_key=test_key(), clock=clock, tally_interval=3600)
         await app.start()

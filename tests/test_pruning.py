@@ -13,7 +13,7 @@ from bot import pruning
 from bot.config import ConfigError
 from bot.harness import Harness
 from storage import stats
-from storage.models import ActiveSender, DialogState, OutboxMessage, ProcessedMessage
+from storage.models import DialogState, OutboxMessage, ProcessedMessage
 from bot.config import parse_config
 from tests.conftest import make_config, sample_raw
 
