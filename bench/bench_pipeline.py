@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import statistics
@@ -27,7 +28,8 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# BENCH_CODE: run another checkout's bot (the --baseline variant), with this file's workload.
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(Path(__file__).resolve().parent.parent))
 
 from bot.app import App  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
@@ -120,10 +122,11 @@ async def pg_database(url: str):
         await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def one_run(n: int, actionable: float, groups: int, db: str, postgres: str | None) -> dict:
+def one_run(n: int, actionable: float, groups: int, db: str, postgres: str | None, code: str | None = None) -> dict:
     args = [sys.executable, __file__, "--single", db, "--messages", str(n), "--actionable", str(actionable),
             "--groups", str(groups)] + (["--postgres", postgres] if postgres else [])
-    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    env = {**os.environ, "BENCH_CODE": code} if code else None
+    done = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -139,9 +142,11 @@ async def single(n: int, actionable: float, groups: int, db: str, postgres: str 
 
 
 async def main(n: int, actionable: float, rounds: int, groups: int, compare_groups: int | None,
-               postgres: str | None) -> None:
+               postgres: str | None, baseline: str | None = None) -> None:
     setup_logging("WARNING")
     variants = [("sqlite", groups)]
+    if baseline:
+        variants.append(("baseline", groups))
     if compare_groups:
         variants.append(("sqlite", compare_groups))
     if postgres:
@@ -153,7 +158,8 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
         for db, count in variants:
             # Each run in a fresh process: a second App in one process would pay for the first
             # one's garbage, and whichever ran later would look slower.
-            out = one_run(n, actionable, count, db, postgres)
+            out = one_run(n, actionable, count, "sqlite" if db == "baseline" else db, postgres,
+                          baseline if db == "baseline" else None)
             this_round[(db, count)] = out["per_second"]
             results[(db, count)].append(out["per_second"])
         base = this_round[("sqlite", groups)]
@@ -178,9 +184,11 @@ if __name__ == "__main__":
     parser.add_argument("--groups", type=int, default=4, help="resident groups, all alike")
     parser.add_argument("--compare-groups", type=int, help="also run with this many groups (ratio to --groups)")
     parser.add_argument("--postgres", help="also run on this PostgreSQL server (a fresh database each run)")
+    parser.add_argument("--baseline", help="also run the bot of this checkout (e.g. the main branch) on SQLite")
     parser.add_argument("--single", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)  # one run, JSON out
     args = parser.parse_args()
     if args.single:
         asyncio.run(single(args.messages, args.actionable, args.groups, args.single, args.postgres))
         sys.exit(0)
-    asyncio.run(main(args.messages, args.actionable, args.rounds, args.groups, args.compare_groups, args.postgres))
+    asyncio.run(main(args.messages, args.actionable, args.rounds, args.groups, args.compare_groups, args.postgres,
+                     args.baseline))
