@@ -115,3 +115,18 @@ async def test_an_emergency_in_a_full_group_is_answered_at_once(town):
     await bot.advance(timedelta(seconds=1))
     urgent = [r for r in bot.take() if r.out.room_id == bot.room_id("居民1群")]
     assert urgent and "119" in urgent[0].out.text and urgent[0].at - asked < timedelta(seconds=1)
+
+
+async def test_an_officer_notice_goes_after_the_reply_and_ahead_of_the_rest_of_a_push(town):
+    bot = town
+    await bot.say(OFFICER, "/公告 明早8点小区停水，请提前储水。 全部", room="警务工作群", settle=False)
+    await bot.advance(timedelta(seconds=20))
+    await bot.say("王阿姨", "建议：小区门口加个路灯", settle=False)  # privately
+    await bot.advance(timedelta(seconds=10))
+    sent = bot.sent
+    thanks = next(i for i, r in enumerate(sent) if r.out.contact_id == "wx_wang")
+    notice = next(i for i, r in enumerate(sent) if r.out.contact_id == "wx_zhang" and "居民建议" in r.out.text)
+    assert thanks < notice  # the resident hears back first, then the officer is told
+    await bot.advance(timedelta(minutes=5))
+    later = [r for r in bot.sent[notice:] if r.out.text.startswith("【社区公告】")]
+    assert len(later) >= 20  # the rest of the push came after both
