@@ -47,10 +47,10 @@ asyncio.run(main())
 """
 
 
-def one(groups: int, url: str) -> dict:
-    code = CHILD.format(root=str(ROOT), groups=groups, url=url)
+def one(groups: int, url: str, root: Path = ROOT) -> dict:
+    code = CHILD.format(root=str(root), groups=groups, url=url)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         env={**os.environ, "PYTHONPATH": str(root)})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -58,14 +58,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=189)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline", help="also start the bot of this checkout, in the same rounds")
     args = parser.parse_args()
-    first, again = [], []
+    first, again, base_first, base_again = [], [], [], []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{tmp}/start.db"
             first.append(one(args.groups, url))
             again.append(one(args.groups, url))
-    for name, runs in (("first start", first), ("restart", again)):
+        if args.baseline:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite+aiosqlite:///{tmp}/start.db"
+                base_first.append(one(args.groups, url, Path(args.baseline)))
+                base_again.append(one(args.groups, url, Path(args.baseline)))
+    for name, runs in (("first start", first), ("restart", again), ("baseline first start", base_first),
+                       ("baseline restart", base_again)):
+        if not runs:
+            continue
         parts = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         each = ", ".join(f"{r['total']:.2f}" for r in runs)
         print(f"{name} with {args.groups} groups: median {parts['total']:.2f} s (imports {parts['imports']:.2f}, "
