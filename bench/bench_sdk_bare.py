@@ -54,7 +54,12 @@ def build_world(senders: int) -> SimWorld:
     return world
 
 
-async def run(messages: int, senders: int) -> dict:
+async def run(messages: int, senders: int, texts: list[str] | None = None, freeze_gc: bool = False) -> dict:
+    """`texts`: what the residents say (bench_transport gives both sides the same); `freeze_gc`:
+    take start-up objects out of the collector's sight once logged in, as the bot does."""
+    import gc
+
+    texts = texts or [f"消息 {i}" for i in range(messages)]
     world = build_world(senders)
     simulator = PuppetSimulator(world)
     await simulator.start()
@@ -62,16 +67,23 @@ async def run(messages: int, senders: int) -> dict:
     task = asyncio.create_task(bot.start())
     try:
         await asyncio.wait_for(bot.logged_in.wait(), 10)
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
+        calls_before = dict(simulator.calls)
         started = time.perf_counter()
         for i in range(messages):
-            world.inject_message(f"wx_resident_{i % senders}", f"消息 {i}", room_id="room_bench")
+            world.inject_message(f"wx_resident_{i % senders}", texts[i], room_id="room_bench")
         await asyncio.wait_for(bot.done.wait(), 600)
         elapsed = time.perf_counter() - started
     finally:
         await stop_bot(bot, task)
         await simulator.stop()
+        if freeze_gc:
+            gc.unfreeze()
+    rpc = {k: v - calls_before.get(k, 0) for k, v in simulator.calls.items() if v - calls_before.get(k, 0)}
     return {"messages": messages, "senders": senders, "seconds": round(elapsed, 3),
-            "messages_per_second": round(messages / elapsed, 1), "rpc_calls": simulator.calls}
+            "messages_per_second": round(messages / elapsed, 1), "rpc_calls": rpc}
 
 
 def main() -> None:

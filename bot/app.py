@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import plugins as plugin_loader
+from bot import pruning
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialogs import Dialogs
@@ -111,6 +112,7 @@ class App:
                              settings=self.config.outbox, quiet=self.config.quiet_hours, rng=self.rng,
                              confidential_sources=self.registry.confidential_sources)
         self.outbox.on_failed = self._report_failed
+        self.outbox.is_friend = self._is_friend
         self.tally = Tally(self.name, self.sessions, self.clock, self.vault.mac_key, self._tally_interval)
         self.router = Router(self)
         self.scheduler = Scheduler(self.clock, self.sessions, self.name)
@@ -125,10 +127,12 @@ class App:
             self._services[spec.type] = await spec.factory(self)
         for kind, handler in self.registry.jobs.items():
             self.scheduler.register(kind, self._job_runner(handler))
+        self.scheduler.register(pruning.JOB_KIND, self._job_runner(pruning.run_job))
         await self.outbox.start()
         await self.scheduler.load()
         for what, error in self.scheduler.skipped:
             self.skipped_at_start(what, error)
+        await pruning.schedule(self)
         for hook in self.registry.startup:
             await hook(self)
         await self.dialogs.recover(self)
@@ -169,6 +173,10 @@ class App:
         if self.engine is not None:
             await self.engine.dispose()
         log.info("bot stopped", extra={"bot": self.name})
+
+    def _is_friend(self, contact_id: str) -> bool:
+        person = self.directory.people.get(contact_id)
+        return person is not None and person.is_friend
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
         """A background task the App keeps (so it is not collected) and ends on stop."""

@@ -184,6 +184,9 @@ class OutboxSettings(Strict):
     room_hourly_cap: int = Field(20, ge=1)
     max_attempts: int = Field(5, ge=1)
     max_text_length: int = Field(1500, ge=100)
+    # Identical answers due in one group within this many seconds of each other go out as one
+    # message that @-mentions every asker (0: never merged).
+    merge_window_seconds: float = Field(20.0, ge=0, le=600)
 
 
 class QuietHours(Strict):
@@ -200,6 +203,19 @@ class CalendarSettings(Strict):
 
 class DialogSettings(Strict):
     timeout_minutes: int = Field(30, ge=1)
+
+
+class RetentionSettings(Strict):
+    """How long the nightly prune (bot/pruning.py) keeps rows, in days; the minimums keep what
+    start-up, the weekly and monthly reports and the redelivery checks read."""
+
+    processed_ids_days: int = Field(7, ge=2, le=3650)
+    active_senders_days: int = Field(400, ge=62, le=3650)
+    outbox_days: int = Field(30, ge=2, le=3650)
+    dialog_days: int = Field(2, ge=1, le=3650)
+    at: time = time(4, 10)  # when it runs, in bot.timezone
+
+    _hhmm = field_validator("at", mode="before")(classmethod(lambda cls, v: parse_hhmm(v)))
 
 
 class Config(Strict):
@@ -221,6 +237,7 @@ class Config(Strict):
     quiet_hours: QuietHours = QuietHours()
     calendar: CalendarSettings = CalendarSettings()
     dialogs: DialogSettings = DialogSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     def group_by_name(self, name: str) -> GroupConfig | None:
         return next((g for g in self.groups if g.name == name), None)

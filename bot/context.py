@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory import Group, Person
 from bot.messages import IncomingMessage, Outgoing
-from bot.outbox import EMERGENCY, NORMAL
+from bot.outbox import EMERGENCY, NOTICE, REPLY
 from bot.plugin import CommandSpec
 from storage import counters
 
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     app: App
-    session: AsyncSession
+    # The transaction, opened when a handler first asks for `session`: one that looks and
+    # declines costs none. `_opener` opens it (the router's); without one `_session` is it.
+    _session: AsyncSession | None
     message: IncomingMessage
     sender: Person
     group: Group | None
@@ -40,6 +42,15 @@ class Context:
     reply_source: str = "reply"
     # Counts wait here and go in with one statement when the handler is done (flush_counts).
     _counts: dict[counters.CountKey, int] = field(default_factory=dict, repr=False)
+    _opener: Callable[[], AsyncSession] | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            if self._opener is None:
+                raise RuntimeError("this context has no database session")
+            self._session = self._opener()
+        return self._session
 
     @property
     def now(self) -> datetime:
@@ -53,7 +64,7 @@ class Context:
     def role(self) -> str:
         return self.sender.role
 
-    async def reply(self, text: str, *, priority: int = NORMAL, mention: bool = True) -> None:
+    async def reply(self, text: str, *, priority: int = REPLY, mention: bool = True) -> None:
         """Answer where the message came from; in a group, @ the asker."""
         if self.message.room_id:
             mentions = (self.sender.id,) if mention else ()
@@ -85,14 +96,14 @@ class Context:
         """Tell every officer (or other role) privately; returns how many were told."""
         people = self.app.directory.with_roles(roles)
         for person in people:
-            await self.send_to_contact(person.id, text, priority=EMERGENCY if urgent else NORMAL,
+            await self.send_to_contact(person.id, text, priority=EMERGENCY if urgent else NOTICE,
                                        source="notice")
         return len(people)
 
     async def notify_work_groups(self, text: str, *, urgent: bool = False) -> int:
         groups = self.app.directory.groups_in("work")
         for g in groups:
-            await self.send_to_group(g.id, text, priority=EMERGENCY if urgent else NORMAL, source="notice")
+            await self.send_to_group(g.id, text, priority=EMERGENCY if urgent else NOTICE, source="notice")
         return len(groups)
 
     async def count(self, metric: str, key: str = "", n: int = 1) -> None:

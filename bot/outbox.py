@@ -4,6 +4,13 @@ Every outgoing message is a row written in the same transaction as the change th
 one sender drains the rows at a human pace, because WeChat bans accounts that send fast or
 mass-send identical text. Emergency replies take a priority lane past the pace and the caps.
 
+Order: emergencies, then replies to a person who just wrote, then officer notices, then bulk
+pushes and reports. The pace applies to all but emergencies, so a reply waits behind a 189-group
+push for at most one gap. Identical answers due in one group within `merge_window_seconds` go
+as one message that @-mentions every asker (twenty copies of one text in a minute is what WeChat
+penalises); when a group is at its hourly cap, an answer to someone who is the bot's friend goes
+to them privately instead of waiting for the next hour.
+
 Delivery: a row is claimed ("sending") before the transport call and marked "sent" after. A row
 found "sending" at start-up may or may not have gone out; it is marked "uncertain" and logged,
 never resent, so a crash can not make the bot post the same thing twice.
@@ -34,8 +41,23 @@ from storage.upsert import insert_ignoring
 log = logging.getLogger(__name__)
 
 EMERGENCY = 10  # priority at or above this skips pacing and the per-room cap
-HIGH = 5
-NORMAL = 0
+REPLY = 5  # an answer to someone who just wrote
+HIGH = REPLY
+NOTICE = 3  # officer notices, alerts to staff, answers an officer sends later
+BULK = 0  # pushes to many groups, reports
+NORMAL = BULK
+
+# The priority a row gets from its source when the caller names none. A source not listed is
+# taken as a reply (ctx.reply's, a confidential flow's own reply source, a welcome ...).
+SOURCE_PRIORITY = {
+    "push": BULK, "stats": BULK,
+    "notice": NOTICE, "tip-notice": NOTICE, "answer": NOTICE, "failure-report": NOTICE,
+    "outage-note": NOTICE, "push-summary": NOTICE,
+}
+MERGED = "merged"  # status of a row that went out inside another (its last_error says which)
+TEXTS = {
+    "capped_private": "群里消息较多，私聊回复您：\n{body}",
+}
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -82,6 +104,9 @@ class Outbox:
         self._room_sent: dict[str, deque[datetime]] = defaultdict(deque)
         self.idle = asyncio.Event()  # set while nothing is due now (the simulator waits on it)
         self.on_failed: Callable[[OutboxMessage], Awaitable[None]] | None = None
+        # Whether a contact is the bot's friend (can be written to privately); the App sets it.
+        self.is_friend: Callable[[str], bool] | None = None
+        self._recent_answers: dict[tuple[str, str], datetime] = {}  # (room, text) -> last sent
         # Confidential sources (tips): once a row of theirs is sent or given up on, its contact_id
         # and text are cleared, so the table tells neither who was written to nor what was said;
         # the file an image/file row sent (decrypted for the send) is deleted then too.
@@ -89,10 +114,12 @@ class Outbox:
 
     # ---- writing -------------------------------------------------------------------------
 
-    async def enqueue(self, session: AsyncSession, out: Outgoing, *, priority: int = NORMAL,
+    async def enqueue(self, session: AsyncSession, out: Outgoing, *, priority: int | None = None,
                       not_before: datetime | None = None, respect_quiet: bool = False,
                       dedup_key: str | None = None, source: str = "reply") -> int:
         """Add rows in the caller's transaction; returns how many were added (0: a duplicate)."""
+        if priority is None:
+            priority = SOURCE_PRIORITY.get(source, REPLY)
         now = self.clock.now()
         due = max(not_before or now, now)
         if respect_quiet:
@@ -109,12 +136,15 @@ class Outbox:
             for i, piece in enumerate(pieces)
         ]
         table = OutboxMessage.__table__
-        stmt = (table.insert() if dedup_key is None
-                else insert_ignoring(session.bind.dialect.name, table, ("bot", "dedup_key")))
-        added = 0
-        for row in rows:
-            result = await session.execute(stmt, row)
-            added += result.rowcount or 0
+        conn = await session.connection()  # Core on the connection: no ORM identity is needed
+        if dedup_key is None:
+            await conn.execute(table.insert(), rows)  # one statement for every piece
+            added = len(rows)
+        else:
+            stmt = insert_ignoring(conn.dialect.name, table, ("bot", "dedup_key"))
+            added = 0
+            for row in rows:
+                added += (await conn.execute(stmt, row)).rowcount or 0
         if priority >= EMERGENCY:
             self._urgent_maybe = True
         self.idle.clear()
@@ -216,22 +246,54 @@ class Outbox:
                 select(OutboxMessage).where(
                     OutboxMessage.bot == self.bot, OutboxMessage.status == "pending",
                     OutboxMessage.not_before <= now,
-                ).order_by(OutboxMessage.priority.desc(), OutboxMessage.not_before, OutboxMessage.id).limit(50)
+                ).order_by(OutboxMessage.priority.desc(), OutboxMessage.not_before, OutboxMessage.id).limit(200)
             )).scalars().all()
             if not candidates:
                 return await self._next_not_before(session)
         if candidates[0].priority >= EMERGENCY:
             self._urgent_maybe = True  # more may follow this one
+        held: list[datetime] = []  # when each row passed over may go
         for row in candidates:
             urgent = row.priority >= EMERGENCY
             if not urgent and self._next_normal_at and now < self._next_normal_at:
                 return self._next_normal_at
             if not urgent and row.room_id and not self._room_has_room(row.room_id, now):
-                continue  # this room is at its hourly cap; another room's message may go
+                if not await self._to_friend_privately(row):
+                    held.append(self._room_sent[row.room_id][0] + timedelta(hours=1))
+                    continue  # this room is at its hourly cap; another room's message may go
+            elif not urgent and self._mergeable(row):
+                last = self._recent_answers.get((row.room_id, row.body))
+                if last is not None and now < last + self._merge_window:
+                    held.append(last + self._merge_window)
+                    continue  # the same answer just went here: gather the askers into one
             await self._deliver(row, urgent)
             return self.clock.now() if urgent or self._next_normal_at is None else self._next_normal_at
-        # Everything due is held back by room caps: look again when the first cap frees up.
-        return min(self._room_sent[r.room_id][0] + timedelta(hours=1) for r in candidates)
+        return min(held)
+
+    @property
+    def _merge_window(self) -> timedelta:
+        return timedelta(seconds=self.settings.merge_window_seconds)
+
+    def _mergeable(self, row: OutboxMessage) -> bool:
+        """An answer @-mentioning someone in a group, that may carry other askers' names too."""
+        return (bool(row.room_id and row.mention_ids) and row.kind == "text" and row.priority < EMERGENCY
+                and row.source not in self.confidential_sources and self.settings.merge_window_seconds > 0)
+
+    async def _to_friend_privately(self, row: OutboxMessage) -> bool:
+        """The group is at its cap: an answer to one asker who is the bot's friend goes to them
+        privately now rather than in an hour. True if the row was turned into a private one."""
+        mentions = list(row.mention_ids or ())
+        if len(mentions) != 1 or self.is_friend is None or not self.is_friend(mentions[0]) or row.kind != "text":
+            return False
+        body = TEXTS["capped_private"].format(body=row.body)
+        async with self.sessions.begin() as session:
+            changed = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == "pending")
+                .values(room_id=None, contact_id=mentions[0], mention_ids=[], body=body))
+        if not changed.rowcount:
+            return False
+        row.room_id, row.contact_id, row.mention_ids, row.body = None, mentions[0], [], body
+        return True
 
     async def _next_not_before(self, session: AsyncSession) -> datetime | None:
         return (await session.execute(
@@ -246,6 +308,7 @@ class Outbox:
         return len(sent) < self.settings.room_hourly_cap
 
     async def _deliver(self, row: OutboxMessage, urgent: bool) -> None:
+        mentions = tuple(row.mention_ids or ())
         async with self.sessions.begin() as session:
             claimed = await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == "pending")
@@ -253,7 +316,16 @@ class Outbox:
             )
             if not claimed.rowcount:
                 return
-        out = Outgoing(row.room_id, row.contact_id, row.body, row.kind, tuple(row.mention_ids or ()))
+            merged: list[int] = []
+            if not urgent and self._mergeable(row):
+                merged, mentions = await self._merge_same_answers(session, row, mentions)
+            if merged:  # the row says whom it went to, so a retry @-mentions them all too
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                                      .values(mention_ids=list(mentions)))
+        if merged:
+            row.mention_ids = list(mentions)
+            log.info("identical answers merged", extra={"outbox_id": row.id, "merged": len(merged)})
+        out = Outgoing(row.room_id, row.contact_id, row.body, row.kind, mentions)
         try:
             await self.transport.send(out)
         except (TransportError, OSError, asyncio.TimeoutError) as exc:
@@ -269,9 +341,40 @@ class Outbox:
         self._drop_file(row)
         if row.room_id:
             self._room_sent[row.room_id].append(now)
+            if self._mergeable(row):
+                self._remember_answer(row.room_id, row.body, now)
         if not urgent:
             gap = self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
             self._next_normal_at = now + timedelta(seconds=gap)
+
+    async def _merge_same_answers(self, session: AsyncSession, row: OutboxMessage,
+                                  mentions: tuple[str, ...]) -> tuple[list[int], tuple[str, ...]]:
+        """Take the other pending rows with this text for this group into `row`: their askers are
+        @-mentioned in it and they are marked merged. Returns their ids and all the mentions."""
+        now = self.clock.now()
+        same = (await session.execute(
+            select(OutboxMessage.id, OutboxMessage.mention_ids, OutboxMessage.source).where(
+                OutboxMessage.bot == self.bot, OutboxMessage.status == "pending",
+                OutboxMessage.room_id == row.room_id, OutboxMessage.kind == "text",
+                OutboxMessage.body == row.body, OutboxMessage.not_before <= now,
+                OutboxMessage.priority < EMERGENCY, OutboxMessage.id != row.id,
+            ).order_by(OutboxMessage.id)
+        )).all()
+        same = [(i, m) for i, m, source in same if m and source not in self.confidential_sources]
+        if not same:
+            return [], mentions
+        ids = [i for i, _ in same]
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+            .values(status=MERGED, sent_at=now, last_error=f"merged into #{row.id}"))
+        everyone = list(dict.fromkeys([*mentions, *(m for _, ms in same for m in ms)]))
+        return ids, tuple(everyone)
+
+    def _remember_answer(self, room_id: str, body: str, at: datetime) -> None:
+        self._recent_answers[(room_id, body)] = at
+        if len(self._recent_answers) > 1000:  # forget the ones whose window has passed
+            cutoff = at - self._merge_window
+            self._recent_answers = {k: t for k, t in self._recent_answers.items() if t > cutoff}
 
     def _forget(self, row: OutboxMessage) -> dict:
         return {"contact_id": None, "body": ""} if row.source in self.confidential_sources else {}

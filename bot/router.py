@@ -242,48 +242,68 @@ class Router:
 
     async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route) -> None:
         kind, detail = route
-        acted = True
+        acted = False
+        session = None
         ctx = None
+
+        def open_session():
+            nonlocal session
+            session = self.app.sessions()
+            return session
+
         try:
             if kind == "dialog" and self.app.dialogs.is_active(msg):
                 await self.app.dialogs.mark_pending(msg)  # a crash from here on is told at restart
-            async with self.app.sessions.begin() as session:
-                ctx = Context(self.app, session, msg, self.app.directory.person(msg.sender_id, msg.sender_name),
-                              group, text)
-                handled, aside = False, False
-                if kind == "dialog":
-                    outcome = await self.app.dialogs.handle(ctx, lambda strong: self._aside(msg, text, strong))
-                    handled = outcome is True
-                    if outcome is False and (text or msg.is_private):
-                        kind, detail = self._pick_route_after_dialog(msg, text)
-                    elif outcome not in (True, False):  # something else: handled so, the dialog waits
-                        kind, detail, aside = *outcome, True
-                    if kind == "words":
-                        kind, detail, ctx.text = "phrase", None, detail
-                if kind == "urgent":
-                    await self._run_urgent(ctx, detail)
-                elif kind == "command":
-                    await self._run_command(ctx, *detail)
-                elif kind in ("phrase", "intent") and not handled:
-                    await self._run_intents(ctx, detail)
-                if aside:
-                    await self.app.dialogs.remind(ctx)
-                # The message id goes in with what the handler wrote, so a redelivery (even
-                # after a restart) is handled once. A handler that only looked ("not for me")
-                # wrote nothing: its id is noted with the chatter, and no transaction is paid.
-                await ctx.flush_counts()
-                acted = has_work(session)
-                if acted and not await self._first_time(session, msg):
+            ctx = Context(self.app, None, msg, self.app.directory.person(msg.sender_id, msg.sender_name),
+                          group, text, _opener=open_session)
+            handled, aside = False, False
+            if kind == "dialog":
+                outcome = await self.app.dialogs.handle(ctx, lambda strong: self._aside(msg, text, strong))
+                handled = outcome is True
+                if outcome is False and (text or msg.is_private):
+                    kind, detail = self._pick_route_after_dialog(msg, text)
+                elif outcome not in (True, False):  # something else: handled so, the dialog waits
+                    kind, detail, aside = *outcome, True
+                if kind == "words":
+                    kind, detail, ctx.text = "phrase", None, detail
+            if kind == "urgent":
+                await self._run_urgent(ctx, detail)
+            elif kind == "command":
+                await self._run_command(ctx, *detail)
+            elif kind in ("phrase", "intent") and not handled:
+                await self._run_intents(ctx, detail)
+            if aside:
+                await self.app.dialogs.remind(ctx)
+            # The message id goes in with what the handler wrote, so a redelivery (even after a
+            # restart) is handled once. A handler that only looked ("not for me") never opened
+            # a session: its id is noted with the chatter, and no transaction is paid.
+            await ctx.flush_counts()
+            acted = session is not None and has_work(session)
+            if acted:
+                if not await self._first_time(session, msg):
                     raise _AlreadyHandled
+                await session.commit()
         except _AlreadyHandled:
+            await self._close(session)
             log.info("message handled before; this run rolled back", extra={"message_id": msg.id})
+            self.app.outbox.wake()  # it may have been told of rows that are now gone: it looks again
+            return
         except Exception:
+            await self._close(session)  # first: the apology must not wait for this one's lock
             log.exception("handler failed", extra={"message_id": msg.id, "route": kind})
             await self._apologise(msg, ctx.reply_source if ctx is not None else "reply")
+            self.app.outbox.wake()
+            return
+        await self._close(session)
         if acted:
             self.app.outbox.wake()
         else:
             self.app.tally.processed(msg)
+
+    @staticmethod
+    async def _close(session) -> None:
+        if session is not None:
+            await session.close()  # rolls back whatever was not committed
 
     def _pick_route_after_dialog(self, msg: IncomingMessage, text: str):
         """The dialog had ended (timed out): route the message as if there had been none."""
@@ -297,8 +317,11 @@ class Router:
         return self._route_of(msg, text, in_dialog=True, strong=strong)
 
     async def _first_time(self, session, msg: IncomingMessage) -> bool:
-        stmt = insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__)
-        result = await session.execute(stmt, {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
+        # Core on the session's connection: no ORM identity is needed, and the ORM's execute
+        # costs several times the insert itself.
+        conn = await session.connection()
+        stmt = insert_ignoring(conn.dialect.name, ProcessedMessage.__table__)
+        result = await conn.execute(stmt, {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
         return bool(result.rowcount)
 
     async def _run_command(self, ctx: Context, parsed, spec: CommandSpec | None) -> None:

@@ -1,0 +1,55 @@
+"""What residents' chatter costs: a message a handler only looked at and left touches no database
+row on its own; a question the guide answers is written in a handful of statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from storage.models import ProcessedMessage
+
+
+def statements(app) -> list[str]:
+    seen: list[str] = []
+    event.listen(app.engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *a: seen.append(" ".join(statement.split()[:3])))
+    return seen
+
+
+class CountingSessions:
+    """app.sessions, counting the sessions opened through it."""
+
+    def __init__(self, real) -> None:
+        self.real, self.opened = real, 0
+
+    def __call__(self, *a, **kw):
+        self.opened += 1
+        return self.real(*a, **kw)
+
+    def begin(self):
+        self.opened += 1
+        return self.real.begin()
+
+
+async def test_a_message_a_handler_looks_at_and_leaves_costs_no_transaction(bot, monkeypatch):
+    seen = statements(bot.app)
+    sessions = CountingSessions(bot.app.sessions)
+    monkeypatch.setattr(bot.app, "sessions", sessions)
+    # Read as a complaint, said in passing in a group: the dispute and suggestion handlers decline.
+    await bot.say("王阿姨", "小区门口的路灯坏了", room="幸福里居民群", settle=False, message_id="look-1")
+    await bot.say("陈大爷", "楼下有人乱停车", room="幸福里居民群", settle=False, message_id="look-2")
+    assert bot.take() == []
+    assert seen == [] and sessions.opened == 0  # the ids go in with the next tally flush
+    await bot.app.tally.flush()
+    async with bot.app.sessions() as s:
+        ids = set((await s.execute(select(ProcessedMessage.id))).scalars())
+    assert {"look-1", "look-2"} <= ids  # a redelivery, even after a restart, is still caught
+
+
+async def test_an_answered_question_is_a_few_statements(bot):
+    seen = statements(bot.app)
+    await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群", settle=False)
+    writes = [s for s in seen if s.startswith(("INSERT", "UPDATE"))]
+    # the consultation, its reply, its counts, its message id
+    assert len(writes) == 4, seen
+    await bot.settle()
+    assert "租房合同" in bot.texts_to("幸福里居民群")[-1]
