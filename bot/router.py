@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
+from bot.dialogs import is_exit
 from bot.directory import Group
 from bot.edge import admit, oversized_number
 from bot.masking import mask_text
@@ -189,11 +190,14 @@ class Router:
 
     def _pick_route(self, msg: IncomingMessage, text: str):
         found = None
+        in_dialog = self.app.dialogs.maybe_active(msg)
+        if in_dialog and msg.kind == MessageKind.TEXT and is_exit(text):
+            return ("dialog", None)  # "不办了！" is a way out, whatever a model makes of the "！"
         if self._preempting and msg.kind == MessageKind.TEXT and text and parse_command(text) is None:
             found = self.app.classify(text)
             if found.intent in self._preempting:
                 return ("urgent", found)  # a cry for help is never swallowed by a dialog or phrase
-        if self.app.dialogs.maybe_active(msg):
+        if in_dialog:
             return ("dialog", None)
         if msg.kind != MessageKind.TEXT or not text:
             return ("intent", None) if msg.is_private and msg.kind != MessageKind.RECALL else None
