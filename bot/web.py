@@ -72,6 +72,8 @@ class WebServer:
         self.port = 0
         self.web = web.Application()
         self.web.add_routes([web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)])
+        for spec in (app.registry.web_apps if app is not None else []):
+            self.web.add_subapp(spec.prefix, spec.factory(app))  # the plugins' pages (the console)
         if world is not None:
             world.listeners.append(self._on_message)
             self.web.add_routes([

@@ -6,3 +6,4 @@ from storage import pushes  # noqa: F401
 from storage import appointments  # noqa: F401
 from storage import tips  # noqa: F401
 from storage import understanding  # noqa: F401
+from storage import console  # noqa: F401
