@@ -202,3 +202,64 @@ def test_console_accounts_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert "张所\tstaff" in out and "短" not in out.split("reset")[1]
     with pytest.raises(SystemExit):
         parser.parse_args(["console", "add-user", "x", "--role", "admin"])
+
+
+async def _converse(bot, clock, who: str, texts) -> str:
+    """A resident's dialog over the simulated WeChat, one answer at a time; the bot's last words."""
+    from datetime import timedelta
+
+    for text in texts:
+        before = len(bot.world.sent)
+        clock.advance(timedelta(seconds=15))
+        bot.say(who, text)
+        await bot.until(lambda: any(s.contact_id == bot.contact(who) for s in bot.world.sent[before:]))
+    return [s.text for s in bot.world.sent if s.contact_id == bot.contact(who)][-1]
+
+
+def _morning():
+    from bot.clock import FakeClock
+    from tests.test_web_browser import MORNING
+
+    return FakeClock(MORNING)
+
+
+async def test_tips_are_viewed_on_record_replied_to_and_closed_from_the_page(tmp_path):
+    clock = _morning()
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser(base) as b:
+        await _converse(bot, clock, "陈大爷", ["举报", "2", "5号楼地下室晚上经常有人聚在一起吸毒", "跳过", "保密", "确认"])
+        await b.login("张所")
+        status, text = await b.get("/console/tips")
+        assert status == 200 and 'data-id="1"' in text and "陈大爷" not in text
+        status, text = await b.post("/console/tips/1/view", {})
+        assert status == 200 and "5号楼地下室晚上经常有人聚在一起吸毒" in text and "陈大爷" not in text
+        assert ("console:张所", "officer", "线索查看", "ok") in await _audit(bot)
+        before = len(bot.world.sent)
+        status, text = await b.post("/console/tips/1/reply", {"text": "已收到，正在核实"})
+        assert status == 200 and "转给线索 #1" in text
+        await bot.until(lambda: any("民警回复：已收到，正在核实" in s.text for s in bot.world.sent[before:]))
+        status, text = await b.post("/console/tips/1/close", {"text": "已依法处理"})
+        await bot.until(lambda: any("已处理完毕：已依法处理" in s.text for s in bot.world.sent[before:]))
+        status, text = await b.get("/console/tips")
+        assert 'data-id="1"' not in text
+
+
+async def test_bookings_are_completed_and_a_day_closed_from_the_page(tmp_path):
+    clock = _morning()
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser(base) as b:
+        done = await _converse(bot, clock, "王阿姨", ["预约", "居住证", "明天", "1", "王芳", "13812345678", "确认"])
+        assert "预约码" in done
+        await b.login("张所")
+        status, text = await b.get("/console/bookings?day=2026-12-08")
+        assert "王芳" in text and "138****5678" in text and "13812345678" not in text
+        code = text.split('name="code" value="')[1].split('"')[0]
+        status, text = await b.post("/console/bookings/phone", {"code": code, "day": "2026-12-08"})
+        assert "13812345678" in text
+        assert ("console:张所", "officer", "控制台 查看电话", "ok") in await _audit(bot)
+        before = len(bot.world.sent)
+        status, text = await b.post("/console/bookings/close", {"day": "2026-12-08", "reason": "民警外出开会"})
+        assert status == 200 and "已关闭" in text
+        await bot.until(lambda: any(s.contact_id == bot.contact("王阿姨") and "民警外出开会" in s.text
+                                    for s in bot.world.sent[before:]))
+        status, text = await b.get("/console/bookings?day=2026-12-08")
+        assert "已关闭（民警外出开会）" in text and "王芳" not in text  # her booking was cancelled, and she was told
+        assert ("console:张所", "officer", "预约 关闭", "ok") in await _audit(bot)

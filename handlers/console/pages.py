@@ -118,11 +118,21 @@ async def overview(request: web.Request) -> web.Response:
     rows = [(label, this.get(metric), last.get(metric)) for metric, label in METRICS]
     peak = max([v for _, a, b in rows for v in (a, b)] + [1])
     categories = sorted({*this.by_category, *last.by_category})
-    by_category = [(CATEGORIES.get(c, "未分类"), [(label, this.by_category.get(c, {}).get(m, 0),
-                                                  last.by_category.get(c, {}).get(m, 0)) for m, label in METRICS[:4]])
-                   for c in categories]
+    by_category = [(_category_name(c), _cells(this.by_category, last.by_category, c)) for c in categories]
+    rooms = sorted({*this.by_room, *last.by_room}, key=lambda r: -sum(this.by_room.get(r, {}).values()))
+    by_group = [(_where(app, r or None), _cells(this.by_room, last.by_room, r)) for r in rooms]
     return await page(request, "overview.html", waiting=waiting, rows=rows, peak=peak, by_category=by_category,
+                      by_group=by_group,
                       week=f"{monday:%m-%d} 至 {monday + timedelta(days=6):%m-%d}")
+
+
+def _category_name(code: str) -> str:
+    return CATEGORIES.get(code) or ("私聊" if code == "" else "未分类")
+
+
+def _cells(this: dict, last: dict, key: str) -> list[tuple[str, int, int]]:
+    """(metric label, this week, last week) of one category or group, for the first four metrics."""
+    return [(label, this.get(key, {}).get(m, 0), last.get(key, {}).get(m, 0)) for m, label in METRICS[:4]]
 
 
 # ---- consultations and suggestions waiting for an answer ------------------------------------
