@@ -263,3 +263,30 @@ async def test_bookings_are_completed_and_a_day_closed_from_the_page(tmp_path):
         status, text = await b.get("/console/bookings?day=2026-12-08")
         assert "已关闭（民警外出开会）" in text and "王芳" not in text  # her booking was cancelled, and she was told
         assert ("console:张所", "officer", "预约 关闭", "ok") in await _audit(bot)
+
+
+async def test_accounts_and_their_lock_are_stored_on_both_databases(db_url):
+    from datetime import datetime, timedelta, timezone
+
+    from handlers.console.accounts import login, save_account
+    from storage import db
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        now = datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc)
+        async with sessions.begin() as session:
+            assert await save_account(session, "张所", "officer", "jingwu-2026!", now) is True
+        lock = dict(max_failures=5, lock=timedelta(minutes=15))
+        for _ in range(5):
+            async with sessions.begin() as session:
+                assert (await login(session, "张所", "guess", now, **lock)).account is None
+        async with sessions.begin() as session:
+            assert (await login(session, "张所", "jingwu-2026!", now, **lock)).locked
+        async with sessions.begin() as session:
+            result = await login(session, "张所", "jingwu-2026!", now + timedelta(minutes=16), **lock)
+            assert result.account is not None and result.account.role == "officer"
+            assert result.account.password_hash.startswith("$argon2id$")
+    finally:
+        await engine.dispose()
