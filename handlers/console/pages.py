@@ -363,9 +363,19 @@ async def audit_page(request: web.Request) -> web.Response:
     async with app.sessions() as db:
         rows = (await db.execute(select(AuditEntry).where(AuditEntry.bot == app.name)
                                  .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200))).scalars()
-        entries = [{"at": f"{r.at.astimezone(tz):%m-%d %H:%M}", "who": _actor(app, r.actor_id), "role": r.actor_role,
+        entries = [{"at": f"{r.at.astimezone(tz):%m-%d %H:%M}", "who": _actor(app, r.actor_id),
+                    "role": ROLE_LABELS.get(r.actor_role, r.actor_role),
                     "command": r.command, "args": r.args, "outcome": r.outcome} for r in rows]
     return await page(request, "audit.html", entries=entries)
+
+
+def _role_labels() -> dict[str, str]:
+    from bot.router import ROLE_NAMES
+
+    return {**ROLE_NAMES, "district": account_store.ROLE_NAMES["district"]}
+
+
+ROLE_LABELS = _role_labels()
 
 
 def _actor(app, actor_id_: str) -> str:
