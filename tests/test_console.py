@@ -290,3 +290,39 @@ async def test_accounts_and_their_lock_are_stored_on_both_databases(db_url):
             assert result.account.password_hash.startswith("$argon2id$")
     finally:
         await engine.dispose()
+
+
+async def test_a_dispute_is_resolved_from_the_page_into_the_register(tmp_path):
+    from storage.understanding import DisputeRecord
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        before = len(bot.world.sent)
+        bot.say("陈大爷", "隔壁邻居家的狗天天半夜叫，跟他说了还跟我吵架")
+        await bot.until(lambda: any(s.contact_id == bot.contact("陈大爷") for s in bot.world.sent[before:]))
+        await b.login("张所")
+        status, text = await b.get("/console/questions")
+        assert "隔壁邻居家的狗天天半夜叫" in text and "登记化解</button>" in text
+        status, text = await b.post("/console/questions/dispute/1/answer", {"answer": "已上门调解，双方同意"})
+        assert status == 200 and "隔壁邻居家的狗天天半夜叫" not in text
+        async with bot.app.sessions() as session:
+            row = await session.get(DisputeRecord, 1)
+            assert (row.status, row.outcome, row.resolved_by) == ("resolved", "已上门调解，双方同意", "console:张所")
+        assert ("console:张所", "officer", "纠纷 化解", "resolved #1") in await _audit(bot)
+
+
+async def test_a_schedule_is_paused_and_resumed_from_the_page(tmp_path):
+    from storage.pushes import PushScheduleRow
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        await b.login("张所")
+        status, text = await b.get("/console/schedules")
+        assert "weekly-antifraud" in text and "内置 30 条" in text
+        status, text = await b.post("/console/schedules/schedule/pause", {"id": "weekly-antifraud"})
+        assert status == 200 and "计划 weekly-antifraud 已暂停" in text and "（已暂停）" in text
+        async with bot.app.sessions() as session:
+            assert (await session.get(PushScheduleRow, (bot.app.name, "weekly-antifraud"))).paused
+        await b.post("/console/schedules/schedule/resume", {"id": "weekly-antifraud"})
+        async with bot.app.sessions() as session:
+            assert not (await session.get(PushScheduleRow, (bot.app.name, "weekly-antifraud"))).paused
+        commands = [c for who, _, c, _ in await _audit(bot) if who == "console:张所"]
+        assert "暂停计划" in commands and "恢复计划" in commands and "计划" not in commands  # the listing is no action

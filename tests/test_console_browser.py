@@ -64,7 +64,7 @@ async def test_officer_answers_a_consultation_and_the_resident_receives_it(tmp_p
         await no_sideways_scroll(console)
         await shot(console, "overview", width)
 
-        await console.click("nav >> text=咨询和建议")
+        await console.click("nav >> text=咨询和纠纷")
         item = console.locator("article.item", has_text=QUESTION)
         await item.wait_for()
         await no_sideways_scroll(console)

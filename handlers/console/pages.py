@@ -137,7 +137,12 @@ def _cells(this: dict, last: dict, key: str) -> list[tuple[str, int, int]]:
 
 # ---- consultations and suggestions waiting for an answer ------------------------------------
 
-QUESTION_KINDS = {"consultation": ("咨询", "业务咨询"), "suggestion": ("建议", "意见建议")}
+# kind -> (command, verb, what it is, button, placeholder): what residents raised and an officer answers.
+QUESTION_KINDS = {
+    "consultation": ("咨询", "回复", "业务咨询", "回复", "写给居民的答复"),
+    "suggestion": ("建议", "回复", "意见建议", "回复", "写给居民的答复"),
+    "dispute": ("纠纷", "化解", "矛盾纠纷", "登记化解", "化解情况（进登记簿，不发给居民）"),
+}
 LISTED = 100
 
 
@@ -152,19 +157,19 @@ def _where(app, room_id: str | None) -> str:
 
 
 async def questions(request: web.Request) -> web.Response:
-    from storage.understanding import Consultation, Suggestion, open_items
+    from storage.understanding import Consultation, DisputeRecord, Suggestion, open_items
 
     app, account = state_of(request).app, request["account"]
     tz = app.clock.tz
     sections = []
     async with app.sessions() as db:
-        for kind, model in (("consultation", Consultation), ("suggestion", Suggestion)):
-            command, label = QUESTION_KINDS[kind]
+        for kind, model in (("consultation", Consultation), ("suggestion", Suggestion), ("dispute", DisputeRecord)):
+            command, verb, label, button, placeholder = QUESTION_KINDS[kind]
             items = [{"id": r.id, "at": f"{r.at.astimezone(tz):%m-%d %H:%M}", "who": _who(app, r.resident_id),
                       "where": _where(app, r.room_id), "text": r.text}
                      for r in await open_items(db, model, app.name, LISTED)]
-            sections.append({"kind": kind, "label": label, "rows": items,
-                             "may_answer": may(app, account.role, command, "回复")})
+            sections.append({"kind": kind, "label": label, "rows": items, "button": button,
+                             "placeholder": placeholder, "may_answer": may(app, account.role, command, verb)})
     return await page(request, "questions.html", sections=sections)
 
 
@@ -172,13 +177,13 @@ async def answer_question(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     if kind not in QUESTION_KINDS:
         raise web.HTTPNotFound()
-    command = QUESTION_KINDS[kind][0]
-    refuse_unless(request, command, "回复")
+    command, verb = QUESTION_KINDS[kind][:2]
+    refuse_unless(request, command, verb)
     text = " ".join(str((await form(request)).get("answer", "")).split())
     if not text:
         await flash(request, ActionResult([TEXTS["empty_answer"]], "usage"))
         raise web.HTTPSeeOther(f"{state_of(request).prefix}questions")
-    return await act(request, f"/{command} 回复 {int(request.match_info['id'])} {text}", "questions")
+    return await act(request, f"/{command} {verb} {int(request.match_info['id'])} {text}", "questions")
 
 
 # ---- tips: open ones (overdue first), view (audited), reply, close ----------------------------
