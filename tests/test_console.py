@@ -61,6 +61,7 @@ async def test_the_cookie_is_encrypted_httponly_strict_and_ends_after_idle_time(
                                data={"name": "张所", "password": PASSWORDS["张所"], "csrf_token": b.csrf}) as r:
             cookie = r.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "张所" not in cookie
+        assert r.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in r.headers["Content-Security-Policy"]
         assert (await b.get("/console/", follow=False))[0] == 200
         clock.advance(timedelta(minutes=29))
         assert (await b.get("/console/", follow=False))[0] == 200  # used: the idle time starts again
@@ -168,6 +169,7 @@ async def test_every_page_renders_for_an_officer(tmp_path):
         for path, words in [("/console/", "本周和上周"), ("/console/tips", "未结的线索"),
                             ("/console/bookings", "预约"), ("/console/bookings?view=week", "看一天"),
                             ("/console/schedules", "推送计划"), ("/console/registers", "下载 Excel"),
+                            ("/console/groups", "幸福里警务工作群"),
                             ("/console/audit", "控制台 登录")]:
             status, text = await b.get(path)
             assert status == 200 and words in text, path
@@ -326,3 +328,25 @@ async def test_a_schedule_is_paused_and_resumed_from_the_page(tmp_path):
             assert not (await session.get(PushScheduleRow, (bot.app.name, "weekly-antifraud"))).paused
         commands = [c for who, _, c, _ in await _audit(bot) if who == "console:张所"]
         assert "暂停计划" in commands and "恢复计划" in commands and "计划" not in commands  # the listing is no action
+
+
+async def test_groups_notices_and_new_schedules_from_the_page(tmp_path):
+    from storage.pushes import CustomNotice, PushScheduleRow
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        await b.login("小刘")
+        status, text = await b.get("/console/groups")
+        assert "幸福里沿街商户群" in text
+        status, text = await b.post("/console/groups/category", {"name": "幸福里沿街商户群", "category": "居民群"})
+        assert status == 200 and bot.app.directory.group(bot.room("幸福里沿街商户群")).category == "resident"
+        status, text = await b.post("/console/schedules/notice/create",
+                                    {"type": "冒充公检法", "text": "公检法不会电话办案，更不会让您转账到安全账户。"})
+        assert status == 200
+        status, text = await b.post("/console/schedules/schedule/create", {"text": "每周三 10:00 反诈 居民群"})
+        assert status == 200
+        async with bot.app.sessions() as session:
+            from sqlalchemy import func
+
+            assert (await session.execute(select(func.count()).select_from(CustomNotice))).scalar_one() == 1
+            whens = (await session.execute(select(PushScheduleRow.when))).scalars().all()
+            assert any("周三" in w for w in whens), whens

@@ -304,7 +304,10 @@ async def schedules_page(request: web.Request) -> web.Response:
         listing = await read_as(app, account.name, account.role, "/计划")
     if may(app, account.role, "反诈", "列表"):
         notices = await read_as(app, account.name, account.role, "/反诈 列表")
-    return await page(request, "schedules.html", listing=listing, notices=notices,
+    from handlers.pushes.notices import FRAUD_TYPES
+
+    return await page(request, "schedules.html", listing=listing, notices=notices, fraud_types=FRAUD_TYPES,
+                      may_create=may(app, account.role, "定时"), may_add=may(app, account.role, "反诈", "新增"),
                       may_manage=may(app, account.role, "暂停计划"),
                       may_notices=may(app, account.role, "反诈", "停用"))
 
@@ -312,6 +315,16 @@ async def schedules_page(request: web.Request) -> web.Response:
 async def schedule_action(request: web.Request) -> web.Response:
     data = await form(request)
     kind, action = request.match_info["kind"], request.match_info["action"]
+    written = " ".join(str(data.get("text", "")).split())
+    if action == "create" and kind in ("schedule", "notice"):
+        if not written:
+            await flash(request, ActionResult([TEXTS["empty_answer"]], "usage"))
+            raise web.HTTPSeeOther(f"{state_of(request).prefix}schedules")
+        if kind == "schedule":  # `/定时 每周五 16:00 反诈 居民群 节假日不发`, as typed in chat
+            refuse_unless(request, "定时")
+            return await act(request, f"/定时 {written}", "schedules")
+        refuse_unless(request, "反诈", "新增")
+        return await act(request, f"/反诈 新增 {str(data.get('type', '')).strip()} {written}", "schedules")
     number = str(data.get("id", "")).strip()
     if kind == "schedule" and action in SCHEDULE_VERBS:
         refuse_unless(request, SCHEDULE_VERBS[action])
@@ -387,3 +400,20 @@ def _actor(app, actor_id_: str) -> str:
     if actor_id_.startswith("console:"):
         return f"{actor_id_[len('console:'):]}（工作台）"
     return _who(app, actor_id_)
+
+
+# ---- groups and their categories ---------------------------------------------------------------
+
+async def groups_page(request: web.Request) -> web.Response:
+    app = state_of(request).app
+    groups = sorted(app.directory.groups.values(), key=lambda g: (g.category or "~", g.name))
+    return await page(request, "groups.html", categories=CATEGORIES, groups=[
+        {"name": g.name, "category": g.category or "", "members": g.member_count} for g in groups],
+        may_set=may(app, request["account"].role, "群", "类别"))
+
+
+async def group_category(request: web.Request) -> web.Response:
+    refuse_unless(request, "群", "类别")
+    data = await form(request)
+    name, value = str(data.get("name", "")).strip(), str(data.get("category", "")).strip()
+    return await act(request, f"/群 类别 {name} {value}", "groups")

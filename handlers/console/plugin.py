@@ -58,6 +58,8 @@ def build(app) -> web.Application:
         web.post("/schedules/{kind}/{action}", pages.schedule_action),
         web.get("/registers", pages.registers_page),
         web.get("/registers/download", pages.register_download),
+        web.get("/groups", pages.groups_page),
+        web.post("/groups/category", pages.group_category),
         web.get("/audit", pages.audit_page),
     ])
     console.router.add_static("/static/", HERE / "static")

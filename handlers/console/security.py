@@ -29,13 +29,30 @@ def install(web_app: web.Application, state) -> None:
     storage = EncryptedCookieStorage(session_key(state.app.vault.mac_key), cookie_name=COOKIE, httponly=True,
                                      samesite="Strict", path=state.prefix, secure=state.settings.secure_cookie)
     setup_sessions(web_app, storage)
-    web_app.middlewares.extend([csrf_middleware, login_middleware])
+    web_app.middlewares.extend([headers_middleware, csrf_middleware, login_middleware])
 
 
 def csrf_token(session) -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+# Nothing but our own files, never in a frame, never cached (pages hold residents' names).
+HEADERS = {"Content-Security-Policy": "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+           "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+           "Cache-Control": "no-store"}
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler):
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # redirects and refusals carry them too
+        error.headers.update(HEADERS)
+        raise
+    response.headers.update(HEADERS)
+    return response
 
 
 @web.middleware

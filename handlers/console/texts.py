@@ -2,7 +2,7 @@
 
 TITLE = "警民群助手 · 警务室工作台"
 NAV = [("overview", "概览"), ("questions", "咨询和纠纷"), ("tips", "线索"), ("bookings", "预约"),
-       ("schedules", "推送计划"), ("registers", "登记簿"), ("audit", "操作记录")]
+       ("schedules", "推送计划"), ("groups", "群"), ("registers", "登记簿"), ("audit", "操作记录")]
 METRICS = [("messages", "群消息"), ("consultations", "业务咨询"), ("suggestions", "意见建议"),
            ("tips", "线索举报"), ("appointments_booked", "预约"), ("disputes", "矛盾纠纷"),
            ("emergencies", "紧急求助"), ("scam_warnings", "反诈提醒")]
