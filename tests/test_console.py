@@ -350,3 +350,4 @@ async def test_groups_notices_and_new_schedules_from_the_page(tmp_path):
             assert (await session.execute(select(func.count()).select_from(CustomNotice))).scalar_one() == 1
             whens = (await session.execute(select(PushScheduleRow.when))).scalars().all()
             assert any("周三" in w for w in whens), whens
+

@@ -17,7 +17,9 @@ from handlers.console.texts import METRICS, NAV, TEXTS, TITLE
 from storage import stats
 from storage.models import AuditEntry
 
-FLASH_MAX = 1500  # characters of an action's answer kept in the cookie for the next page
+# Characters of an action's answer kept in the cookie for the next page: the whole cookie must stay
+# under the 4 KB browsers keep (600 Chinese characters are 1.8 KB, 2.4 KB encrypted).
+FLASH_MAX = 600
 
 
 def state_of(request: web.Request):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
+from functools import partial
 
 from aiohttp import web
 from aiohttp_session import get_session, new_session, setup as setup_sessions
@@ -27,7 +29,8 @@ def session_key(mac_key: bytes) -> Fernet:
 
 def install(web_app: web.Application, state) -> None:
     storage = EncryptedCookieStorage(session_key(state.app.vault.mac_key), cookie_name=COOKIE, httponly=True,
-                                     samesite="Strict", path=state.prefix, secure=state.settings.secure_cookie)
+                                     samesite="Strict", path=state.prefix, secure=state.settings.secure_cookie,
+                                     encoder=partial(json.dumps, ensure_ascii=False))  # 3 bytes a character, not 6
     setup_sessions(web_app, storage)
     web_app.middlewares.extend([headers_middleware, csrf_middleware, login_middleware])
 
