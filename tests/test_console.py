@@ -351,3 +351,27 @@ async def test_groups_notices_and_new_schedules_from_the_page(tmp_path):
             whens = (await session.execute(select(PushScheduleRow.when))).scalars().all()
             assert any("周三" in w for w in whens), whens
 
+
+
+async def test_a_tips_photo_is_opened_on_record_and_never_under_the_reporters_file_name(tmp_path):
+    from datetime import timedelta
+
+    from tests.test_web_browser import _photo
+
+    clock, photo = _morning(), _photo()
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser(base) as b:
+        await _converse(bot, clock, "陈大爷", ["举报", "2"])
+        before = len(bot.world.sent)
+        clock.advance(timedelta(seconds=15))
+        bot.world.inject_message(bot.contact("陈大爷"), "", kind="image", filename="陈大爷拍的.png", data=photo)
+        await bot.until(lambda: any("已收到1个附件" in s.text for s in bot.world.sent[before:]))
+        await _converse(bot, clock, "陈大爷", ["5号楼地下室晚上经常有人聚在一起吸毒", "跳过", "保密", "确认"])
+        await b.login("张所")
+        status, text = await b.get("/console/tips")
+        assert "/console/tips/1/files/1" in text and "陈大爷" not in text
+        async with b.http.get(f"{base}/console/tips/1/files/1") as r:
+            assert r.status == 200 and await r.read() == photo
+            assert r.headers["Content-Type"] == "image/png" and r.headers["Content-Security-Policy"] == "sandbox"
+            assert "陈大爷" not in r.headers["Content-Disposition"]
+        assert (await b.get("/console/tips/1/files/2"))[0] == 404
+        assert ("console:张所", "officer", "线索附件", "ok") in await _audit(bot)

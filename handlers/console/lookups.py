@@ -43,3 +43,29 @@ async def register_file(app, name: str, role: str, code: str, start: date, end: 
         csv_path, xlsx_path = write_register(register, rows, app.clock.tz, Path(folder), start, end)
         path = csv_path if kind == "csv" else xlsx_path
         return path.name, path.read_bytes()
+
+
+async def tip_attachment(app, name: str, role: str, tip_id: int, n: int) -> tuple[str, str, bytes] | None:
+    """The n-th attachment of tip `tip_id` (from 1) as (file name, kind, bytes), decrypted for this
+    one answer and on record as `线索附件` like `/线索 附件 N`; None when there is no such file."""
+    from handlers.tips import attachments
+    from storage import tips as store
+
+    async with app.sessions.begin() as session:
+        tip = await store.get(session, app.name, tip_id)
+        rows = await store.attachments_of(session, tip_id) if tip is not None else []
+        if not 1 <= n <= len(rows):
+            return None
+        opened = attachments.decrypt_all(app.vault, [rows[n - 1]])  # empty: the key changed since
+        _audit(app, session, name, role, "线索附件", f"#{tip_id} {n}", "ok" if opened else "refused: unreadable")
+    if not opened:
+        return None
+    row, data = opened[0]
+    return attachments.file_name(tip_id, n, row), row.kind, data
+
+
+async def attachment_counts(app, tip_ids: list[int]) -> dict[int, int]:
+    from storage import tips as store
+
+    async with app.sessions() as session:
+        return {i: await store.attachment_count(session, i) for i in tip_ids}

@@ -52,6 +52,7 @@ def build(app) -> web.Application:
         web.post(r"/questions/{kind}/{id:\d+}/answer", pages.answer_question),
         web.get("/tips", pages.tips_page),
         web.post(r"/tips/{id:\d+}/{action}", pages.tip_action),
+        web.get(r"/tips/{id:\d+}/files/{n:\d+}", pages.tip_file),
         web.get("/bookings", pages.bookings_page),
         web.post("/bookings/{action}", pages.booking_action),
         web.get("/schedules", pages.schedules_page),

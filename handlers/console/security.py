@@ -54,7 +54,8 @@ async def headers_middleware(request: web.Request, handler):
     except web.HTTPException as error:  # redirects and refusals carry them too
         error.headers.update(HEADERS)
         raise
-    response.headers.update(HEADERS)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)  # a tip's file keeps its own, stricter policy
     return response
 
 
