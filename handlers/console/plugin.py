@@ -12,7 +12,8 @@ from pydantic import Field
 
 from bot.config import Strict
 from bot.plugin import Plugin
-from handlers.console import cli, pages, security
+from handlers.console import cli, security
+from handlers.console.pages import bookings, followups, login, office, overview, pushes, tips
 
 HERE = Path(__file__).parent
 PREFIX = "/console/"
@@ -45,23 +46,23 @@ def build(app) -> web.Application:
     aiohttp_jinja2.setup(console, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     security.install(console, console["console"])
     console.add_routes([
-        web.get("/login", pages.login_page), web.post("/login", pages.login_post),
-        web.post("/logout", pages.logout),
-        web.get("/", pages.overview),
-        web.get("/questions", pages.questions),
-        web.post(r"/questions/{kind}/{id:\d+}/answer", pages.answer_question),
-        web.get("/tips", pages.tips_page),
-        web.post(r"/tips/{id:\d+}/{action}", pages.tip_action),
-        web.get(r"/tips/{id:\d+}/files/{n:\d+}", pages.tip_file),
-        web.get("/bookings", pages.bookings_page),
-        web.post("/bookings/{action}", pages.booking_action),
-        web.get("/schedules", pages.schedules_page),
-        web.post("/schedules/{kind}/{action}", pages.schedule_action),
-        web.get("/registers", pages.registers_page),
-        web.get("/registers/download", pages.register_download),
-        web.get("/groups", pages.groups_page),
-        web.post("/groups/category", pages.group_category),
-        web.get("/audit", pages.audit_page),
+        web.get("/login", login.login_page), web.post("/login", login.login_post),
+        web.post("/logout", login.logout),
+        web.get("/", overview.overview),
+        web.get("/questions", followups.questions),
+        web.post(r"/questions/{kind}/{id:\d+}/answer", followups.answer_question),
+        web.get("/tips", tips.tips_page),
+        web.post(r"/tips/{id:\d+}/{action}", tips.tip_action),
+        web.get(r"/tips/{id:\d+}/files/{n:\d+}", tips.tip_file),
+        web.get("/bookings", bookings.bookings_page),
+        web.post("/bookings/{action}", bookings.booking_action),
+        web.get("/schedules", pushes.schedules_page),
+        web.post("/schedules/{kind}/{action}", pushes.schedule_action),
+        web.get("/registers", office.registers_page),
+        web.get("/registers/download", office.register_download),
+        web.get("/groups", office.groups_page),
+        web.post("/groups/category", office.group_category),
+        web.get("/audit", office.audit_page),
     ])
     console.router.add_static("/static/", HERE / "static")
     return console
