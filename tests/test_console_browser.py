@@ -1,6 +1,6 @@
 """The console in a real browser (Playwright + Debian's chromium) at a desk (1280 px) and on a phone
-(390 px): the officer logs in, answers a consultation, and the resident receives it in the
-simulated WeChat's chat page. Screenshots go to $JINGMIN_CONSOLE_SHOTS (default /tmp/console-shots)."""
+(390 px): the officer logs in, answers a consultation and the resident receives it in the
+simulated WeChat's chat page, replies to a tip, closes a day of bookings. Screenshots go to $JINGMIN_CONSOLE_SHOTS (default /tmp/console-shots)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FakeClock
 from tests.console_fixtures import PASSWORDS, console_bot
+from tests.test_console import _converse
 from tests.sdk_fixtures import sdk_cache_dir  # noqa: F401 - fixture
 from tests.test_web_browser import (
-    CHROMIUM, CHROMIUM_ARGS, DESK, MS, PHONE, _chinese_fonts, _need_browser, bot_says, open_chat,
+    CHROMIUM, CHROMIUM_ARGS, DESK, MORNING, MS, PHONE, _chinese_fonts, _need_browser, bot_says, open_chat,
 )
 
 SHOTS = Path(os.environ.get("JINGMIN_CONSOLE_SHOTS", "/tmp/console-shots"))
@@ -48,9 +50,11 @@ async def no_sideways_scroll(page) -> None:
 
 @pytest.mark.parametrize("width", [DESK, PHONE])
 async def test_officer_answers_a_consultation_and_the_resident_receives_it(tmp_path, width):
-    async with console_bot(tmp_path) as (bot, base), browser_at(tmp_path, width) as context:
-        bot.say("王阿姨", QUESTION)
-        await bot.until(lambda: any("已转给社区民警" in s.text for s in bot.world.sent))
+    clock = FakeClock(MORNING)  # a Monday: tomorrow can be booked
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser_at(tmp_path, width) as context:
+        await _converse(bot, clock, "王阿姨", [QUESTION])
+        await _converse(bot, clock, "陈大爷", ["举报", "2", "5号楼地下室晚上经常有人聚在一起吸毒", "跳过", "保密", "确认"])
+        await _converse(bot, clock, "小周", ["预约", "居住证", "明天", "1", "周小敏", "13812345678", "确认"])
         console = await context.new_page()
         errors: list = []
         console.on("pageerror", lambda error: errors.append(error))
@@ -84,7 +88,25 @@ async def test_officer_answers_a_consultation_and_the_resident_receives_it(tmp_p
         assert "社区民警回复" in await reply.text_content()
         await chat.screenshot(path=str(SHOTS / f"resident-chat-{width}.png"))
 
-        for name in ("tips", "bookings", "schedules", "registers", "audit"):
+        await console.click("nav >> text=线索")
+        tip = console.locator("article.item", has_text="吸毒")
+        await tip.locator("input[name=text]").first.fill("已收到，正在核实")
+        await tip.locator("button", has_text="回复").click()
+        await console.wait_for_selector(".flash.ok >> text=转给线索 #1")
+        await bot.until(lambda: any("民警回复：已收到，正在核实" in s.text for s in bot.world.sent))
+        await shot(console, "tips", width)
+
+        await console.goto(f"{base}/console/bookings?day=2026-12-08")
+        day = console.locator("section.day", has_text="周小敏")
+        await shot(console, "bookings", width)
+        await day.locator("input[name=reason]").fill("民警外出开会")
+        await day.locator("button", has_text="关闭这一天").click()
+        await console.wait_for_selector("text=已关闭（民警外出开会）")
+        await bot.until(lambda: any(s.contact_id == bot.contact("小周") and "民警外出开会" in s.text
+                                    for s in bot.world.sent))
+        await shot(console, "bookings-closed", width)
+
+        for name in ("schedules", "groups", "registers", "audit"):
             await console.goto(f"{base}/console/{name}")
             await no_sideways_scroll(console)
             await shot(console, name, width)
