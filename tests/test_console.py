@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -46,6 +47,19 @@ async def test_pages_need_a_login_and_a_wrong_password_is_refused(tmp_path):
         status, text = await b.login("张所")
         assert status == 200 and "等您处理" in text and "张所" in text
         assert ("console:张所", "officer", "控制台 登录", "refused: password") in await _audit(bot)
+        await b.post("/console/logout", {})
+        assert (await b.get("/console/", follow=False))[0] == 302
+
+
+async def test_resetting_an_account_ends_its_sessions(tmp_path):
+    from handlers.console.accounts import save_account
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        await b.login("小刘")
+        assert (await b.get("/console/", follow=False))[0] == 200
+        async with bot.app.sessions.begin() as session:  # `jingmin console add-user 小刘 --role staff` again
+            await save_account(session, "小刘", "staff", "new-password-1", bot.app.clock.now() + timedelta(seconds=1))
+        assert (await b.get("/console/", follow=False))[0] == 302
 
 
 async def test_the_cookie_is_encrypted_httponly_strict_and_ends_after_idle_time(tmp_path):

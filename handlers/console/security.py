@@ -86,6 +86,9 @@ async def login_middleware(request: web.Request, handler):
     if name:
         async with state.app.sessions() as db:
             account = await get_account(db, name)
+        if account is not None and session.get("version") != version(account):
+            session.invalidate()  # reset from the command line since: every session of it ends
+            account = None
     if account is None:
         raise web.HTTPFound(f"{state.prefix}login")
     session["seen"] = now
@@ -93,8 +96,13 @@ async def login_middleware(request: web.Request, handler):
     return await handler(request)
 
 
-async def start_session(request: web.Request, name: str, now: float) -> None:
+def version(account) -> str:
+    """Changes when the account is reset (role or password), so the sessions it had end."""
+    return account.updated_at.isoformat()
+
+
+async def start_session(request: web.Request, account, now: float) -> None:
     """A new session at login (a new csrf token too): nothing from before the login carries over."""
     session = await new_session(request)
-    session["user"], session["seen"] = name, now
+    session["user"], session["seen"], session["version"] = account.name, now, version(account)
     csrf_token(session)

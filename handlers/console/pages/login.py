@@ -38,7 +38,7 @@ async def login_post(request: web.Request) -> web.Response:
                           name=name)
     if result.account is None:
         return await page(request, "login.html", status=401, error=TEXTS["bad_password"], name=name)
-    await start_session(request, name, now.timestamp())
+    await start_session(request, result.account, now.timestamp())
     raise web.HTTPSeeOther(state.prefix)
 
 
