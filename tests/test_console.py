@@ -356,6 +356,8 @@ async def test_groups_notices_and_new_schedules_from_the_page(tmp_path):
         status, text = await b.post("/console/schedules/notice/create",
                                     {"type": "冒充公检法", "text": "公检法不会电话办案，更不会让您转账到安全账户。"})
         assert status == 200
+        status, text = await b.get("/console/schedules?type=冒充公检法")
+        assert "公检法不会电话办案" in text  # the type's notices one by one, with their numbers
         status, text = await b.post("/console/schedules/schedule/create", {"text": "每周三 10:00 反诈 居民群"})
         assert status == 200
         async with bot.app.sessions() as session:

@@ -14,15 +14,19 @@ NOTICE_VERBS = {"disable": "停用", "enable": "启用", "delete": "删除"}
 
 
 async def schedules_page(request: web.Request) -> web.Response:
+    """`?type=冒充公检法`: that type's notices one by one, with the numbers the buttons need."""
+    from handlers.pushes.notices import FRAUD_TYPES
+
     app, account = state_of(request).app, request["account"]
+    shown_type = request.query.get("type", "")
+    shown_type = shown_type if shown_type in FRAUD_TYPES else ""
     listing = notices = ""
     if may(app, account.role, "计划"):
         listing = await read_as(app, account.name, account.role, "/计划")
     if may(app, account.role, "反诈", "列表"):
-        notices = await read_as(app, account.name, account.role, "/反诈 列表")
-    from handlers.pushes.notices import FRAUD_TYPES
-
+        notices = await read_as(app, account.name, account.role, f"/反诈 列表 {shown_type}".strip())
     return await page(request, "schedules.html", listing=listing, notices=notices, fraud_types=FRAUD_TYPES,
+                      shown_type=shown_type,
                       may_create=may(app, account.role, "定时"), may_add=may(app, account.role, "反诈", "新增"),
                       may_manage=may(app, account.role, "暂停计划"),
                       may_notices=may(app, account.role, "反诈", "停用"))
