@@ -148,10 +148,13 @@ async def test_roles_limit_the_page_as_they_limit_the_commands(tmp_path):
             status, text = await staff.get("/console/questions")
             assert "回复</button>" in text  # staff answer consultations by command, so on the page too
         async with browser(base) as district:
+            # No chat role is a district's: it sees this bot's counts, and no resident's words or name.
             status, text = await district.login("分局")
-            assert status == 200 and "还没有接入分局汇总" in text
-            status, text = await district.get("/console/questions")
-            assert QUESTION in text and "回复</button>" not in text
+            assert status == 200 and "还没有接入分局汇总" in text and "待回复的咨询" in text
+            assert 'href="/console/questions"' not in text.split("<main>")[0]  # not in its menu
+            for path in ("/console/questions", "/console/tips", "/console/bookings", "/console/schedules",
+                         "/console/groups", "/console/registers", "/console/audit"):
+                assert (await district.get(path))[0] == 403, path
             status, _ = await district.post(f"/console/questions/consultation/{n}/answer", {"answer": "分局答复"})
             assert status == 403
             assert (await district.get("/console/registers/download?register=reception&from=2026-01-01"

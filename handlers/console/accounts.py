@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console import ConsoleAccount, all_accounts, get_account
 
-# The console's roles and the chat role each acts with. A district account has no chat role:
-# no command admits it, so on the page it reads and never acts (there is no district yet).
+# The console's roles and the chat role each acts with. A district account has no chat role: no
+# command admits it, so it sees the overview (counts, no names) and acts on nothing (no district yet).
 ROLES = {"officer": "officer", "staff": "staff", "district": "district"}
-ROLE_NAMES = {"officer": "社区民警", "staff": "辅警/文职", "district": "分局（只读）"}
+ROLE_NAMES = {"officer": "社区民警", "staff": "辅警/文职", "district": "分局（只看统计）"}
 MIN_PASSWORD = 8
 MAX_NAME = 64
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from handlers.console.actions import may
-from handlers.console.pages.common import act, form, page, refuse_unless, state_of
+from handlers.console.pages.common import act, form, page, refuse_page_unless, refuse_unless, state_of
 
 
 def _day_arg(request: web.Request, today: date) -> date:
@@ -19,6 +19,7 @@ def _day_arg(request: web.Request, today: date) -> date:
 
 
 async def bookings_page(request: web.Request) -> web.Response:
+    refuse_page_unless(request, "bookings")
     from handlers.appointments.bookings import masked_phone
     from handlers.appointments.texts import STATUS_NAMES, day_label
     from storage import appointments as store

@@ -10,7 +10,7 @@ from aiohttp_session import get_session
 from handlers.console import accounts as account_store
 from handlers.console.actions import ActionResult, may, run_as
 from handlers.console.security import csrf_token
-from handlers.console.texts import NAV, TEXTS, TITLE
+from handlers.console.texts import NAV, PAGE_NEEDS, TEXTS, TITLE
 
 # Characters of an action's answer kept in the cookie for the next page: the whole cookie must stay
 # under the 4 KB browsers keep (600 Chinese characters are 1.8 KB, 2.4 KB encrypted).
@@ -26,7 +26,8 @@ async def page(request: web.Request, template: str, status: int = 200, **values)
     state = state_of(request)
     session = await get_session(request)
     account = request.get("account")
-    values.update(title=TITLE, t=TEXTS, nav=NAV, prefix=state.prefix, csrf=csrf_token(session),
+    nav = [(key, label) for key, label in NAV if account is not None and may_open(state.app, account.role, key)]
+    values.update(title=TITLE, t=TEXTS, nav=nav, prefix=state.prefix, csrf=csrf_token(session),
                   account=account, flash=session.pop("flash", None),
                   role_name=account_store.ROLE_NAMES.get(account.role, "") if account else "",
                   district_note=TEXTS["district_note"].format(bot=state.app.name)
@@ -49,6 +50,17 @@ async def flash(request: web.Request, result: ActionResult) -> None:
 
 async def form(request: web.Request) -> dict:
     return dict(await request.post())
+
+
+def may_open(app, role: str, key: str) -> bool:
+    needs = PAGE_NEEDS.get(key)
+    return needs is None or may(app, role, *needs)
+
+
+def refuse_page_unless(request: web.Request, key: str) -> None:
+    """A page whose listing command the role may not run is refused, as the command would be."""
+    if not may_open(state_of(request).app, request["account"].role, key):
+        raise web.HTTPForbidden(text=TEXTS["no_right"])
 
 
 def refuse_unless(request: web.Request, command: str, verb: str | None = None) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.console.actions import ActionResult, may
-from handlers.console.pages.common import act, flash, form, page, refuse_unless, state_of, where, who
+from handlers.console.pages.common import (
+    act, flash, form, page, refuse_page_unless, refuse_unless, state_of, where, who,
+)
 from handlers.console.texts import TEXTS
 
 # kind -> (command, verb, what it is, button, placeholder): what residents raised and an officer answers.
@@ -18,6 +20,7 @@ LISTED = 100
 
 
 async def questions(request: web.Request) -> web.Response:
+    refuse_page_unless(request, "questions")
     from storage.understanding import Consultation, DisputeRecord, Suggestion, open_items
 
     app, account = state_of(request).app, request["account"]

@@ -9,12 +9,12 @@ from aiohttp import web
 from bot.config import CATEGORIES
 from handlers.console import accounts as account_store
 from handlers.console.actions import may
-from handlers.console.pages.common import act, form, page, refuse_unless, state_of, who
-from handlers.console.texts import TEXTS
+from handlers.console.pages.common import act, form, page, refuse_page_unless, refuse_unless, state_of, who
 from storage.models import AuditEntry
 
 
 async def registers_page(request: web.Request) -> web.Response:
+    refuse_page_unless(request, "registers")
     from storage.registers import REGISTERS
 
     app = state_of(request).app
@@ -52,8 +52,7 @@ async def audit_page(request: web.Request) -> web.Response:
     from sqlalchemy import select
 
     app = state_of(request).app
-    if not may(app, request["account"].role, "审计"):
-        raise web.HTTPForbidden(text=TEXTS["no_right"])
+    refuse_page_unless(request, "audit")
     tz = app.clock.tz
     async with app.sessions() as db:
         rows = (await db.execute(select(AuditEntry).where(AuditEntry.bot == app.name)
@@ -82,6 +81,7 @@ def _actor(app, actor_id_: str) -> str:
 # ---- groups and their categories ---------------------------------------------------------------
 
 async def groups_page(request: web.Request) -> web.Response:
+    refuse_page_unless(request, "groups")
     app = state_of(request).app
     groups = sorted(app.directory.groups.values(), key=lambda g: (g.category or "~", g.name))
     return await page(request, "groups.html", categories=CATEGORIES, groups=[

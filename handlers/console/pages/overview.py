@@ -7,7 +7,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.config import CATEGORIES
-from handlers.console.pages.common import page, state_of, where
+from handlers.console.pages.common import may_open, page, state_of, where
 from handlers.console.texts import METRICS, TEXTS
 from storage import stats
 
@@ -31,6 +31,8 @@ async def overview(request: web.Request) -> web.Response:
             (TEXTS["today_bookings"], len([b for b in await appointments.bookings_of(
                 db, app.name, day_from=today, day_to=today, status=appointments.BOOKED)]), "bookings"),
         ]
+    role = request["account"].role
+    waiting = [(label, n, link if may_open(app, role, link) else "") for label, n, link in waiting]
     rows = [(label, this.get(metric), last.get(metric)) for metric, label in METRICS]
     peak = max([v for _, a, b in rows for v in (a, b)] + [1])
     categories = sorted({*this.by_category, *last.by_category})

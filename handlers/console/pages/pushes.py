@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.console.actions import ActionResult, may, read_as
-from handlers.console.pages.common import act, flash, form, page, refuse_unless, state_of
+from handlers.console.pages.common import act, flash, form, page, refuse_page_unless, refuse_unless, state_of
 from handlers.console.texts import TEXTS
 
 
@@ -15,6 +15,7 @@ NOTICE_VERBS = {"disable": "停用", "enable": "启用", "delete": "删除"}
 
 async def schedules_page(request: web.Request) -> web.Response:
     """`?type=冒充公检法`: that type's notices one by one, with the numbers the buttons need."""
+    refuse_page_unless(request, "schedules")
     from handlers.pushes.notices import FRAUD_TYPES
 
     app, account = state_of(request).app, request["account"]

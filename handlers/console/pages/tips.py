@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.console.actions import ActionResult, may, run_as
-from handlers.console.pages.common import act, flash, form, page, refuse_unless, state_of
+from handlers.console.pages.common import act, flash, form, page, refuse_page_unless, refuse_unless, state_of
 from handlers.console.pages.followups import LISTED
 from handlers.console.texts import TEXTS
 
@@ -31,6 +31,7 @@ async def _tip_items(app) -> list[dict]:
 
 async def tips_page(request: web.Request, viewed: str | None = None, status: int = 200) -> web.Response:
     """`viewed`: the full text of the tip just opened (shown on this answer only, never kept)."""
+    refuse_page_unless(request, "tips")
     app, role = state_of(request).app, request["account"].role
     return await page(request, "tips.html", status=status, items=await _tip_items(app),
                       hours=app.config.tips.overdue_hours, viewed=viewed,
