@@ -20,7 +20,7 @@
 Everything a plugin offers the others is declared here too, never put in a global at import
 time: its config section (a pydantic model), the services it provides (`provides`), the rows it
 adds to a register (`register_rows`), the lines it adds to the weekly report (`report_line`),
-its confidential outbox sources, and its `jingmin` subcommands (`cli`).
+its confidential outbox sources, its `jingmin` subcommands (`cli`) and its web pages (`web_app`).
 """
 
 from __future__ import annotations
@@ -189,6 +189,14 @@ class ReportLineSpec:
     provider: Handler
 
 
+@dataclass(frozen=True)
+class WebAppSpec:
+    """Pages a plugin serves on the bot's web host under `prefix`: factory(app) -> aiohttp Application."""
+
+    prefix: str
+    factory: Callable[[Any], Any]
+
+
 Validator = Callable[[Any], list[str]]  # the whole config -> problems, one line each with its key path
 CliExtension = Callable[[Any], None]  # argparse's subparsers -> adds `jingmin <name>` commands
 
@@ -218,6 +226,7 @@ class Plugin:
         self.report_lines: list[ReportLineSpec] = []
         self.confidential_sources: set[str] = set()
         self.cli_extensions: list[CliExtension] = []
+        self.web_apps: list[WebAppSpec] = []
         self.classifier: Callable[[str], Any] | None = None
 
     # ---- configuration ---------------------------------------------------------------------
@@ -368,3 +377,12 @@ class Plugin:
         """Adds `jingmin` subcommands: fn(subparsers) calls subparsers.add_parser(...)."""
         self.cli_extensions.append(fn)
         return fn
+
+    def web_app(self, prefix: str):
+        """Pages under `prefix` (`/console/`) on the bot's web server: fn(app) -> aiohttp.web.Application."""
+
+        def register(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            self.web_apps.append(WebAppSpec(prefix, fn))
+            return fn
+
+        return register

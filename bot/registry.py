@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from bot.plugin import (
     CliExtension, CommandSpec, DialogSpec, Handler, IntentSpec, PhraseSpec, Plugin, RegisterRowsSpec,
-    ReportLineSpec, ServiceSpec, Validator,
+    ReportLineSpec, ServiceSpec, Validator, WebAppSpec,
 )
 from storage.registers import REGISTERS
 
@@ -32,6 +32,7 @@ class Registry:
         self.report_lines: list[ReportLineSpec] = []
         self.confidential_sources: set[str] = set()
         self.cli_extensions: list[CliExtension] = []
+        self.web_apps: list[WebAppSpec] = []
         self.classifier: Callable[[str], Any] | None = None
         self._intents: dict[str, list[IntentSpec]] = {}
         owners: dict[str, str] = {}
@@ -86,6 +87,9 @@ class Registry:
         self.report_lines += plugin.report_lines
         self.confidential_sources |= plugin.confidential_sources
         self.cli_extensions += plugin.cli_extensions
+        for spec in plugin.web_apps:
+            claim("web prefix", spec.prefix)
+        self.web_apps += plugin.web_apps
 
     @property
     def preempting(self) -> frozenset[str]:

@@ -328,6 +328,15 @@ class Router:
         result = await conn.execute(stmt, {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
         return bool(result.rowcount)
 
+    async def run_command(self, ctx: Context, text: str) -> bool:
+        """A command written somewhere else (the console's page) run in `ctx` as if typed in chat:
+        the same role checks, handlers and audit row. False: `text` is not a command."""
+        parsed = parse_command(text)
+        if parsed is None:
+            return False
+        await self._run_command(ctx, parsed, self._commands.get(parsed.name))
+        return True
+
     async def _run_command(self, ctx: Context, parsed, spec: CommandSpec | None) -> None:
         if spec is None:
             await ctx.reply(TEXTS["unknown_command"].format(name=parsed.name))

@@ -117,6 +117,8 @@ async def run_bot(config: Config, secret_key: str) -> int:
         return 2
     url = f"http://{config.wechat.web_host}:{port}/"
     what = f"web chat page {url}" if world is not None else f"health {url}healthz"
+    for spec in app.registry.web_apps:  # the plugins' pages (the officers' console)
+        what += f"; pages {url}{spec.prefix.strip('/')}/"
     database = make_url(config.database_url).render_as_string(hide_password=True)
     print(f"jingmin is running ({config.bot.transport} transport, database {database}); "
           f"{what}; Ctrl-C stops it", flush=True)

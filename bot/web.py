@@ -1,6 +1,7 @@
 """The aiohttp server: /healthz and /metrics always; with a simulated WeChat also the web chat
 page (rooms and private chats, speak as anyone, the bot's replies live over a WebSocket) and a
-small JSON API to inject events and read what the bot sent.
+small JSON API to inject events and read what the bot sent. The plugins' pages (`Plugin.web_app`,
+the officers' console at /console/) are mounted under their prefixes on every transport.
 
 API (simulator only):
   GET  /api/state                       rooms, contacts (with their role when the bot's config is known), bot id/name
@@ -72,6 +73,8 @@ class WebServer:
         self.port = 0
         self.web = web.Application()
         self.web.add_routes([web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)])
+        for spec in (app.registry.web_apps if app is not None else []):
+            self.web.add_subapp(spec.prefix, spec.factory(app))  # the plugins' pages (the console)
         if world is not None:
             world.listeners.append(self._on_message)
             self.web.add_routes([

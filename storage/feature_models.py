@@ -8,3 +8,4 @@ from storage import tips  # noqa: F401
 from storage import understanding  # noqa: F401
 from storage import calendar_days  # noqa: F401
 from storage import guide  # noqa: F401
+from storage import console  # noqa: F401

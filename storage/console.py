@@ -1,0 +1,32 @@
+"""Accounts of the officers' web console: a name, a role, an argon2 hash, and the count of wrong
+passwords in a row (the lock that follows them survives a restart)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, Stamp
+
+
+class ConsoleAccount(Base):
+    __tablename__ = "console_accounts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Stamp)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    updated_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+async def get_account(session: AsyncSession, name: str) -> ConsoleAccount | None:
+    return await session.get(ConsoleAccount, name)
+
+
+async def all_accounts(session: AsyncSession) -> list[ConsoleAccount]:
+    return list((await session.execute(select(ConsoleAccount).order_by(ConsoleAccount.name))).scalars())

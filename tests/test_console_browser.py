@@ -1,0 +1,113 @@
+"""The console in a real browser (Playwright + Debian's chromium) at a desk (1280 px) and on a phone
+(390 px): the officer logs in, answers a consultation and the resident receives it in the
+simulated WeChat's chat page, replies to a tip, closes a day of bookings. Screenshots go to $JINGMIN_CONSOLE_SHOTS (default /tmp/console-shots)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from tests.console_fixtures import PASSWORDS, console_bot
+from tests.test_console import _converse
+from tests.sdk_fixtures import sdk_cache_dir  # noqa: F401 - fixture
+from tests.test_web_browser import (
+    CHROMIUM, CHROMIUM_ARGS, DESK, MORNING, MS, PHONE, _chinese_fonts, _need_browser, bot_says, open_chat,
+)
+
+SHOTS = Path(os.environ.get("JINGMIN_CONSOLE_SHOTS", "/tmp/console-shots"))
+QUESTION = "我想问问外地老人投靠子女落户怎么弄"
+
+
+@contextlib.asynccontextmanager
+async def browser_at(tmp_path, width: int):
+    _need_browser()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=_chinese_fonts(tmp_path))
+        try:
+            context = await browser.new_context(viewport={"width": width, "height": 844 if width == PHONE else 800},
+                                                device_scale_factor=2 if width == PHONE else 1)
+            context.set_default_timeout(MS)
+            yield context
+        finally:
+            await browser.close()
+
+
+async def shot(page, name: str, width: int) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+
+async def no_sideways_scroll(page) -> None:
+    """Usable on a phone: the page itself never scrolls sideways (wide tables scroll in their box)."""
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.mark.parametrize("width", [DESK, PHONE])
+async def test_officer_answers_a_consultation_and_the_resident_receives_it(tmp_path, width):
+    clock = FakeClock(MORNING)  # a Monday: tomorrow can be booked
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser_at(tmp_path, width) as context:
+        await _converse(bot, clock, "王阿姨", [QUESTION])
+        await _converse(bot, clock, "陈大爷", ["举报", "2", "5号楼地下室晚上经常有人聚在一起吸毒", "跳过", "保密", "确认"])
+        await _converse(bot, clock, "小周", ["预约", "居住证", "明天", "1", "周小敏", "13812345678", "确认"])
+        console = await context.new_page()
+        errors: list = []
+        console.on("pageerror", lambda error: errors.append(error))
+        await console.goto(f"{base}/console/questions")
+        assert console.url.endswith("/console/login")  # not logged in: sent to the login page
+        await shot(console, "login", width)
+        await console.fill("input[name=name]", "张所")
+        await console.fill("input[name=password]", PASSWORDS["张所"])
+        await console.click("button[type=submit]")
+        await console.wait_for_selector("text=等您处理")
+        await no_sideways_scroll(console)
+        await shot(console, "overview", width)
+
+        await console.click("nav >> text=咨询和纠纷")
+        item = console.locator("article.item", has_text=QUESTION)
+        await item.wait_for()
+        await no_sideways_scroll(console)
+        await shot(console, "questions", width)
+        await item.locator("textarea").fill("请带老人户口本和子女房产证来警务室")
+        await item.locator("button", has_text="回复").click()
+        await console.wait_for_selector(".flash.ok >> text=已把答复发给王阿姨")
+        assert await console.locator("article.item", has_text=QUESTION).count() == 0
+        await shot(console, "answered", width)
+
+        chat = await context.new_page()
+        chat.on("pageerror", lambda error: errors.append(error))
+        await chat.goto(f"{base}/")
+        await chat.wait_for_selector("body[data-ready='1']")
+        await open_chat(chat, f"contact:{bot.contact('王阿姨')}", width)
+        reply = await bot_says(chat, "请带老人户口本和子女房产证来警务室")
+        assert "社区民警回复" in await reply.text_content()
+        await chat.screenshot(path=str(SHOTS / f"resident-chat-{width}.png"))
+
+        await console.click("nav >> text=线索")
+        tip = console.locator("article.item", has_text="吸毒")
+        await tip.locator("input[name=text]").first.fill("已收到，正在核实")
+        await tip.locator("button", has_text="回复").click()
+        await console.wait_for_selector(".flash.ok >> text=转给线索 #1")
+        await bot.until(lambda: any("民警回复：已收到，正在核实" in s.text for s in bot.world.sent))
+        await shot(console, "tips", width)
+
+        await console.goto(f"{base}/console/bookings?day=2026-12-08")
+        day = console.locator("section.day", has_text="周小敏")
+        await shot(console, "bookings", width)
+        await day.locator("input[name=reason]").fill("民警外出开会")
+        await day.locator("button", has_text="关闭这一天").click()
+        await console.wait_for_selector("text=已关闭（民警外出开会）")
+        await bot.until(lambda: any(s.contact_id == bot.contact("小周") and "民警外出开会" in s.text
+                                    for s in bot.world.sent))
+        await shot(console, "bookings-closed", width)
+
+        for name in ("schedules", "groups", "registers", "audit"):
+            await console.goto(f"{base}/console/{name}")
+            await no_sideways_scroll(console)
+            await shot(console, name, width)
+        assert errors == []
