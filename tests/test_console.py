@@ -15,7 +15,7 @@ from storage.understanding import Consultation
 from tests.console_fixtures import PASSWORDS, browser, console_bot
 from tests.sdk_fixtures import sdk_cache_dir  # noqa: F401 - fixture
 
-QUESTION = "我想问问外地老人投靠子女落户怎么弄"
+QUESTION = "请问一下结婚登记要去哪里办呀"  # no entry of the guide: it waits for the officer
 
 
 async def _forwarded(bot) -> int:

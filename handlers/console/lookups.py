@@ -32,7 +32,7 @@ async def reveal_phone(app, name: str, role: str, code: str) -> dict:
 
 async def register_file(app, name: str, role: str, code: str, start: date, end: date, kind: str) -> tuple[str, bytes]:
     """One register for days [start, end] as CSV or XLSX (the same writer as `jingmin export registers`)."""
-    from handlers.stats.export import write_register
+    from bot.register_files import write_register
     from storage import registers
 
     register = registers.REGISTERS[code]

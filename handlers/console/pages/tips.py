@@ -17,7 +17,7 @@ async def _tip_items(app) -> list[dict]:
     hours, now, tz = app.config.tips.overdue_hours, app.clock.now(), app.clock.tz
     async with app.sessions() as db:
         rows = await store.open_tips(db, app.name, LISTED)
-    items = [{"id": t.id, "category": t.category, "summary": t.summary, "at": receipts.local_stamp(t.created_at, tz),
+    items = [{"id": t.id, "category": t.category, "summary": receipts.summarise(app.vault.decrypt(t.body_enc)), "at": receipts.local_stamp(t.created_at, tz),
               "overdue": receipts.is_overdue(t.created_at, t.first_reply_at, now, hours),
               "replied": t.first_reply_at is not None} for t in rows]
     items.sort(key=lambda i: not i["overdue"])  # overdue first, then oldest first (the store's order)
