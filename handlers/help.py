@@ -10,6 +10,7 @@ plugin = Plugin("help", order=10)
 TEXTS = {
     "menu_head": "您好！我是{post}的警民群助手，可以帮您：",
     "menu_tail": "有紧急情况请直接拨打 110（火警 119，急救 120）。",
+    "staff_head": "您好！我是{post}的警民群助手。",
     "commands_head": "您可以使用的命令（括号里是后面可以跟的词）：",
     "commands_tail": "发“/帮助 命令”看这个命令的全部写法，比如 /帮助 预约。",
     "no_such_command": "没有“{word}”这个命令。发 /帮助 看全部命令。",
@@ -62,7 +63,8 @@ async def show_help(ctx: Context) -> None:
         await ctx.reply(details or TEXTS["no_such_command"].format(word=ctx.args[0]))
         return
     if ctx.role != "resident":
-        await ctx.reply(commands_text(ctx.app, ctx.role))
+        head = TEXTS["staff_head"].format(post=ctx.app.config.bot.police_post)
+        await ctx.reply(head + "\n" + commands_text(ctx.app, ctx.role))
         return
     await ctx.reply(menu_text(ctx.app, ctx.role))
 

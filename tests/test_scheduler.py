@@ -134,6 +134,7 @@ async def test_re_adding_the_same_job_at_start_keeps_the_run_it_missed(harness):
     assert [(label, due.hour) for label, due, _ in fired] == [("k", 9)]
 
 
+@pytest.mark.blank_database
 async def test_jobs_kept_by_the_old_apscheduler_store_are_carried_over(db_url):
     """An upgrade from the APScheduler job store loses no queued job (a friend waiting to be accepted)."""
     import pickle
