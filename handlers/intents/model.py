@@ -46,7 +46,7 @@ def features(norm: str, words: str = "fast") -> list[str]:
 
 
 # Signals that say the danger is not happening now (see classifier.DAMPING).
-_DAMPING = ("past", "resolved", "hypothetical", "drill_news", "joke", "service_question", "lost_item")
+_DAMPING = ("past", "resolved", "hypothetical", "drill_news", "joke", "service_question", "lost_item", "mishap")
 
 
 def signal_features(norm: str) -> list[str]:
