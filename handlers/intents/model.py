@@ -118,9 +118,10 @@ class LinearModel:
         if self.signal_weight:  # a separate signal block: the general path
             z = self.calib_a * self.decision(norm) + self.calib_b
         else:  # the same sums as decision(), with the calibration folded in (see __post_init__)
-            idx = list(map(self.index.get, self.text_features(norm), repeat(self._absent)))
-            total = self._rows[idx].sum(axis=0) if idx else None
-            z = self._z0 + total[:-1] / math.sqrt(total[-1]) if idx and total[-1] > 0 else self._z0
+            found = self.text_features(norm)
+            idx = np.fromiter(map(self.index.get, found, repeat(self._absent)), dtype=np.intp, count=len(found))
+            total = self._rows.take(idx, axis=0).sum(axis=0)
+            z = self._z0 + total[:-1] / math.sqrt(total[-1]) if total[-1] > 0 else self._z0
         p = 1.0 / (1.0 + np.exp(z))
         total = p.sum()
         return p / total if total > 0 else np.full(len(self.classes), 1.0 / len(self.classes))
