@@ -119,6 +119,32 @@ def test_dialog_answers_are_never_emergencies(text):
     assert classify(text).intent != "emergency"
 
 
+# What residents type as answers inside a dialog. The emergency reply preempts every dialog, so
+# "不办了！" read as an emergency (it was, at 0.74) swallows the dialog's way out.
+DIALOG_ANSWERS = ["不办了", "取消", "算了", "退出", "好的", "行", "不要了", "没事了", "不约了", "不用了",
+                  "不对", "不是", "对", "是", "是的", "好", "嗯", "继续", "确认", "返回", "走了", "来了", "到了",
+                  "知道了", "不弄了", "算了算了", "我不办了", "那就不约了", "改天吧", "别管了", "不去了", "重来",
+                  "换一个", "下一步", "没有", "有", "要", "不要", "可以", "不行", "等等", "快", "明白"]
+
+
+@pytest.mark.parametrize("mark", ["", "！", "！！", "!!!", "。", "～", " ！！！"])
+@pytest.mark.parametrize("word", DIALOG_ANSWERS)
+def test_short_dialog_answers_are_never_emergencies(word, mark):
+    assert classify(word + mark).intent != "emergency"
+
+
+@pytest.mark.parametrize("text", ["救命！", "着火了！！", "快来人！", "有人晕了！", "救命啊!!", "着火了", "快来人啊"])
+def test_short_cries_for_help_stay_emergencies(text):
+    assert classify(text).intent == "emergency"
+
+
+@pytest.mark.parametrize("word", DIALOG_ANSWERS + ["有？", "ok!", "1", "对对对", "嗯嗯", "改时间"])
+def test_short_answers_ask_for_nothing(word):
+    """Outside a dialog too: too short to be a question, a booking (it would start one), a tip,
+    a dispute, a suggestion or a scam."""
+    assert classify(word + "！").intent == "other"
+
+
 @pytest.mark.parametrize("text, kind", [
     ("兼职刷单日赚300加微信xxx", "刷单返利"),
     ("我是你们王总,换了新号,明天到我办公室一趟", "冒充领导熟人"),

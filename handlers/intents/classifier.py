@@ -30,13 +30,25 @@ EMERGENCY_MIN = 0.35
 EMERGENCY_MIN_DAMPED = 0.5
 EMERGENCY_MIN_UNNAMED = 0.5  # no danger, call for help or urgency named ("路灯好像有点暗")
 MIN_CONFIDENCE = 0.40
+# A message that warns about scams ("转发派出所提醒：骗子常用话术…") quotes the script it warns
+# of: with a warning signal present the model must be this sure before the bot warns back.
+SCAM_MIN_WARNED = 0.7
 # Too short to be what the intent needs: a scam script says what it wants (the shortest in the
 # training data has 14 characters); a tip, a dispute or a suggestion says about what. "你好",
 # "那个啥" are other, whatever the model makes of five characters.
-MIN_CHARS = {"scam": 10, "tip": 5, "dispute": 5, "suggestion": 5}
+# A question or a booking needs a few words too: "是！", "不办了！", "取消！" are answers, and
+# read as a booking they would start one ("预约" alone is a phrase of the booking plugin).
+MIN_CHARS = {"scam": 10, "tip": 5, "dispute": 5, "suggestion": 5, "consultation": 4, "appointment": 4}
+# Letters and digits only: "是！" or "不办了！！" are one and three characters, whatever the
+# punctuation around them.
+_NOT_CONTENT = re.compile(r"[\W_]+")
+# A message this short (in letters and digits) is an emergency only if it names the danger, calls
+# for help or says it is urgent ("着火了", "救命", "快来"): inside a dialog residents answer
+# "不办了！", "算了！", "不对！", and the emergency reply preempts the dialog.
+SHORT_CHARS = 8
 # Signals that the message is about an event, not the event: past, resolved, "if", a drill or
 # the news, a joke, a lost key or card.
-DAMPING = frozenset({"past", "resolved", "hypothetical", "drill_news", "joke", "lost_item"})
+DAMPING = frozenset({"past", "resolved", "hypothetical", "drill_news", "joke", "lost_item", "mishap"})
 URGENT = frozenset({"help_call", "urgent_now"})
 # A decisive cue is overruled by these too (a question about a service names the danger).
 NOT_DECISIVE = DAMPING | {"service_question"}
@@ -52,8 +64,11 @@ class Classification:
 
 class Classifier:
     def __init__(self, model: LinearModel, emergency_min: float = EMERGENCY_MIN,
-                 min_confidence: float = MIN_CONFIDENCE, emergency_min_damped: float = EMERGENCY_MIN_DAMPED) -> None:
+                 min_confidence: float = MIN_CONFIDENCE, emergency_min_damped: float = EMERGENCY_MIN_DAMPED,
+                 scam_min_warned: float = SCAM_MIN_WARNED) -> None:
         self.model = model
+        self.scam_min_warned = scam_min_warned
+        self._scam = model.classes.index("scam")
         self.emergency_min = emergency_min
         self.emergency_min_damped = emergency_min_damped
         self.min_confidence = min_confidence
@@ -71,8 +86,14 @@ class Classifier:
         p[self._emergency] = 0.0  # not an emergency: the best of the rest, given that
         p /= max(p.sum(), 1e-9)
         top = int(p.argmax())
+        if top == self._scam and p[top] < self.scam_min_warned and "warning_forward" in rules.signals(norm):
+            p[top] = 0.0  # a warning about the script, not the script
+            p /= max(p.sum(), 1e-9)
+            top = int(p.argmax())
         intent, confidence = self.model.classes[top], float(p[top])
-        if confidence < self.min_confidence or len(norm) < MIN_CHARS.get(intent, 0):
+        short = _content_chars(norm)
+        if (confidence < self.min_confidence or short < MIN_CHARS.get(intent, 0)
+                or (short <= SHORT_CHARS and "refusal" in rules.signals(norm))):
             return Classification("other", round(1.0 - confidence, 3))
         detail = rules.scam_family(norm) if intent == "scam" else None
         return Classification(intent, round(confidence, 3), detail)
@@ -83,17 +104,23 @@ class Classifier:
         if not _says_something(norm):  # "3号楼201": an answer to a dialog's question
             return False
         kinds, _, signals, decisive = rules.present(norm)
+        named = bool(kinds) or bool(URGENT & signals)
+        if not named and _content_chars(norm) <= SHORT_CHARS:
+            return False
         if DAMPING & signals:
             return p_em >= self.emergency_min_damped
         if decisive and not NOT_DECISIVE & signals:
             return True
-        named = bool(kinds) or bool(URGENT & signals)
         return p_em >= (self.emergency_min if named else max(self.emergency_min, EMERGENCY_MIN_UNNAMED))
 
 
 # An address, a time or a number and nothing else (dialog answers: "3号楼201", "明天上午").
 _BARE = re.compile(r"[\d零一二三四五六七八九十百两]+|号楼|号院|单元|楼|栋|室|层|号|门|院|上午|下午|晚上|明天|今天|后天|"
                    r"周.|星期.|点|半|我家|住|在|的|[^\w]")
+
+
+def _content_chars(norm: str) -> int:
+    return len(_NOT_CONTENT.sub("", norm))
 
 
 def _says_something(norm: str) -> bool:

@@ -10,8 +10,10 @@ exactly; tests/test_classifier_model.py checks that against scikit-learn.
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,7 @@ def features(norm: str, words: str = "fast") -> list[str]:
 
 
 # Signals that say the danger is not happening now (see classifier.DAMPING).
-_DAMPING = ("past", "resolved", "hypothetical", "drill_news", "joke", "service_question", "lost_item")
+_DAMPING = ("past", "resolved", "hypothetical", "drill_news", "joke", "service_question", "lost_item", "mishap")
 
 
 def signal_features(norm: str) -> list[str]:
@@ -84,6 +86,18 @@ class LinearModel:
     signal_weight: float = 0.0  # value of a present signal feature (indices after the text block)
     signals_in_text: bool = False  # signals are tokens of the tf-idf block instead
 
+    def __post_init__(self) -> None:
+        # Scoring in as few numpy calls as possible (each costs a microsecond or more, and a
+        # message has ~130 features): every unknown feature maps to one extra zero row, so the
+        # lookup is a C-level map with a default; each row holds its coefficients times its idf
+        # and times the calibration slope, and the squared idf last, so one gather and one sum
+        # give both the decision and the l2 norm.
+        n = len(self.idf)
+        rows = np.hstack([self.coef * self.idf[:, None] * self.calib_a[None, :], (self.idf * self.idf)[:, None]])
+        object.__setattr__(self, "_absent", n)
+        object.__setattr__(self, "_rows", np.vstack([rows, np.zeros((1, rows.shape[1]))]))
+        object.__setattr__(self, "_z0", self.calib_a * self.intercept + self.calib_b)
+
     def text_features(self, norm: str) -> list[str]:
         found = features(norm, self.words)
         return found + signal_features(norm) if self.signals_in_text else found
@@ -101,7 +115,14 @@ class LinearModel:
         return out
 
     def proba(self, norm: str) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(self.calib_a * self.decision(norm) + self.calib_b))
+        if self.signal_weight:  # a separate signal block: the general path
+            z = self.calib_a * self.decision(norm) + self.calib_b
+        else:  # the same sums as decision(), with the calibration folded in (see __post_init__)
+            found = self.text_features(norm)
+            idx = np.fromiter(map(self.index.get, found, repeat(self._absent)), dtype=np.intp, count=len(found))
+            total = self._rows.take(idx, axis=0).sum(axis=0)
+            z = self._z0 + total[:-1] / math.sqrt(total[-1]) if total[-1] > 0 else self._z0
+        p = 1.0 / (1.0 + np.exp(z))
         total = p.sum()
         return p / total if total > 0 else np.full(len(self.classes), 1.0 / len(self.classes))
 

@@ -60,8 +60,11 @@ class Lexicon:
             for cue in group.literals:
                 by_char.setdefault(cue[0], []).append((cue, gi))
         object.__setattr__(self, "_by_char", by_char)
+        # A pattern written only in ASCII (a link, a phone number, "120") cannot match a text
+        # without an ASCII letter or digit, as most messages are: those skip it.
         object.__setattr__(self, "_regex_groups",
-                           [(gi, g.patterns) for gi, g in enumerate(self.all_groups()) if g.patterns])
+                           [(gi, tuple(p for p in g.patterns if not _needs_ascii(p)), g.patterns)
+                            for gi, g in enumerate(self.all_groups()) if g.patterns])
 
     def present(self, norm: str) -> frozenset[int]:
         """Indices (in all_groups order) of the groups with at least one cue in `norm`."""
@@ -71,10 +74,22 @@ class Lexicon:
             for cue, gi in by_char.get(ch, ()):
                 if gi not in found and cue in norm:
                     found.add(gi)
-        for gi, patterns in self._regex_groups:
-            if gi not in found and any(p.search(norm) for p in patterns):
+        ascii_text = _ASCII_ALNUM.search(norm) is not None
+        for gi, any_text, patterns in self._regex_groups:
+            if gi not in found and any(p.search(norm) for p in (patterns if ascii_text else any_text)):
                 found.add(gi)
         return frozenset(found)
+
+
+_ASCII_ALNUM = re.compile(r"[0-9a-z]|\d")
+_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)")
+
+
+def _needs_ascii(pattern: re.Pattern) -> bool:
+    """True when every character the pattern must match is ASCII and it names a letter or digit
+    (lookarounds aside): "(?<!\\d)120(?!\\d)", "https?://", "1[3-9]\\d{9}"."""
+    body = _LOOKAROUND.sub("", pattern.pattern)
+    return body.isascii() and re.search(r"\\d|[0-9a-z]", body) is not None
 
 
 @lru_cache(maxsize=4)
