@@ -1,14 +1,17 @@
 """Which guide entry a resident's question is about, or none.
 
-Residents do not type the entry's words: “身分证掉咧咋整”, “sfz到期”, voice-to-text without
-punctuation. The question is first folded to canonical words (homophones, abbreviations, dialect,
-see CANON), then compared with every example of every entry (title, keywords, example questions)
-as TF-IDF vectors of characters (2-3-grams: robust to typos and unknown words) and jieba words
-(robust to word order). An entry scores its best example, plus a little for the whole entry.
+Residents do not type the entry's words: “身分证掉咧咋整”, “sfz到期”, “良民证”, voice-to-text without
+punctuation, a whole story around one question. The question is first folded to canonical words
+(homophones, abbreviations, dialect, old names, see CANON). Two readers then judge it:
 
-The answer is given only when the best entry is similar enough and covers what the question is
-about (see confident): a question the guide cannot place goes to the officer instead of getting a
-wrong answer.
+- the entry model (EntryModel): a linear SVM over character 1-3-grams and jieba words, trained on
+  every way of asking of every entry (library.yaml, and the many more of asking.yaml) plus one class
+  of questions the guide does not answer (unrelated.yaml). It chooses the entry.
+- the nearest examples: TF-IDF similarity to each entry's examples, and how much of what the question
+  is about the entry covers (support). They vouch for the model's choice, or not.
+
+The answer is given only when the model is sure, or fairly sure with the nearest examples agreeing
+(see confident): a question the guide cannot place goes to the officer instead of a wrong answer.
 """
 
 from __future__ import annotations
@@ -138,6 +141,7 @@ class Hit:
     nearest: str = ""  # the entry whose examples are most similar, when the model chose another
 
 
+# The nearest-example gate, used only when there is no entry model (a guide of one entry).
 # Tuned on tests/data/guide_questions.tsv (see tests/test_guide_accuracy.py). A question is answered
 # from its best entry only when the entry is similar enough (MIN_SCORE), covers enough of what the
 # question is about (MIN_SUPPORT), and the two together are convincing (MIN_SUM): a very similar
@@ -153,7 +157,10 @@ LONG_MESSAGE = 30  # characters (without punctuation) from which a message is al
 UNKNOWN_WEIGHT = 0.6  # an n-gram no entry has, against the rarest one an entry has (see _coverage)
 PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 MODEL_C = 1.0  # the entry model's regularisation (LinearSVC C)
+MODEL_MIN_DF = 1  # examples an n-gram or word must occur in (2 loses 3-4 points on both files)
 MODEL_WINDOW = 20  # characters of a piece of a long message, for the model (see _decisions)
+# The model's gate, chosen on both evaluation files (tests/test_guide_accuracy.py) for few wrong
+# answers: decisions are SVM margins, about -1 (no) to +1 (yes).
 SURE = -0.3  # a decision from which the model is believed alone ...
 SURE_SUPPORT = 0.2  # ... if the entry covers this much of the question (“菜市场几点开门” is not 派出所几点开门)
 AGREED = -0.5  # a decision from which it is believed when the nearest examples agree ...
@@ -304,8 +311,8 @@ class EntryModel:
         # shares words with an entry but is about something else is then placed there, not on the entry.
         unrelated = [t for t in (canonical(u) for u in unrelated) if t]
         texts, labels = examples + unrelated, owners + [self.size] * len(unrelated)
-        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        self.words = TfidfVectorizer(analyzer=words, sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=MODEL_MIN_DF)
+        self.words = TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=MODEL_MIN_DF)
         features = sp.hstack([self.chars.fit_transform(texts), self.words.fit_transform(texts)]).tocsr()
         self.svm = LinearSVC(C=MODEL_C).fit(features, labels)
         self.svm.coef_ = self.svm.coef_.astype(np.float32)  # half the memory, the same choices
