@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handlers.guide.library import builtin_entries
+from handlers.guide.library import builtin_entries, unrelated_questions
 from handlers.guide.plugin import plugin
 from handlers.guide.retrieval import Retriever, confident
 
@@ -67,7 +67,7 @@ def read_questions(path: Path) -> list[tuple[str, str]]:
 
 
 def evaluate(rows: list[tuple[str, str]], retriever: Retriever | None = None) -> GuideScore:
-    retriever = retriever or Retriever(list(builtin_entries()))
+    retriever = retriever or Retriever(list(builtin_entries()), unrelated_questions())
     score = GuideScore()
     for label, question in rows:
         hit = retriever.best(question)

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from handlers.guide.texts import LOCAL
 
 LIBRARY = Path(__file__).with_name("library.yaml")
+ASKING = Path(__file__).with_name("asking.yaml")  # more ways of asking, for matching only
+UNRELATED = Path(__file__).with_name("unrelated.yaml")  # questions no entry answers
 BUILTIN, CONFIG, OFFICER_ADDED = "builtin", "config", "officer"
 
 
@@ -51,6 +53,7 @@ class Entry:
     source: str  # BUILTIN | CONFIG | OFFICER_ADDED
     service: str | None = None
     general: bool = False  # a built-in answer nobody local has rewritten: sent as general guidance
+    asked: tuple[str, ...] = ()  # more ways of asking (asking.yaml): matched on, never listed
 
     @property
     def topic(self) -> str:
@@ -63,6 +66,7 @@ class Entry:
 def builtin_entries() -> tuple[Entry, ...]:
     """library.yaml, read once per process (a broken file fails the start, naming the entry)."""
     raw = yaml.safe_load(LIBRARY.read_text(encoding="utf-8"))
+    asking = _ways_of_asking({item.get("id") for item in raw})
     entries = []
     for i, item in enumerate(raw):
         try:
@@ -70,11 +74,24 @@ def builtin_entries() -> tuple[Entry, ...]:
         except ValueError as exc:
             raise ValueError(f"{LIBRARY.name}[{i}] ({item.get('id', '?')}): {exc}") from exc
         entries.append(Entry(e.id, e.title, tuple(e.keywords), tuple(e.questions), e.answer.strip(), BUILTIN,
-                             e.service, general=True))
+                             e.service, general=True, asked=asking.get(e.id, ())))
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{LIBRARY.name}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}")
     return tuple(entries)
+
+
+def _ways_of_asking(ids: set[str]) -> dict[str, tuple[str, ...]]:
+    raw = yaml.safe_load(ASKING.read_text(encoding="utf-8")) or {}
+    if unknown := sorted(set(raw) - ids):
+        raise ValueError(f"{ASKING.name}: not entries of {LIBRARY.name}: {', '.join(unknown)}")
+    return {key: tuple(str(q) for q in value or ()) for key, value in raw.items()}
+
+
+@lru_cache(maxsize=1)
+def unrelated_questions() -> tuple[str, ...]:
+    """Questions no built-in entry answers (unrelated.yaml): where the guide ends."""
+    return tuple(str(q) for q in yaml.safe_load(UNRELATED.read_text(encoding="utf-8")) or ())
 
 
 def builtin_title(entry_id: str) -> str | None:
@@ -95,7 +112,7 @@ def with_config(builtin: list[Entry], items: list) -> list[Entry]:
     for item in items:
         entry, old = from_config(item), base.get(item.id)
         if old is not None:
-            entry = replace(entry, title=item.title or old.title, service=item.service or old.service,
+            entry = replace(entry, title=item.title or old.title, service=item.service or old.service, asked=old.asked,
                             keywords=old.keywords + tuple(k for k in entry.keywords if k not in old.keywords),
                             questions=old.questions + tuple(q for q in entry.questions if q not in old.questions))
         layer.append(entry)

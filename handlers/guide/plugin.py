@@ -31,9 +31,10 @@ from handlers.followup import (
     source_name, where_asked,
 )
 from handlers.guide.library import (
-    BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, render, with_config,
+    BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, render, unrelated_questions,
+    with_config,
 )
-from handlers.guide.retrieval import Hit, Retriever, confident
+from handlers.guide.retrieval import Hit, Retriever, canonical, confident, words
 from handlers.guide.texts import REGISTER_TEXTS, TEXTS
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
@@ -125,7 +126,7 @@ class GuideIndex:
                                            questions=tuple(edit["questions"]), title=edit["title"])
         listed = list(entries.values())
         bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in listed])
-        return listed, entries, Retriever(listed), bonus
+        return listed, entries, Retriever(listed, _not_local(unrelated_questions(), listed)), bonus
 
     def _swap(self, built: tuple) -> None:
         self.entries, self.by_id, self.retriever, self.bonus = built
@@ -289,3 +290,14 @@ async def reception_rows(session: AsyncSession, config, start: date, end: date) 
             "办理情况": handling(c.status, c.answered_by), "办结时间": c.answered_at or "",
             "经办人": line.officer_name or ""}))
     return rows
+
+
+def _not_local(unrelated: tuple[str, ...], entries: list[Entry]) -> tuple[str, ...]:
+    """The shipped “not the guide” questions, without those on a topic this community's own entries
+    answer (an officer's entry on 结婚登记 must not be outvoted by the shipped 结婚登记在哪里办)."""
+    local = [e for e in entries if e.source != BUILTIN]
+    if not local:
+        return unrelated
+    said = {w for e in local for t in (e.title, *e.keywords, *e.questions) for w in words(canonical(t)) if len(w) >= 2}
+    return tuple(u for u in unrelated if not said & set(words(canonical(u))))
+
