@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IN_DIALOG_PREEMPT_MIN = 0.9  # see _pick_route
 MAX_TEXT = 4000  # longer messages are counted, but only this much is read
 REDELIVERY_WINDOW = timedelta(seconds=10)
 # Intents that, said inside a dialog where the step did not understand them, are that instead.
@@ -195,8 +196,10 @@ class Router:
             return ("dialog", None)  # "不办了！" is a way out, whatever a model makes of the "！"
         if self._preempting and msg.kind == MessageKind.TEXT and text and parse_command(text) is None:
             found = self.app.classify(text)
-            if found.intent in self._preempting:
-                return ("urgent", found)  # a cry for help is never swallowed by a dialog or phrase
+            # A cry for help is never swallowed by a dialog or phrase. Inside a dialog the bar is
+            # higher: a tip's "what happened" is told in the words of a crime ("老有人撬电动车").
+            if found.intent in self._preempting and (not in_dialog or found.confidence >= IN_DIALOG_PREEMPT_MIN):
+                return ("urgent", found)
         if in_dialog:
             return ("dialog", None)
         if msg.kind != MessageKind.TEXT or not text:

@@ -215,12 +215,24 @@ async def other_but_in_the_guide(ctx: Context, found: Classification) -> bool:
     guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be."""
     if ctx.group is not None and not ctx.message.mentions_bot:
         return False
+    if not _asks(ctx.text):  # "谢谢", "嗯嗯好的", "123": no question, whatever the index finds
+        return False
     index = ctx.app.service(GuideIndex)
     entry = index.match(ctx.text)
     if entry is None:
         return False
     await _answer(ctx, index, entry)
     return True
+
+
+_QUESTION = re.compile(r"[?？吗嘛呢咋啥哪几多怎如么]|什么|能不能|可不可以|要不要|是不是")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _asks(text: str) -> bool:
+    """A message the model read as nothing in particular is a question for the guide only if it
+    asks something in words: a few characters and a question word or mark."""
+    return len(_HAN.findall(text)) >= 3 and bool(_QUESTION.search(text))
 
 
 async def _answer(ctx: Context, index: GuideIndex, entry: Entry) -> None:
