@@ -34,7 +34,7 @@ from handlers.guide.library import (
     BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, render, unrelated_questions,
     with_config,
 )
-from handlers.guide.retrieval import Hit, Retriever, canonical, confident, words
+from handlers.guide.retrieval import Hit, canonical, confident, retriever_for, words
 from handlers.guide.texts import REGISTER_TEXTS, TEXTS
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
@@ -126,7 +126,7 @@ class GuideIndex:
                                            questions=tuple(edit["questions"]), title=edit["title"])
         listed = list(entries.values())
         bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in listed])
-        return listed, entries, Retriever(listed, _not_local(unrelated_questions(), listed)), bonus
+        return listed, entries, retriever_for(listed, _not_local(unrelated_questions(), listed)), bonus
 
     def _swap(self, built: tuple) -> None:
         self.entries, self.by_id, self.retriever, self.bonus = built

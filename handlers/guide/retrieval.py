@@ -16,6 +16,8 @@ The answer is given only when the model is sure, or fairly sure with the nearest
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import re
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -300,6 +302,25 @@ class Retriever:
     def ranked(self, text: str, n: int = 5) -> list[tuple[str, float]]:
         scores, _ = self.scores(text)
         return [(self.ids[i], float(scores[i])) for i in np.argsort(-scores)[:n]]
+
+
+_built: OrderedDict[tuple, Retriever] = OrderedDict()
+_BUILT_KEEP = 4  # a few guides (each a second or two of training and ~15 MB) per process
+
+
+def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = ()) -> Retriever:
+    """The Retriever of these entries, built once per process for the same contents: a restart of
+    the App, a second bot on one process (and each test's bot) need not train the same model again.
+    Any change of an entry (an officer's edit) is a new key, so it is built anew."""
+    key = (tuple((e.id, e.title, tuple(e.keywords), tuple(e.questions), tuple(getattr(e, "asked", ())),
+                  getattr(e, "answer", "") or "") for e in entries), tuple(unrelated))
+    found = _built.get(key)
+    if found is None:
+        found = _built[key] = Retriever(entries, unrelated)
+        while len(_built) > _BUILT_KEEP:
+            _built.popitem(last=False)
+    _built.move_to_end(key)
+    return found
 
 
 class EntryModel:
