@@ -4,31 +4,19 @@ in chat. Every test is a conversation on both databases."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 
 from bot.harness import Harness
 from handlers.guide.library import LocalFacts, builtin_entries, render
-from storage.counters import WHOLE_DAY
 from storage.guide import GuideEdit
-from storage.models import AuditEntry, Counter
+from storage.models import AuditEntry
 from storage.understanding import Consultation
 from tests.conftest import make_config
+from tests.test_understanding import counts, rows  # one copy of the row and counter readers
 
 RESIDENTS = "幸福里居民群"
 GENERAL = "具体以窗口为准"
 
 
-async def counts(bot, metric: str) -> dict[str, int]:
-    async with bot.app.sessions() as session:
-        rows = await session.execute(
-            select(Counter.key, func.sum(Counter.value)).where(Counter.metric == metric, Counter.hour == WHOLE_DAY)
-            .group_by(Counter.key))
-        return {key: int(n) for key, n in rows}
-
-
-async def rows(bot, model):
-    async with bot.app.sessions() as session:
-        return list((await session.execute(select(model).order_by(model.id))).scalars())
 
 
 # ---- residents ask ------------------------------------------------------------------------------
