@@ -23,6 +23,7 @@ from bot import pruning
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dialogs import Dialogs
+from bot.district import District, load_district
 from bot.directory import Directory
 from bot.instance import InstanceLock
 from bot.messages import FriendRequest, Outgoing, RoomInvitation
@@ -56,7 +57,8 @@ class Unclassified:
 class App:
     def __init__(self, config: Config, transport: Transport, *, secret_key: str,
                  clock: Clock | None = None, rng: random.Random | None = None,
-                 plugins: list[Plugin] | None = None, tally_interval: float = 1.0) -> None:
+                 plugins: list[Plugin] | None = None, tally_interval: float = 1.0,
+                 district: District | None = None) -> None:
         if plugins is None:
             plugins = plugin_loader.load_all(config.plugins)
         self.config = config
@@ -81,6 +83,9 @@ class App:
         self.engine: AsyncEngine | None = None
         self.started = False
         self.skipped: list[str] = []  # stored things start could not load (told to the officers)
+        # The district this bot's community belongs to (units, district schedules), if any.
+        self.district = district if district is not None else (
+            load_district(config.district) if config.district else None)
 
     @property
     def data_dir(self) -> Path:

@@ -227,6 +227,8 @@ class Config(Strict):
     # Where the bot keeps its files (SQLite database, key, charts, exports); relative to the
     # config file's folder.
     data_dir: str = "data"
+    # The district file this community belongs to (bot/district.py), relative to this file.
+    district: str | None = None
     bot: BotSettings = BotSettings()
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
@@ -339,6 +341,8 @@ def parse_config(raw: Any, env: dict[str, str] | None = None, *, plugins: list |
     model = config_model({k: v for p in plugins for k, v in p.config_sections.items()})
     if base_dir is not None and not Path(str(raw.get("data_dir", "data"))).is_absolute():
         raw["data_dir"] = str(base_dir / str(raw.get("data_dir", "data")))
+    if base_dir is not None and isinstance(raw.get("district"), str) and not Path(raw["district"]).is_absolute():
+        raw["district"] = str(base_dir / raw["district"])
     try:
         config = model.model_validate(raw)
     except ValidationError as err:
