@@ -44,10 +44,11 @@ EMERGENCY = {
 
 ALERT = "【紧急】{where}，{name}：{text}\n已提醒对方拨打 {number}。请立即处置。{tag}"
 
-SCAM_GROUP = ("⚠️ 提醒大家：刚才这条消息很像“{kind}”诈骗。{why}{signs}\n"
+SCAM_GROUP = ("⚠️ 提醒大家：刚才说的这种情况，很像“{kind}”诈骗。{why}{signs}\n"
               "不要点链接，不要扫码，不要转账。拿不准就打 96110 反诈专线，或者问社区民警。")
-SCAM_PRIVATE = ("您发来的这条消息很像“{kind}”诈骗。{why}{signs}\n"
-                "不要点链接，不要扫码，不要转账。拿不准就打 96110 反诈专线，或者问社区民警。")
+SCAM_PRIVATE = ("您说的这种情况，很像“{kind}”诈骗。{why}{signs}\n"
+                "不要点链接，不要扫码，不要转账。钱已经转出去的，请马上打 110 报警，再打银行客服电话冻结。"
+                "拿不准就打 96110 反诈专线，或者问社区民警。")
 SCAM_OFFICER = "疑似诈骗信息（{kind}）：{where}，{name} 发的：{text}\n已在群里提醒大家。{tag}"
 SCAM_GENERIC = "诈骗"
 
