@@ -394,3 +394,11 @@ async def test_a_tips_photo_is_opened_on_record_and_never_under_the_reporters_fi
             assert "陈大爷" not in r.headers["Content-Disposition"]
         assert (await b.get("/console/tips/1/files/2"))[0] == 404
         assert ("console:张所", "officer", "线索附件", "ok") in await _audit(bot)
+
+
+async def test_console_without_the_trailing_slash_is_sent_to_the_console(tmp_path):
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        async with b.http.get(f"{base}/console", allow_redirects=False) as r:
+            assert r.status == 301 and r.headers["Location"] == "/console/"
+        status, _ = await b.get("/console")
+        assert status == 200 and b.last_url.endswith("/console/login")
