@@ -402,3 +402,83 @@ async def test_console_without_the_trailing_slash_is_sent_to_the_console(tmp_pat
             assert r.status == 301 and r.headers["Location"] == "/console/"
         status, _ = await b.get("/console")
         assert status == 200 and b.last_url.endswith("/console/login")
+
+
+# ---- the service guide -------------------------------------------------------------------------
+
+NEW_HOURS = "社区警务室从下周起每天早上8:30开门，中午不休息，下午17:30下班。"
+
+
+async def _asks_privately(bot, who: str, text: str) -> str:
+    before = len(bot.world.sent)
+    bot.say(who, text)
+    await bot.until(lambda: any(s.contact_id == bot.contact(who) for s in bot.world.sent[before:]))
+    return [s.text for s in bot.world.sent[before:] if s.contact_id == bot.contact(who)][-1]
+
+
+async def test_an_answer_changed_on_the_guide_page_answers_the_next_resident(tmp_path):
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        assert "节假日休息" in await _asks_privately(bot, "王阿姨", "警务室什么时候上班")
+        await b.login("张所")
+        status, text = await b.get("/console/guide?q=警务室几点上班")
+        assert status == 200 and 'data-id="office-hours"' in text and "居民这样问会用这条回答" in text
+        status, text = await b.get("/console/guide/office-hours")
+        assert "节假日休息" in text and "警务室什么时候上班" in text and "修改回答" in text
+        status, text = await b.post("/console/guide/office-hours/answer", {"answer": NEW_HOURS})
+        assert status == 200 and "已修改指南 office-hours" in text and NEW_HOURS in text
+        assert NEW_HOURS in await _asks_privately(bot, "陈大爷", "警务室什么时候上班")
+        assert ("console:张所", "officer", "指南 修改", "ok") in await _audit(bot)
+        status, text = await b.post("/console/guide/office-hours/questions", {"questions": "警务室中午有人吗\n几点关门"})
+        assert "加上 2 个问法" in text and "警务室中午有人吗" in text
+        status, text = await b.post("/console/guide/office-hours/restore", {})
+        assert "已恢复" in text and "节假日休息" in text
+        assert "节假日休息" in await _asks_privately(bot, "小周", "警务室什么时候上班")
+
+
+async def test_an_entry_is_added_deleted_and_restored_on_the_guide_page(tmp_path):
+    from storage.guide import GuideEdit
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        await b.login("小刘")  # staff change the guide by command, so on the page too
+        status, text = await b.post("/console/guide/add", {
+            "title": "结婚登记 | 别处", "questions": "派出所能办结婚登记吗\n结婚证去哪领",
+            "answer": "结婚登记不在派出所办。\n请带双方户口本和身份证，到区民政局婚姻登记处办理。"})
+        assert status == 200 and "已新增指南 jw1：结婚登记 别处" in text and 'data-id="jw1"' in text
+        answer = await _asks_privately(bot, "王阿姨", "请问派出所能办结婚登记吗")
+        assert "区民政局婚姻登记处" in answer and "\n请带双方户口本" in answer  # its lines kept
+        status, text = await b.post("/console/guide/jw1/delete", {})
+        assert "已删除指南 jw1" in text and "已删除的指南" in text
+        assert "已转给社区民警" in await _asks_privately(bot, "陈大爷", "请问派出所能办结婚登记吗")
+        status, text = await b.post("/console/guide/jw1/restore", {})
+        assert "指南 jw1 已恢复" in text
+        assert "区民政局婚姻登记处" in await _asks_privately(bot, "小周", "请问派出所能办结婚登记吗")
+        status, text = await b.post("/console/guide/add", {"title": "只有标题", "questions": "", "answer": ""})
+        assert "标题、问法和回答都要写" in text
+        async with bot.app.sessions() as session:
+            [row] = (await session.execute(select(GuideEdit))).scalars().all()
+            assert (row.entry_id, row.updated_by) == ("jw1", "console:小刘")
+        commands = [c for who, _, c, _ in await _audit(bot) if who == "console:小刘"]
+        assert commands == ["控制台 登录", "指南 新增", "指南 删除", "指南 恢复"]
+
+
+async def test_the_guide_page_follows_the_chat_roles_of_the_guide_command(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from bot.plugin import OFFICER
+
+    async with console_bot(tmp_path) as (bot, base):
+        # A community where only officers may change the guide: the page refuses staff as chat would.
+        spec = bot.app.registry.command("指南")
+        monkeypatch.setattr(spec, "subcommands", [s if s.name in ("搜索", "查看") else replace(s, roles=OFFICER)
+                                                  for s in spec.subcommands])
+        async with browser(base) as staff:
+            await staff.login("小刘")
+            status, text = await staff.get("/console/guide/office-hours")
+            assert status == 200 and "节假日休息" in text and "保存回答" not in text and "删除这条指南" not in text
+            assert (await staff.post("/console/guide/office-hours/answer", {"answer": NEW_HOURS}))[0] == 403
+            assert (await staff.post("/console/guide/add", {"title": "a", "questions": "b", "answer": "c"}))[0] == 403
+        async with browser(base) as district:
+            await district.login("分局")
+            assert (await district.get("/console/guide"))[0] == 403
+            assert 'href="/console/guide"' not in (await district.get("/console/"))[1]
+        assert "节假日休息" in await _asks_privately(bot, "王阿姨", "警务室什么时候上班")
