@@ -482,3 +482,36 @@ async def test_the_guide_page_follows_the_chat_roles_of_the_guide_command(tmp_pa
             assert (await district.get("/console/guide"))[0] == 403
             assert 'href="/console/guide"' not in (await district.get("/console/"))[1]
         assert "节假日休息" in await _asks_privately(bot, "王阿姨", "警务室什么时候上班")
+
+
+# ---- the registers name who answered on the page -------------------------------------------------
+
+async def _register(b, base: str, day: str, code: str = "reception") -> list[dict]:
+    import csv
+
+    async with b.http.get(f"{base}/console/registers/download",
+                          params={"register": code, "from": day, "to": day, "format": "csv"}) as r:
+        return list(csv.DictReader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+
+
+async def test_answers_given_on_the_page_name_the_console_account_as_the_handler(tmp_path):
+    from storage.understanding import Suggestion
+
+    clock = _morning()
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser(base) as b:
+        n = await _forwarded(bot)
+        await _converse(bot, clock, "陈大爷", ["建议：小区东门晚上太黑了，希望装个路灯"])
+        await _converse(bot, clock, "小周", ["预约", "居住证", "今天", "1", "周小敏", "13812345678", "确认"])
+        async with bot.app.sessions() as session:
+            suggestion = (await session.execute(select(Suggestion.id))).scalar_one()
+        await b.login("张所")
+        await b.post(f"/console/questions/consultation/{n}/answer", {"answer": "请到区民政局婚姻登记处办理"})
+        await b.post(f"/console/questions/suggestion/{suggestion}/answer", {"answer": "已报物业，本周装好"})
+        status, text = await b.get("/console/bookings?day=2026-12-07")
+        code = text.split('name="code" value="')[1].split('"')[0]
+        await b.post("/console/bookings/complete", {"code": code, "day": "2026-12-07"})
+        rows = await _register(b, base, "2026-12-07")
+        handled = {(r["类别"], r["办理情况"]): r["经办人"] for r in rows}
+        assert handled[("业务咨询", "民警已答复")] == "张所"
+        assert handled[("意见建议", "已回复")] == "张所"
+        assert [r["经办人"] for r in rows if r["类别"] == "预约办理"] == ["张所"]
