@@ -150,7 +150,7 @@ async def test_roles_limit_the_page_as_they_limit_the_commands(tmp_path):
         async with browser(base) as district:
             # No chat role is a district's: it sees this bot's counts, and no resident's words or name.
             status, text = await district.login("分局")
-            assert status == 200 and "还没有接入分局汇总" in text and "待回复的咨询" in text
+            assert status == 200 and "正在查看 xingfuli 的统计" in text and "待回复的咨询" in text
             assert 'href="/console/questions"' not in text.split("<main>")[0]  # not in its menu
             for path in ("/console/questions", "/console/tips", "/console/bookings", "/console/schedules",
                          "/console/groups", "/console/registers", "/console/audit"):
@@ -515,3 +515,71 @@ async def test_answers_given_on_the_page_name_the_console_account_as_the_handler
         assert handled[("业务咨询", "民警已答复")] == "张所"
         assert handled[("意见建议", "已回复")] == "张所"
         assert [r["经办人"] for r in rows if r["类别"] == "预约办理"] == ["张所"]
+
+
+# ---- the district ------------------------------------------------------------------------------
+
+CHUNHUI_SAYS = ["大家好，今天下午物业停水", "收到，谢谢通知", "请问身份证丢了怎么补办"]
+
+
+async def _chunhui_spoke(tmp_path) -> None:
+    """Another community's bot (chunhui) on the same database: three messages in its residents'
+    group, one of them a consultation; its counts are written when it stops."""
+    from bot.harness import Harness
+    from tests.conftest import make_config, sample_raw
+
+    bot = {**sample_raw()["bot"], "name": "chunhui", "community": "春晖社区"}
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", bot=bot)
+    async with Harness(config, clock=_morning()) as chunhui:
+        for text in CHUNHUI_SAYS:
+            await chunhui.say("王阿姨", text, room="幸福里居民群")
+
+
+def _district_file(tmp_path) -> str:
+    path = tmp_path / "district.yaml"
+    path.write_text("name: 甘井子分局\ncommunities:\n  - {bot: xingfuli}\n  - {bot: chunhui}\n", encoding="utf-8")
+    return str(path)
+
+
+def _cells(text: str, bot: str) -> str:
+    return text.split(f'data-bot="{bot}"')[1].split("</tr>")[0]
+
+
+async def test_a_district_account_sees_every_bot_of_the_district_and_switches_between_them(tmp_path):
+    await _chunhui_spoke(tmp_path)
+    async with console_bot(tmp_path, clock=_morning(), district=_district_file(tmp_path)) as (bot, base):
+        async with browser(base) as officer:
+            await officer.login("张所")
+            assert (await officer.get("/console/district"))[0] == 403  # a community's officer sees their bot only
+            assert (await officer.post("/console/bot", {"bot": "chunhui"}))[0] == 403
+        async with browser(base) as district:
+            status, text = await district.login("分局")
+            assert "正在查看 xingfuli 的统计" in text and "<option>chunhui</option>" in text
+            status, text = await district.get("/console/district")
+            assert status == 200 and "全区统计（甘井子分局）" in text
+            # this week / last week: 3 messages in the groups, 1 consultation, nothing else
+            chunhui = _cells(text, "chunhui")
+            assert [c.split("</td>")[0] for c in chunhui.split("<td><b>")[1:]] == [
+                "3</b> / 0", "1</b> / 0", "0</b> / 0", "0</b> / 0", "0</b> / 0"]
+            assert "<b>0</b> / 0" in _cells(text, "xingfuli") and "（本机）" in _cells(text, "xingfuli")
+            status, text = await district.post("/console/bot", {"bot": "chunhui"})
+            assert status == 200 and "正在查看 chunhui 的统计" in text and "幸福里居民群" in text
+            assert "<td>群消息</td><td>3</td><td>0</td>" in text
+            assert (await district.get("/console/questions"))[0] == 403  # read-only, whichever bot
+            status, text = await district.post("/console/bot", {"bot": "nosuchbot"})
+            assert "没有这个机器人" in text and "正在查看 chunhui 的统计" in text
+
+
+async def test_without_a_district_file_the_district_account_sees_the_bots_of_the_database(tmp_path):
+    from handlers.console.district import district_overview
+
+    await _chunhui_spoke(tmp_path)
+    async with console_bot(tmp_path, clock=_morning()) as (bot, base), browser(base) as district:
+        status, text = await district.login("分局")
+        assert "<option selected>xingfuli</option><option>chunhui</option>" in text
+        status, text = await district.get("/console/district")
+        assert 'data-bot="chunhui"' in text and "全区统计</h1>" in text
+        async with bot.app.sessions() as session:
+            monday = bot.app.clock.now().date()
+            [row] = await district_overview(session, ["chunhui"], monday, monday)
+        assert row == {"bot": "chunhui", "messages": 3, "consultations": 1, "suggestions": 0, "tips": 0, "bookings": 0}

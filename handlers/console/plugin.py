@@ -13,7 +13,7 @@ from pydantic import Field
 from bot.config import Strict
 from bot.plugin import Plugin
 from handlers.console import cli, security
-from handlers.console.pages import bookings, followups, guide, login, office, overview, pushes, tips
+from handlers.console.pages import bookings, district, followups, guide, login, office, overview, pushes, tips
 
 HERE = Path(__file__).parent
 PREFIX = "/console/"
@@ -49,6 +49,7 @@ def build(app) -> web.Application:
         web.get("/login", login.login_page), web.post("/login", login.login_post),
         web.post("/logout", login.logout),
         web.get("/", overview.overview),
+        web.get("/district", district.district_page), web.post("/bot", district.switch_bot),
         web.get("/questions", followups.questions),
         web.post(r"/questions/{kind}/{id:\d+}/answer", followups.answer_question),
         web.get("/tips", tips.tips_page),
