@@ -35,7 +35,7 @@ GUIDE_TEXTS = {
     "none_found": "没有找到相关的指南。可以在下面新增一条。",
     "would_answer": "居民这样问会用这条回答", "edited": "已改过",
     "removed_head": "已删除的指南（这类问题现在转给民警）", "restore": "恢复",
-    "add_head": "新增一条指南", "title": "标题", "title_placeholder": "如：结婚登记",
+    "add_head": "新增一条指南", "add_link": "＋ 新增一条", "title": "标题", "title_placeholder": "如：结婚登记",
     "questions": "居民的问法", "questions_placeholder": "一行一个，如：派出所能办结婚登记吗",
     "answer": "回答", "answer_placeholder": "居民问到时，机器人发给他的话", "add": "新增",
     "add_missing": "标题、问法和回答都要写。", "no_questions": "请至少写一个问法。",

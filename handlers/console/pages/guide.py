@@ -11,6 +11,7 @@ from aiohttp import web
 from handlers.console.actions import ActionResult, may
 from handlers.console.pages.common import act, flash, form, page, refuse_page_unless, refuse_unless, state_of
 from handlers.console.texts import GUIDE_TEXTS as G, TEXTS
+from handlers.guide.library import BUILTIN
 
 SEARCHED = 10  # entries the retriever ranks for a search (as `/指南 搜索`, a few more)
 MIN_SCORE = 0.1
@@ -48,7 +49,8 @@ async def guide_page(request: web.Request) -> web.Response:
         shown = {r["id"] for r in rows}
         rows += [_row(e, edited) for e in index.entries if e.id not in shown and _holds(e, query)]
     else:
-        rows = [_row(e, edited) for e in index.entries]
+        local_first = sorted(index.entries, key=lambda e: e.source == BUILTIN)  # stable: the guide's order
+        rows = [_row(e, edited) for e in local_first]
     removed = [{"id": e.entry_id, "title": e.title or _title(app, e.entry_id)} for e in edits if e.removed]
     return await page(request, "guide.html", rows=rows, query=query, removed=removed, g=G,
                       total=len(index.entries), may_add=may(app, role, "指南", "新增"),
