@@ -587,3 +587,35 @@ async def test_without_a_district_file_the_district_account_sees_the_bots_of_the
             monday = bot.app.clock.now().date()
             [row] = await district_overview(session, ["chunhui"], monday, monday)
         assert row == {"bot": "chunhui", "messages": 3, "consultations": 1, "suggestions": 0, "tips": 0, "bookings": 0}
+
+
+async def test_the_district_numbers_and_bots_are_read_on_both_databases(db_url):
+    """Two bots' counters on one database: each bot's week, the bots found without a district file."""
+    from datetime import date, datetime, timezone
+    from types import SimpleNamespace
+
+    from handlers.console.district import district_bots, district_overview
+    from storage import counters, db
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        monday = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+        async with sessions.begin() as session:
+            for bot, metric, room, n in [("chunhui", "messages", "r1", 5), ("chunhui", "messages", "", 7),
+                                         ("chunhui", "tips", "", 1), ("xingfuli", "appointments_booked", "", 2),
+                                         ("xingfuli", "consultations", "r2", 3), ("xingfuli", "suggestions", "r2", 1)]:
+                await counters.bump(session, bot, monday, metric, room_id=room, n=n)
+            await counters.bump(session, "chunhui", monday.replace(day=1), "messages", room_id="r1", n=4)  # last week
+        async with sessions() as session:
+            week = await district_overview(session, ["xingfuli", "chunhui"], date(2026, 12, 7), date(2026, 12, 13))
+            earlier = await district_overview(session, ["chunhui"], date(2026, 11, 30), date(2026, 12, 6))
+            found = await district_bots(SimpleNamespace(district=None, name="xingfuli"), session)
+        assert week == [
+            {"bot": "xingfuli", "messages": 0, "consultations": 3, "suggestions": 1, "tips": 0, "bookings": 2},
+            {"bot": "chunhui", "messages": 5, "consultations": 0, "suggestions": 0, "tips": 1, "bookings": 0}]
+        assert earlier[0]["messages"] == 4  # private messages are no group messages
+        assert found == ["xingfuli", "chunhui"]
+    finally:
+        await engine.dispose()
