@@ -429,7 +429,9 @@ async def test_an_answer_changed_on_the_guide_page_answers_the_next_resident(tmp
         assert NEW_HOURS in await _asks_privately(bot, "陈大爷", "警务室什么时候上班")
         assert ("console:张所", "officer", "指南 修改", "ok") in await _audit(bot)
         status, text = await b.post("/console/guide/office-hours/questions", {"questions": "警务室中午有人吗\n几点关门"})
-        assert "加上 2 个问法" in text and "警务室中午有人吗" in text
+        assert "加上 2 个问法" in text and "警务室中午有人吗" in text and text.count('name="question"') == 2
+        status, text = await b.post("/console/guide/office-hours/unask", {"question": "几点关门"})
+        assert "已从指南 office-hours 去掉问法“几点关门”" in text and "<li>几点关门" not in text
         status, text = await b.post("/console/guide/office-hours/restore", {})
         assert "已恢复" in text and "节假日休息" in text
         assert "节假日休息" in await _asks_privately(bot, "小周", "警务室什么时候上班")

@@ -44,6 +44,7 @@ GUIDE_TEXTS = {
     "resident_reads": "居民收到的回答", "edit_answer": "修改回答", "save_answer": "保存回答",
     "general_note": "这是内置的一般办法，发出时会加一句“具体以窗口为准”；改成本社区的说法后照原样发出。",
     "add_questions": "加上居民的问法", "save_questions": "加上问法",
+    "unask": "去掉", "unask_title": "去掉这个问法（民警加上的才能去掉）",
     "restore_edit": "撤销修改，恢复原样", "delete": "删除这条指南",
 }
 

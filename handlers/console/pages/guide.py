@@ -15,7 +15,7 @@ from handlers.guide.library import BUILTIN
 
 SEARCHED = 10  # entries the retriever ranks for a search (as `/指南 搜索`, a few more)
 MIN_SCORE = 0.1
-VERBS = {"answer": "修改", "questions": "问法", "delete": "删除", "restore": "恢复"}
+VERBS = {"answer": "修改", "questions": "问法", "unask": "删问法", "delete": "删除", "restore": "恢复"}
 
 
 def _index(app):
@@ -81,11 +81,12 @@ async def entry_page(request: web.Request) -> web.Response:
     if entry is None and edit is None:
         raise web.HTTPNotFound(text=G["no_entry"].format(id=entry_id))
     shown = None
+    local = set(edit.questions or []) if edit is not None else set()  # officers' own: they may take one back
     if entry is not None:
         # What the officer edits: the answer as residents read it, without the “一般办法” line the
         # bot adds to a built-in answer nobody here has rewritten (a rewritten one is sent as written).
         shown = {"id": entry.id, "title": entry.title, "source": G["sources"][entry.source],
-                 "questions": list(entry.questions), "answer": index.answer(entry),
+                 "questions": [(q, q in local) for q in entry.questions], "answer": index.answer(entry),
                  "draft": index.answer(replace(entry, general=False)), "general": entry.general}
     return await page(request, "guide_entry.html", entry=shown, entry_id=entry_id, g=G,
                       removed=entry is None, edited=edit is not None and not edit.added,
@@ -117,10 +118,12 @@ async def entry_action(request: web.Request) -> web.Response:
         text = _answer(data.get("answer"))
     elif action == "questions":
         text = "，".join(q for q in (_one_line(line) for line in str(data.get("questions", "")).splitlines()) if q)
+    elif action == "unask":
+        text = _one_line(data.get("question"))
     else:
         text = ""
         back = "guide" if action == "delete" else back
-    if action in ("answer", "questions") and not text:
+    if action in ("answer", "questions", "unask") and not text:
         await flash(request, ActionResult([TEXTS["empty_answer"] if action == "answer" else G["no_questions"]], "usage"))
         raise web.HTTPSeeOther(f"{state_of(request).prefix}{back}")
     return await act(request, f"/指南 {VERBS[action]} {entry_id} {text}".strip(), back)
