@@ -149,6 +149,12 @@ async def test_officer_changes_a_guide_answer_and_the_next_resident_gets_it(tmp_
         await console.locator("button", has_text="保存回答").click()
         await console.wait_for_selector(".flash.ok >> text=已修改指南 office-hours")
         assert NEW_HOURS in await console.locator("pre.answer-text").text_content()
+        await console.fill("textarea[name=questions]", "警务室中午有人吗")
+        await console.locator("button", has_text="加上问法").click()
+        await console.wait_for_selector(".flash.ok >> text=加上 1 个问法")
+        await console.locator("ul.asked li", has_text="警务室中午有人吗").locator("button", has_text="去掉").wait_for()
+        await no_sideways_scroll(console)
+        await shot(console, "guide-edited", width)
 
         chat = await context.new_page()
         chat.on("pageerror", lambda error: errors.append(error))
