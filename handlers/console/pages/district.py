@@ -27,10 +27,14 @@ async def district_page(request: web.Request) -> web.Response:
     rows = [{"bot": a["bot"], "here": a["bot"] == app.name, "cells": [(a[k], b[k]) for k in keys]}
             for a, b in zip(this, last)]
     total = [(sum(a[k] for a in this), sum(b[k] for b in last)) for k in keys]
+    weeks = D["weeks"].format(this=_span(monday, monday + timedelta(days=6)),
+                              last=_span(monday - timedelta(days=7), monday - timedelta(days=1)))
     return await page(request, "district.html", d=D, rows=rows, total=total, heads=[D["figures"][k] for k in keys],
-                      district=app.district.name if app.district is not None else "",
-                      weeks=D["weeks"].format(this=f"{monday:%m-%d} 至 {monday + timedelta(days=6):%m-%d}",
-                                              last=f"{monday - timedelta(days=7):%m-%d} 至 {monday - timedelta(days=1):%m-%d}"))
+                      district=app.district.name if app.district is not None else "", weeks=weeks)
+
+
+def _span(first, last) -> str:
+    return f"{first:%m-%d} 至 {last:%m-%d}"
 
 
 async def switch_bot(request: web.Request) -> web.Response:

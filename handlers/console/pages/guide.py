@@ -99,7 +99,7 @@ async def guide_add(request: web.Request) -> web.Response:
     refuse_unless(request, "指南", "新增")
     data = await form(request)
     title = _one_line(data.get("title"))
-    asked = "，".join(q for q in (_one_line(line) for line in str(data.get("questions", "")).splitlines()) if q)
+    asked = _questions(data.get("questions"))
     answer = _answer(data.get("answer"))
     if not (title and asked and answer):
         await flash(request, ActionResult([G["add_missing"]], "usage"))
@@ -117,20 +117,26 @@ async def entry_action(request: web.Request) -> web.Response:
     if action == "answer":
         text = _answer(data.get("answer"))
     elif action == "questions":
-        text = "，".join(q for q in (_one_line(line) for line in str(data.get("questions", "")).splitlines()) if q)
+        text = _questions(data.get("questions"))
     elif action == "unask":
-        text = _one_line(data.get("question"))
+        text = " ".join(str(data.get("question", "")).split())  # as listed: the command finds it by its words
     else:
         text = ""
         back = "guide" if action == "delete" else back
     if action in ("answer", "questions", "unask") and not text:
-        await flash(request, ActionResult([TEXTS["empty_answer"] if action == "answer" else G["no_questions"]], "usage"))
+        missing = TEXTS["empty_answer"] if action == "answer" else G["no_questions"]
+        await flash(request, ActionResult([missing], "usage"))
         raise web.HTTPSeeOther(f"{state_of(request).prefix}{back}")
     return await act(request, f"/指南 {VERBS[action]} {entry_id} {text}".strip(), back)
 
 
 def _one_line(value) -> str:
     return " ".join(str(value or "").replace("|", " ").replace("｜", " ").split())
+
+
+def _questions(value) -> str:
+    """Ways of asking, one a line on the page, as the command takes them (commas between)."""
+    return "，".join(q for q in (_one_line(line) for line in str(value or "").splitlines()) if q)
 
 
 def _answer(value) -> str:
