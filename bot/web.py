@@ -59,6 +59,21 @@ def _media_type(filename: str) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
+def _slash_after_prefixes(app):
+    """`/console` typed without its slash goes to `/console/` (a plugin's pages would answer 404)."""
+    bare = {spec.prefix.rstrip("/"): spec.prefix for spec in (app.registry.web_apps if app is not None else [])
+            if spec.prefix.endswith("/") and len(spec.prefix) > 1}
+
+    @web.middleware
+    async def slash(request: web.Request, handler):
+        if request.path in bare and request.method in ("GET", "HEAD"):
+            query = f"?{request.query_string}" if request.query_string else ""
+            raise web.HTTPMovedPermanently(bare[request.path] + query)
+        return await handler(request)
+
+    return slash
+
+
 class WebServer:
     def __init__(self, app=None, transport=None, world=None) -> None:
         self.app = app
@@ -71,7 +86,7 @@ class WebServer:
         self._sends: set[asyncio.Future] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
-        self.web = web.Application()
+        self.web = web.Application(middlewares=[_slash_after_prefixes(app)])
         self.web.add_routes([web.get("/healthz", self.healthz), web.get("/metrics", self.metrics)])
         for spec in (app.registry.web_apps if app is not None else []):
             self.web.add_subapp(spec.prefix, spec.factory(app))  # the plugins' pages (the console)

@@ -13,6 +13,7 @@ from sqlalchemy import Date, Index, Integer, String, Text, UniqueConstraint, and
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.console import account_of
 from storage.models import Base, Contact, Stamp
 from storage.upsert import insert_for
 
@@ -135,10 +136,11 @@ async def bookings_of(session: AsyncSession, bot: str, *, contact_id: str | None
 async def booked_between(session: AsyncSession, bot: str, since: datetime,
                          until: datetime) -> list[tuple[Booking, str | None]]:
     """Bookings made in [since, until), oldest first, each with the name of whoever closed it
-    (None: still booked, or a contact the bot no longer knows)."""
+    (a console account's name when closed on the page; None: still booked, or a contact the bot no
+    longer knows)."""
     rows = await session.execute(
         select(Booking, Contact.name)
         .outerjoin(Contact, and_(Contact.bot == Booking.bot, Contact.id == Booking.closed_by))
         .where(Booking.bot == bot, Booking.created_at >= since, Booking.created_at < until)
         .order_by(Booking.created_at, Booking.id))
-    return [(booking, name) for booking, name in rows]
+    return [(booking, name if name is not None else account_of(booking.closed_by)) for booking, name in rows]

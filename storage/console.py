@@ -11,6 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, Stamp
 
+# Who acted, as the console writes it where a chat action writes the officer's contact id
+# (audit rows, answered_by, closed_by): `console:张所`.
+ACTOR_PREFIX = "console:"
+
+
+def account_of(actor_id: str | None) -> str | None:
+    """The console account behind an actor id (`console:张所` -> 张所); None for anyone else."""
+    if actor_id and actor_id.startswith(ACTOR_PREFIX):
+        return actor_id[len(ACTOR_PREFIX):] or None
+    return None
+
 
 class ConsoleAccount(Base):
     __tablename__ = "console_accounts"

@@ -14,6 +14,7 @@ from sqlalchemy import Index, Integer, String, Text, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
+from storage.console import account_of
 from storage.models import Base, Contact, Room, Stamp
 
 OPEN = "open"
@@ -118,7 +119,7 @@ class RegisterLine(NamedTuple):
     record: Consultation | Suggestion | DisputeRecord
     room_name: str | None
     resident_name: str | None  # who asked, proposed or reported it
-    officer_name: str | None  # who answered or resolved it ("guide" answers have none)
+    officer_name: str | None  # who answered or resolved it: an officer, a console account ("guide": none)
 
 
 # Who raised each kind of record and who dealt with it: the two contacts its register row names.
@@ -138,7 +139,10 @@ async def recorded_between(session: AsyncSession, model: type[Answerable], bot: 
         .outerjoin(officer, and_(officer.bot == model.bot, officer.id == dealt_by))
         .where(model.bot == bot, model.at >= since, model.at < until)
         .order_by(model.at, model.id))
-    return [RegisterLine(*row) for row in rows]
+    # An answer given on the console names its account, as a chat answer names the officer.
+    return [RegisterLine(record, room, asker, officer_name if officer_name is not None
+                         else account_of(getattr(record, dealt_by.key)))
+            for record, room, asker, officer_name in rows]
 
 
 class IntentCase(Base):

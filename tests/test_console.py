@@ -150,7 +150,7 @@ async def test_roles_limit_the_page_as_they_limit_the_commands(tmp_path):
         async with browser(base) as district:
             # No chat role is a district's: it sees this bot's counts, and no resident's words or name.
             status, text = await district.login("分局")
-            assert status == 200 and "还没有接入分局汇总" in text and "待回复的咨询" in text
+            assert status == 200 and "正在查看 xingfuli 的统计" in text and "待回复的咨询" in text
             assert 'href="/console/questions"' not in text.split("<main>")[0]  # not in its menu
             for path in ("/console/questions", "/console/tips", "/console/bookings", "/console/schedules",
                          "/console/groups", "/console/registers", "/console/audit"):
@@ -394,3 +394,230 @@ async def test_a_tips_photo_is_opened_on_record_and_never_under_the_reporters_fi
             assert "陈大爷" not in r.headers["Content-Disposition"]
         assert (await b.get("/console/tips/1/files/2"))[0] == 404
         assert ("console:张所", "officer", "线索附件", "ok") in await _audit(bot)
+
+
+async def test_console_without_the_trailing_slash_is_sent_to_the_console(tmp_path):
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        async with b.http.get(f"{base}/console", allow_redirects=False) as r:
+            assert r.status == 301 and r.headers["Location"] == "/console/"
+        status, _ = await b.get("/console")
+        assert status == 200 and b.last_url.endswith("/console/login")
+
+
+# ---- the service guide -------------------------------------------------------------------------
+
+NEW_HOURS = "社区警务室从下周起每天早上8:30开门，中午不休息，下午17:30下班。"
+
+
+async def _asks_privately(bot, who: str, text: str) -> str:
+    before = len(bot.world.sent)
+    bot.say(who, text)
+    await bot.until(lambda: any(s.contact_id == bot.contact(who) for s in bot.world.sent[before:]))
+    return [s.text for s in bot.world.sent[before:] if s.contact_id == bot.contact(who)][-1]
+
+
+async def test_an_answer_changed_on_the_guide_page_answers_the_next_resident(tmp_path):
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        assert "节假日休息" in await _asks_privately(bot, "王阿姨", "警务室什么时候上班")
+        await b.login("张所")
+        status, text = await b.get("/console/guide?q=警务室几点上班")
+        assert status == 200 and 'data-id="office-hours"' in text and "居民这样问会用这条回答" in text
+        status, text = await b.get("/console/guide/office-hours")
+        assert "节假日休息" in text and "警务室什么时候上班" in text and "修改回答" in text
+        status, text = await b.post("/console/guide/office-hours/answer", {"answer": NEW_HOURS})
+        assert status == 200 and "已修改指南 office-hours" in text and NEW_HOURS in text
+        assert NEW_HOURS in await _asks_privately(bot, "陈大爷", "警务室什么时候上班")
+        assert ("console:张所", "officer", "指南 修改", "ok") in await _audit(bot)
+        status, text = await b.post("/console/guide/office-hours/questions", {"questions": "警务室中午有人吗\n几点关门"})
+        assert "加上 2 个问法" in text and "警务室中午有人吗" in text and text.count('name="question"') == 2
+        status, text = await b.post("/console/guide/office-hours/unask", {"question": "几点关门"})
+        assert "已从指南 office-hours 去掉问法“几点关门”" in text and "<li>几点关门" not in text
+        status, text = await b.post("/console/guide/office-hours/restore", {})
+        assert "已恢复" in text and "节假日休息" in text
+        assert "节假日休息" in await _asks_privately(bot, "小周", "警务室什么时候上班")
+
+
+async def test_an_entry_is_added_deleted_and_restored_on_the_guide_page(tmp_path):
+    from storage.guide import GuideEdit
+
+    async with console_bot(tmp_path) as (bot, base), browser(base) as b:
+        await b.login("小刘")  # staff change the guide by command, so on the page too
+        status, text = await b.post("/console/guide/add", {
+            "title": "结婚登记 | 别处", "questions": "派出所能办结婚登记吗\n结婚证去哪领",
+            "answer": "结婚登记不在派出所办。\n请带双方户口本和身份证，到区民政局婚姻登记处办理。"})
+        assert status == 200 and "已新增指南 jw1：结婚登记 别处" in text and 'data-id="jw1"' in text
+        answer = await _asks_privately(bot, "王阿姨", "请问派出所能办结婚登记吗")
+        assert "区民政局婚姻登记处" in answer and "\n请带双方户口本" in answer  # its lines kept
+        status, text = await b.post("/console/guide/jw1/delete", {})
+        assert "已删除指南 jw1" in text and "已删除的指南" in text
+        assert "已转给社区民警" in await _asks_privately(bot, "陈大爷", "请问派出所能办结婚登记吗")
+        status, text = await b.post("/console/guide/jw1/restore", {})
+        assert "指南 jw1 已恢复" in text
+        assert "区民政局婚姻登记处" in await _asks_privately(bot, "小周", "请问派出所能办结婚登记吗")
+        status, text = await b.post("/console/guide/add", {"title": "只有标题", "questions": "", "answer": ""})
+        assert "标题、问法和回答都要写" in text
+        async with bot.app.sessions() as session:
+            [row] = (await session.execute(select(GuideEdit))).scalars().all()
+            assert (row.entry_id, row.updated_by) == ("jw1", "console:小刘")
+        commands = [c for who, _, c, _ in await _audit(bot) if who == "console:小刘"]
+        assert commands == ["控制台 登录", "指南 新增", "指南 删除", "指南 恢复"]
+
+
+async def test_the_guide_page_follows_the_chat_roles_of_the_guide_command(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from bot.plugin import OFFICER
+
+    async with console_bot(tmp_path) as (bot, base):
+        # A community where only officers may change the guide: the page refuses staff as chat would.
+        spec = bot.app.registry.command("指南")
+        monkeypatch.setattr(spec, "subcommands", [s if s.name in ("搜索", "查看") else replace(s, roles=OFFICER)
+                                                  for s in spec.subcommands])
+        async with browser(base) as staff:
+            await staff.login("小刘")
+            status, text = await staff.get("/console/guide/office-hours")
+            assert status == 200 and "节假日休息" in text and "保存回答" not in text and "删除这条指南" not in text
+            assert (await staff.post("/console/guide/office-hours/answer", {"answer": NEW_HOURS}))[0] == 403
+            assert (await staff.post("/console/guide/add", {"title": "a", "questions": "b", "answer": "c"}))[0] == 403
+        async with browser(base) as district:
+            await district.login("分局")
+            assert (await district.get("/console/guide"))[0] == 403
+            assert 'href="/console/guide"' not in (await district.get("/console/"))[1]
+        assert "节假日休息" in await _asks_privately(bot, "王阿姨", "警务室什么时候上班")
+
+
+# ---- the registers name who answered on the page -------------------------------------------------
+
+async def _register(b, base: str, day: str, code: str = "reception") -> list[dict]:
+    import csv
+
+    async with b.http.get(f"{base}/console/registers/download",
+                          params={"register": code, "from": day, "to": day, "format": "csv"}) as r:
+        return list(csv.DictReader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+
+
+async def test_answers_given_on_the_page_name_the_console_account_as_the_handler(tmp_path):
+    from storage.understanding import Suggestion
+
+    clock = _morning()
+    async with console_bot(tmp_path, clock=clock) as (bot, base), browser(base) as b:
+        n = await _forwarded(bot)
+        await _converse(bot, clock, "陈大爷", ["建议：小区东门晚上太黑了，希望装个路灯"])
+        await _converse(bot, clock, "小周", ["预约", "居住证", "今天", "1", "周小敏", "13812345678", "确认"])
+        async with bot.app.sessions() as session:
+            suggestion = (await session.execute(select(Suggestion.id))).scalar_one()
+        await b.login("张所")
+        await b.post(f"/console/questions/consultation/{n}/answer", {"answer": "请到区民政局婚姻登记处办理"})
+        await b.post(f"/console/questions/suggestion/{suggestion}/answer", {"answer": "已报物业，本周装好"})
+        status, text = await b.get("/console/bookings?day=2026-12-07")
+        code = text.split('name="code" value="')[1].split('"')[0]
+        await b.post("/console/bookings/complete", {"code": code, "day": "2026-12-07"})
+        rows = await _register(b, base, "2026-12-07")
+        handled = {(r["类别"], r["办理情况"]): r["经办人"] for r in rows}
+        assert handled[("业务咨询", "民警已答复")] == "张所"
+        assert handled[("意见建议", "已回复")] == "张所"
+        assert [r["经办人"] for r in rows if r["类别"] == "预约办理"] == ["张所"]
+
+
+# ---- the district ------------------------------------------------------------------------------
+
+CHUNHUI_SAYS = ["大家好，今天下午物业停水", "收到，谢谢通知", "请问身份证丢了怎么补办"]
+
+
+async def _chunhui_spoke(tmp_path) -> None:
+    """Another community's bot (chunhui) on the same database: three messages in its residents'
+    group, one of them a consultation; its counts are written when it stops."""
+    from bot.harness import Harness
+    from tests.conftest import make_config, sample_raw
+
+    bot = {**sample_raw()["bot"], "name": "chunhui", "community": "春晖社区"}
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", bot=bot)
+    async with Harness(config, clock=_morning()) as chunhui:
+        for text in CHUNHUI_SAYS:
+            await chunhui.say("王阿姨", text, room="幸福里居民群")
+
+
+def _district_file(tmp_path) -> str:
+    path = tmp_path / "district.yaml"
+    path.write_text("name: 甘井子分局\ncommunities:\n  - {bot: xingfuli}\n  - {bot: chunhui}\n", encoding="utf-8")
+    return str(path)
+
+
+def _figures(text: str, bot: str) -> dict[str, str]:
+    """A bot's row of 全区统计 as the officer reads it: {"群消息": "3 / 0", ...} (this week / last)."""
+    import re
+
+    row = text.split(f'data-bot="{bot}"')[1].split("</tr>")[0]
+    return {label: re.sub(r"<[^>]+>", "", cell).strip()
+            for label, cell in re.findall(r'<td data-label="([^"]+)">(.*?)</td>', row)}
+
+
+async def test_a_district_account_sees_every_bot_of_the_district_and_switches_between_them(tmp_path):
+    await _chunhui_spoke(tmp_path)
+    async with console_bot(tmp_path, clock=_morning(), district=_district_file(tmp_path)) as (bot, base):
+        async with browser(base) as officer:
+            await officer.login("张所")
+            assert (await officer.get("/console/district"))[0] == 403  # a community's officer sees their bot only
+            assert (await officer.post("/console/bot", {"bot": "chunhui"}))[0] == 403
+        async with browser(base) as district:
+            status, text = await district.login("分局")
+            assert "正在查看 xingfuli 的统计" in text and "<option>chunhui</option>" in text
+            status, text = await district.get("/console/district")
+            assert status == 200 and "全区统计（甘井子分局）" in text
+            # this week / last week: 3 messages in the groups, 1 consultation, nothing else
+            assert _figures(text, "chunhui") == {"群消息": "3 / 0", "业务咨询": "1 / 0", "意见建议": "0 / 0",
+                                                 "线索举报": "0 / 0", "预约": "0 / 0"}
+            assert "（本机）" in text.split('data-bot="xingfuli"')[1].split("</tr>")[0]
+            status, text = await district.post("/console/bot", {"bot": "chunhui"})
+            assert status == 200 and "正在查看 chunhui 的统计" in text and "幸福里居民群" in text
+            assert "<td>群消息</td><td>3</td><td>0</td>" in text
+            assert (await district.get("/console/questions"))[0] == 403  # read-only, whichever bot
+            status, text = await district.post("/console/bot", {"bot": "nosuchbot"})
+            assert "没有这个机器人" in text and "正在查看 chunhui 的统计" in text
+
+
+async def test_without_a_district_file_the_district_account_sees_the_bots_of_the_database(tmp_path):
+    from handlers.console.district import district_overview
+
+    await _chunhui_spoke(tmp_path)
+    async with console_bot(tmp_path, clock=_morning()) as (bot, base), browser(base) as district:
+        status, text = await district.login("分局")
+        assert "<option selected>xingfuli</option><option>chunhui</option>" in text
+        status, text = await district.get("/console/district")
+        assert 'data-bot="chunhui"' in text and "全区统计</h1>" in text
+        async with bot.app.sessions() as session:
+            monday = bot.app.clock.now().date()
+            [row] = await district_overview(session, ["chunhui"], monday, monday)
+        assert row == {"bot": "chunhui", "messages": 3, "consultations": 1, "suggestions": 0, "tips": 0, "bookings": 0}
+
+
+async def test_the_district_numbers_and_bots_are_read_on_both_databases(db_url):
+    """Two bots' counters on one database: each bot's week, the bots found without a district file."""
+    from datetime import date, datetime, timezone
+    from types import SimpleNamespace
+
+    from handlers.console.district import district_bots, district_overview
+    from storage import counters, db
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        monday = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+        async with sessions.begin() as session:
+            for bot, metric, room, n in [("chunhui", "messages", "r1", 5), ("chunhui", "messages", "", 7),
+                                         ("chunhui", "tips", "", 1), ("xingfuli", "appointments_booked", "", 2),
+                                         ("xingfuli", "consultations", "r2", 3), ("xingfuli", "suggestions", "r2", 1)]:
+                await counters.bump(session, bot, monday, metric, room_id=room, n=n)
+            await counters.bump(session, "chunhui", monday.replace(day=1), "messages", room_id="r1", n=4)  # last week
+        async with sessions() as session:
+            week = await district_overview(session, ["xingfuli", "chunhui"], date(2026, 12, 7), date(2026, 12, 13))
+            earlier = await district_overview(session, ["chunhui"], date(2026, 11, 30), date(2026, 12, 6))
+            found = await district_bots(SimpleNamespace(district=None, name="xingfuli"), session)
+        assert week == [
+            {"bot": "xingfuli", "messages": 0, "consultations": 3, "suggestions": 1, "tips": 0, "bookings": 2},
+            {"bot": "chunhui", "messages": 5, "consultations": 0, "suggestions": 0, "tips": 1, "bookings": 0}]
+        assert earlier[0]["messages"] == 4  # private messages are no group messages
+        assert found == ["xingfuli", "chunhui"]
+    finally:
+        await engine.dispose()

@@ -15,7 +15,7 @@ from tests.console_fixtures import PASSWORDS, console_bot
 from tests.test_console import _converse
 from tests.sdk_fixtures import sdk_cache_dir  # noqa: F401 - fixture
 from tests.test_web_browser import (
-    CHROMIUM, CHROMIUM_ARGS, DESK, MORNING, MS, PHONE, _chinese_fonts, _need_browser, bot_says, open_chat,
+    CHROMIUM, CHROMIUM_ARGS, DESK, MORNING, MS, PHONE, _chinese_fonts, _need_browser, bot_says, open_chat, say,
 )
 
 SHOTS = Path(os.environ.get("JINGMIN_CONSOLE_SHOTS", "/tmp/console-shots"))
@@ -110,4 +110,85 @@ async def test_officer_answers_a_consultation_and_the_resident_receives_it(tmp_p
             await console.goto(f"{base}/console/{name}")
             await no_sideways_scroll(console)
             await shot(console, name, width)
+        assert errors == []
+
+
+async def logged_in(context, base: str, name: str, errors: list):
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(error))
+    await page.goto(f"{base}/console")  # typed without the slash
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", PASSWORDS[name])
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("text=等您处理")
+    return page
+
+
+@pytest.mark.parametrize("width", [DESK, PHONE])
+async def test_officer_changes_a_guide_answer_and_the_next_resident_gets_it(tmp_path, width):
+    from tests.test_console import NEW_HOURS
+
+    async with console_bot(tmp_path, clock=FakeClock(MORNING)) as (bot, base), \
+            browser_at(tmp_path, width) as context:
+        errors: list = []
+        console = await logged_in(context, base, "张所", errors)
+        await console.click("nav >> text=服务指南")
+        await console.wait_for_selector("table.guide")
+        await no_sideways_scroll(console)
+        await shot(console, "guide", width)
+        await console.fill("input[name=q]", "警务室几点上班")
+        await console.locator("form[role=search] button").click()
+        found = console.locator("tr[data-id='office-hours']")
+        assert "居民这样问会用这条回答" in await found.text_content()
+        await shot(console, "guide-search", width)
+        await found.locator("td.title a").click()
+        await console.wait_for_selector("text=居民收到的回答")
+        await no_sideways_scroll(console)
+        await shot(console, "guide-entry", width)
+        await console.fill("textarea[name=answer]", NEW_HOURS)
+        await console.locator("button", has_text="保存回答").click()
+        await console.wait_for_selector(".flash.ok >> text=已修改指南 office-hours")
+        assert NEW_HOURS in await console.locator("pre.answer-text").text_content()
+        await console.fill("textarea[name=questions]", "警务室中午有人吗")
+        await console.locator("button", has_text="加上问法").click()
+        await console.wait_for_selector(".flash.ok >> text=加上 1 个问法")
+        await console.locator("ul.asked li", has_text="警务室中午有人吗").locator("button", has_text="去掉").wait_for()
+        await no_sideways_scroll(console)
+        await shot(console, "guide-edited", width)
+
+        chat = await context.new_page()
+        chat.on("pageerror", lambda error: errors.append(error))
+        await chat.goto(f"{base}/")
+        await chat.wait_for_selector("body[data-ready='1']")
+        await open_chat(chat, f"contact:{bot.contact('陈大爷')}", width)
+        await say(chat, "警务室什么时候上班")
+        reply = await bot_says(chat, "中午不休息")
+        assert NEW_HOURS in await reply.text_content()
+        await chat.screenshot(path=str(SHOTS / f"resident-guide-{width}.png"))
+        assert errors == []
+
+
+@pytest.mark.parametrize("width", [DESK, PHONE])
+async def test_a_district_account_reads_the_district_and_switches_bots(tmp_path, width):
+    from tests.test_console import _chunhui_spoke, _district_file
+
+    await _chunhui_spoke(tmp_path)
+    async with console_bot(tmp_path, clock=FakeClock(MORNING), district=_district_file(tmp_path)) as (bot, base), \
+            browser_at(tmp_path, width) as context:
+        errors: list = []
+        console = await logged_in(context, base, "分局", errors)
+        await console.wait_for_selector("text=正在查看 xingfuli 的统计")
+        await console.click("nav >> text=全区统计")
+        await console.wait_for_selector("tr[data-bot='chunhui']")
+        await no_sideways_scroll(console)
+        await shot(console, "district", width)
+        await console.select_option("form.switcher select", "chunhui")
+        await console.locator("form.switcher button").click()
+        await console.wait_for_selector("text=正在查看 chunhui 的统计")
+        assert "3" in await console.locator("table.bars tbody tr", has_text="群消息").text_content()
+        await no_sideways_scroll(console)
+        await shot(console, "district-bot", width)
+        await console.click("nav >> text=全区统计")
+        await console.locator("tr[data-bot='xingfuli'] button").click()  # a bot's name goes to its overview
+        await console.wait_for_selector("text=正在查看 xingfuli 的统计")
         assert errors == []

@@ -119,6 +119,24 @@ async def test_officer_teaches_a_new_way_of_asking(bot):
     assert "派出所能开的证明" in bot.texts_to("陈大爷", bot.take())[-1]
 
 
+async def test_officer_takes_back_a_way_of_asking_added_by_mistake(bot):
+    await bot.say("张警官", "/指南 问法 zm-qita 残疾人证明派出所管不管")
+    bot.take()
+    await bot.say("张警官", "/指南 删问法 zm-qita 残疾人证明派出所管不管")
+    assert "已从指南 zm-qita 去掉问法“残疾人证明派出所管不管”" in bot.texts_to("张警官", bot.take())[-1]
+    await bot.say("陈大爷", "老头子的残疾人证明派出所管不管")
+    assert "已转给社区民警" in bot.texts_to("陈大爷", bot.take())[-1]
+    shipped = next(e for e in builtin_entries() if e.id == "zm-qita").questions[0]
+    await bot.say("张警官", f"/指南 删问法 zm-qita {shipped}")  # the shipped ones stay
+    assert "没有民警加上的问法" in bot.texts_to("张警官", bot.take())[-1]
+    await bot.say("张警官", "/指南 新增 结婚登记 | 派出所能办结婚登记吗 | 请到区民政局婚姻登记处办理。")
+    bot.take()
+    await bot.say("张警官", "/指南 删问法 jw1 派出所能办结婚登记吗")
+    assert "唯一的问法，不能去掉" in bot.texts_to("张警官", bot.take())[-1]
+    outcomes = [a.outcome for a in await rows(bot, AuditEntry) if a.command == "指南 删问法"]
+    assert outcomes == ["ok", "refused: not an officer's question", "refused: last question"]
+
+
 async def test_officer_searches_and_reads_the_guide(bot):
     await bot.say("张警官", "/指南 搜索 身分证丢了咋办")
     listing = bot.texts_to("张警官", bot.take())[-1]

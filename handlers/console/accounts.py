@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.console import ConsoleAccount, all_accounts, get_account
 
 # The console's roles and the chat role each acts with. A district account has no chat role: no
-# command admits it, so it sees the overview (counts, no names) and acts on nothing (no district yet).
+# command admits it, so it sees the overviews of the district's bots and the district statistics
+# (counts, no names), and acts on nothing.
 ROLES = {"officer": "officer", "staff": "staff", "district": "district"}
 ROLE_NAMES = {"officer": "社区民警", "staff": "辅警/文职", "district": "分局（只看统计）"}
 MIN_PASSWORD = 8

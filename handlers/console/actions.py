@@ -15,9 +15,9 @@ from bot.directory import Person
 from bot.messages import IncomingMessage, Outgoing
 from bot.outbox import NORMAL
 from handlers.console.accounts import ROLES
+from storage.console import ACTOR_PREFIX
 
 log = logging.getLogger(__name__)
-ACTOR_PREFIX = "console:"
 FAILED = "抱歉，刚才没有办成（系统出错），请稍后再试。"
 
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from bot.config import Strict
 from bot.plugin import Plugin
 from handlers.console import cli, security
-from handlers.console.pages import bookings, followups, login, office, overview, pushes, tips
+from handlers.console.pages import bookings, district, followups, guide, login, office, overview, pushes, tips
 
 HERE = Path(__file__).parent
 PREFIX = "/console/"
@@ -49,6 +49,7 @@ def build(app) -> web.Application:
         web.get("/login", login.login_page), web.post("/login", login.login_post),
         web.post("/logout", login.logout),
         web.get("/", overview.overview),
+        web.get("/district", district.district_page), web.post("/bot", district.switch_bot),
         web.get("/questions", followups.questions),
         web.post(r"/questions/{kind}/{id:\d+}/answer", followups.answer_question),
         web.get("/tips", tips.tips_page),
@@ -58,6 +59,10 @@ def build(app) -> web.Application:
         web.post("/bookings/{action}", bookings.booking_action),
         web.get("/schedules", pushes.schedules_page),
         web.post("/schedules/{kind}/{action}", pushes.schedule_action),
+        web.get("/guide", guide.guide_page),
+        web.post("/guide/add", guide.guide_add),
+        web.get(r"/guide/{id:[A-Za-z0-9-]{1,64}}", guide.entry_page),
+        web.post(r"/guide/{id:[A-Za-z0-9-]{1,64}}/{action}", guide.entry_action),
         web.get("/registers", office.registers_page),
         web.get("/registers/download", office.register_download),
         web.get("/groups", office.groups_page),

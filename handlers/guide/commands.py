@@ -109,6 +109,25 @@ async def guide_add_questions(ctx: Context, entry_id: str, questions: str) -> No
     await ctx.reply(T["questions_added"].format(id=entry_id, n=len(asked)))
 
 
+@plugin.subcommand("指南", "删问法", aliases=("去掉问法",), pattern=ID + r"\s+(?P<question>.+)", usage="编号 问法",
+                   summary="去掉民警给一条指南加上的一个问法（加错了的）")
+async def guide_remove_question(ctx: Context, entry_id: str, question: str) -> None:
+    question = question.strip()
+    edit = await guide_edit(ctx.session, ctx.app.name, entry_id)
+    if edit is None or question not in (edit.questions or []):
+        await ctx.reply(T["question_not_local"].format(id=entry_id, question=question))
+        ctx.outcome = "refused: not an officer's question"
+        return
+    if edit.added and len(edit.questions) == 1:
+        await ctx.reply(T["last_question"].format(id=entry_id))
+        ctx.outcome = "refused: last question"
+        return
+    edit.questions = [q for q in edit.questions if q != question]
+    edit.updated_at, edit.updated_by = ctx.now, ctx.sender.id
+    await _rebuild(ctx)
+    await ctx.reply(T["question_removed"].format(id=entry_id, question=question))
+
+
 @plugin.subcommand("指南", "删除", pattern=ID, usage="编号", summary="删除一条指南（这类问题改为转给民警）")
 async def guide_remove(ctx: Context, entry_id: str) -> None:
     title = ctx.app.service(GuideIndex).by_id.get(entry_id)

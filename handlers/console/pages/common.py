@@ -10,7 +10,7 @@ from aiohttp_session import get_session
 from handlers.console import accounts as account_store
 from handlers.console.actions import ActionResult, may, run_as
 from handlers.console.security import csrf_token
-from handlers.console.texts import NAV, PAGE_NEEDS, TEXTS, TITLE
+from handlers.console.texts import DISTRICT_PAGES, NAV, PAGE_NEEDS, TEXTS, TITLE
 
 # Characters of an action's answer kept in the cookie for the next page: the whole cookie must stay
 # under the 4 KB browsers keep (600 Chinese characters are 1.8 KB, 2.4 KB encrypted).
@@ -22,7 +22,8 @@ def state_of(request: web.Request):
 
 
 async def page(request: web.Request, template: str, status: int = 200, **values) -> web.Response:
-    """A page with what every page needs: the account, the csrf token, the menu, the flash."""
+    """A page with what every page needs: the account, the csrf token, the menu, the flash, and for
+    a district account the bot switcher."""
     state = state_of(request)
     session = await get_session(request)
     account = request.get("account")
@@ -30,9 +31,29 @@ async def page(request: web.Request, template: str, status: int = 200, **values)
     values.update(title=TITLE, t=TEXTS, nav=nav, prefix=state.prefix, csrf=csrf_token(session),
                   account=account, flash=session.pop("flash", None),
                   role_name=account_store.ROLE_NAMES.get(account.role, "") if account else "",
-                  district_note=TEXTS["district_note"].format(bot=state.app.name)
-                  if account is not None and account.role == "district" else "")
+                  bots=[], viewed="")
+    if account is not None and account.role == "district":
+        values.update(bots=await bots_of(request), viewed=await viewed_bot(request))
     return aiohttp_jinja2.render_template(template, request, values, status=status)
+
+
+async def bots_of(request: web.Request) -> list[str]:
+    """The bots a district account may look at."""
+    from handlers.console.district import district_bots
+
+    app = state_of(request).app
+    async with app.sessions() as db:
+        return await district_bots(app, db)
+
+
+async def viewed_bot(request: web.Request) -> str:
+    """The bot whose numbers the page shows: a district account's choice, else the bot serving the
+    page (an officer's or staff account is this bot's only)."""
+    app, account = state_of(request).app, request["account"]
+    if account.role != "district":
+        return app.name
+    chosen = (await get_session(request)).get("bot")
+    return chosen if chosen and chosen in await bots_of(request) else app.name
 
 
 async def act(request: web.Request, command: str, back: str) -> web.Response:
@@ -53,6 +74,8 @@ async def form(request: web.Request) -> dict:
 
 
 def may_open(app, role: str, key: str) -> bool:
+    if key in DISTRICT_PAGES:
+        return role == "district"
     needs = PAGE_NEEDS.get(key)
     return needs is None or may(app, role, *needs)
 

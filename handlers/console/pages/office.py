@@ -10,6 +10,7 @@ from bot.config import CATEGORIES
 from handlers.console import accounts as account_store
 from handlers.console.actions import may
 from handlers.console.pages.common import act, form, page, refuse_page_unless, refuse_unless, state_of, who
+from storage.console import account_of
 from storage.models import AuditEntry
 
 
@@ -73,8 +74,8 @@ ROLE_LABELS = _role_labels()
 
 
 def _actor(app, actor_id_: str) -> str:
-    if actor_id_.startswith("console:"):
-        return f"{actor_id_[len('console:'):]}（工作台）"
+    if account := account_of(actor_id_):
+        return f"{account}（工作台）"
     return who(app, actor_id_)
 
 
