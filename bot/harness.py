@@ -242,10 +242,33 @@ class DistrictHarness:
 
     async def say(self, sender: str, text: str, room: str | None = None, *, bot: str | None = None,
                   **kwargs) -> str:
-        harness = self.bots[bot] if bot else self.bot_of(sender, room)
+        harness = self._named(sender, bot) if bot else self.bot_of(sender, room)
         message_id = await harness.say(sender, text, room, settle=False, **kwargs)
         await self.settle()
         return message_id
+
+    async def join(self, room: str, names: list[str], inviter: str | None = None) -> None:
+        await self.bot_of("", room).join(room, names, inviter)
+        await self.settle()
+
+    async def friend(self, name: str, hello: str = "", *, bot: str | None = None) -> None:
+        await self._named(name, bot).friend(name, hello)
+        await self.settle()
+
+    async def invite(self, room_name: str, inviter: str, *, bot: str | None = None) -> None:
+        await self._named(inviter, bot).invite(room_name, inviter)
+        await self.settle()
+
+    def _named(self, name: str, bot: str | None) -> Harness:
+        """`bot`, or the one bot that knows this person (a contact of its config)."""
+        if bot is not None:
+            if bot not in self.bots:
+                raise HarnessError(f"unknown bot '{bot}' (bots: {', '.join(self.bots)})")
+            return self.bots[bot]
+        found = [h for h in self.bots.values() if any(c.name == name for c in h.config.contacts)]
+        if len(found) != 1:
+            raise HarnessError(f"{'several' if found else 'no'} bots know '{name}': name the bot (bot: NAME)")
+        return found[0]
 
     async def settle(self) -> None:
         await self._quiesce()
@@ -294,16 +317,18 @@ class DistrictHarness:
 
     def sent(self) -> list[tuple[str, SentRecord]]:
         """Everything every bot sent, as (bot, record), in the order it went out."""
-        records = [(name, r) for name, h in self.bots.items() for r in h.sent]
-        return sorted(records, key=lambda item: item[1].at)
+        return self.since({})[0]
+
+    def since(self, marks: dict[str, int]) -> tuple[list[tuple[str, SentRecord]], dict[str, int]]:
+        """What each bot sent after its mark (how many of its records were seen), by time, and the
+        new marks. Per bot: a bot's later record may be stamped before another's earlier one."""
+        new = [(name, r) for name, h in self.bots.items() for r in h.sent[marks.get(name, 0):]]
+        return sorted(new, key=lambda item: item[1].at), {name: len(h.sent) for name, h in self.bots.items()}
 
     def take(self) -> list[tuple[str, SentRecord]]:
         """What the bots sent since the last take(), as (bot, record)."""
-        new = []
-        for name, h in self.bots.items():
-            new += [(name, r) for r in h.sent[self._read[name]:]]
-            self._read[name] = len(h.sent)
-        return sorted(new, key=lambda item: item[1].at)
+        new, self._read = self.since(self._read)
+        return new
 
     def texts_to(self, name: str, bot: str | None = None) -> list[str]:
         """Texts sent to a room or a person (by name), by any bot or by `bot`."""
