@@ -74,3 +74,25 @@ async def test_a_district_schedule_the_bot_cannot_read_is_skipped_and_told(db_ur
         assert len(_pushes(d)) == 3  # the others run as ever
     finally:
         await d.stop()
+
+
+def test_check_config_names_a_district_schedule_the_bots_cannot_read(tmp_path):
+    import yaml
+
+    from bot.config import ConfigError, load_config
+    from tests.conftest import sample_raw
+
+    (tmp_path / "district.yaml").write_text(yaml.safe_dump({
+        "name": "甘井子分局", "communities": [{"bot": "xingfuli", "config": "community.yaml"}],
+        "schedules": [WEEKLY, {"at": "每周八 09:00", "kind": "反诈", "target": "全区居民群"},
+                      {"at": "每周一 09:00", "kind": "反诈", "target": "全区菜市场群"}]}, allow_unicode=True),
+        encoding="utf-8")
+    raw = {**sample_raw(), "district": "district.yaml"}
+    (tmp_path / "community.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    try:
+        load_config(tmp_path / "community.yaml", env={})
+        raise AssertionError("the config was accepted")
+    except ConfigError as error:
+        problems = [p for p in error.problems if "district" in p]
+    assert len(problems) == 2, problems
+    assert "schedules[1].at: '每周八 09:00'" in problems[0] and "schedules[2].target: '全区菜市场群'" in problems[1]

@@ -258,7 +258,7 @@ async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> str:
     officers see it: routed, and to whom (or that nobody could be reached)."""
     app = ctx.app
     unit = app.district.unit_for(tip.category) if app.district else None
-    label = OFFICER_TEXTS["unit_bot_label"].format(bot=tip.unit_bot) if tip.unit_bot != app.name else "本机"
+    label = OFFICER_TEXTS["unit_bot_label"].format(bot=tip.unit_bot) if tip.unit_bot != app.name else ""
     officers = await units.unit_officers(app, ctx.session, unit) if unit else []
     if not officers:
         log.warning("tip routed to a unit none of whose officers is known to its bot",
