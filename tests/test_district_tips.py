@@ -62,7 +62,7 @@ async def test_the_units_officer_reads_replies_and_closes_and_the_resident_hears
     receipt = await report(d)
     d.take()
     await d.say("禁毒王警官", "/线索")
-    assert "#1【毒品】" in d.texts_to("禁毒王警官", bot="bureau")[-1]
+    assert "#1【毒品（来自 chunhui 机器人）】" in d.texts_to("禁毒王警官", bot="bureau")[-1]
     await d.say("禁毒王警官", "/线索 查看 1")
     view = d.texts_to("禁毒王警官", bot="bureau")[-1]
     assert BODY in view and "报告人：保密" in view and "来自 chunhui 机器人" in view
@@ -160,3 +160,21 @@ async def test_a_row_another_process_writes_is_sent_within_the_poll(db_url, tmp_
     finally:
         await other.dispose()
         await d.stop()
+
+
+async def test_the_units_officer_gets_the_photos_through_the_bureaus_bot(district):
+    from bot.messages import MessageKind
+
+    d = district
+    for said in ("举报", "2"):
+        await d.say("王阿姨", said)
+    await d.say("王阿姨", "IMG_王秀英_0412.jpg", kind=MessageKind.IMAGE, attachment=b"\xff\xd8photo")
+    for said in (BODY, "跳过", "保密", "确认"):
+        await d.say("王阿姨", said)
+    d.take()
+    await d.say("禁毒王警官", "/线索 附件 1")
+    sent = d.take()
+    [photo] = [r for bot, r in sent if r.out.kind == "image"]
+    assert photo.out.contact_id == "wx_wang_jd" and photo.data == b"\xff\xd8photo"
+    assert [bot for bot, r in sent if r.out.kind == "image"] == ["bureau"]
+    assert "王秀英" not in photo.out.text  # the file's name says nothing of who sent it

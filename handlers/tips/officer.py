@@ -37,7 +37,8 @@ async def list_open(ctx: Context) -> None:
     for t in rows:
         overdue = receipts.is_overdue(t.created_at, t.first_reply_at, ctx.now, hours)
         lines.append(OFFICER_TEXTS["list_line"].format(
-            id=t.id, category=t.category, at=receipts.local_stamp(t.created_at, tz),
+            id=t.id, category=t.category + (OFFICER_TEXTS["from_bot"].format(bot=t.bot) if t.bot != ctx.app.name else ""),
+            at=receipts.local_stamp(t.created_at, tz),
             summary=receipts.summarise(ctx.app.vault.decrypt(t.body_enc)),
             overdue=OFFICER_TEXTS["overdue"].format(hours=hours) if overdue else ""))
     await ctx.reply("\n".join(lines))
