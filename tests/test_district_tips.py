@@ -31,9 +31,9 @@ async def district(db_url, tmp_path, monkeypatch):
 async def report(d, who="王阿姨", category="2", body=BODY, confidential="保密") -> str:
     for said in ("举报", category, body, "跳过", confidential, "确认"):
         await d.say(who, said)
-    found = re.search(r"查询码：([\d ]+)", d.texts_to(who)[-1])
-    assert found, d.texts_to(who)[-1]
-    return found.group(1).replace(" ", "")
+    receipts = [m for t in d.texts_to(who) if (m := re.search(r"查询码：([\d ]+)", t))]
+    assert receipts, d.texts_to(who)
+    return receipts[-1].group(1).replace(" ", "")
 
 
 def _group_texts(sent) -> list[str]:
@@ -178,3 +178,32 @@ async def test_the_units_officer_gets_the_photos_through_the_bureaus_bot(distric
     assert photo.out.contact_id == "wx_wang_jd" and photo.data == b"\xff\xd8photo"
     assert [bot for bot, r in sent if r.out.kind == "image"] == ["bureau"]
     assert "王秀英" not in photo.out.text  # the file's name says nothing of who sent it
+
+
+async def test_a_tip_the_units_own_bot_takes_goes_to_the_unit_there(district):
+    d = district
+    d.take()
+    await report(d, who="赵警官")  # someone of the bureau's own bot reports drugs
+    sent = d.take()
+    [unit_notice] = [r.out.text for bot, r in sent if r.out.contact_id == "wx_wang_jd"]
+    assert "来自甘井子分局 → 禁毒" in unit_notice
+    assert [r.out.text for bot, r in sent if r.out.contact_id == "wx_zhao_fj" and "新线索" in r.out.text][0] \
+        .startswith("新线索 #1【毒品】→ 禁毒（已转：禁毒王警官）")
+    assert {bot for bot, _ in sent} == {"bureau"}
+
+
+async def test_a_bot_with_another_key_says_so_instead_of_opening_the_tip(db_url, tmp_path, monkeypatch):
+    from bot.vault import test_key
+
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
+    d = district_harness(db_url)
+    d["bureau"].secret_key = test_key("the bureau set a key of its own")
+    await d.start()
+    try:
+        await report(d)
+        await d.say("禁毒王警官", "/线索 回复 1 收到")
+        refusal = d.texts_to("禁毒王警官", bot="bureau")[-1]
+        assert "线索 #1 是 chunhui 机器人收到的" in refusal and "JINGMIN_SECRET_KEY" in refusal
+        assert not [t for t in d.texts_to("王阿姨") if "民警回复" in t]
+    finally:
+        await d.stop()

@@ -240,9 +240,9 @@ async def route_tip(ctx: Context, tip: store.Tip) -> None:
                   summary=receipts.summarise(ctx.app.vault.decrypt(tip.body_enc)),
                   identity=OFFICER_TEXTS["identity_confidential"] if tip.confidential
                   else OFFICER_TEXTS["identity_open"])
-    unit = tip.unit or "社区民警"
+    unit, told = tip.unit or "社区民警", set()
     if tip.unit_bot is not None:
-        unit = await _to_unit(ctx, tip, fields)
+        unit, told = await _to_unit(ctx, tip, fields)
         route = None  # no group hears of a unit's tip
     text = OFFICER_TEXTS["notify"].format(unit=unit, **fields)
     if route and route.room:
@@ -250,12 +250,14 @@ async def route_tip(ctx: Context, tip: store.Tip) -> None:
         if group is not None:
             await ctx.send_to_group(group.id, text, source=store.NOTICE_SOURCE)
     for officer in ctx.app.directory.with_roles({"officer"}):
-        await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)
+        if officer.id not in told:
+            await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)
 
 
-async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> str:
+async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> tuple[str, set[str]]:
     """The unit's officers, privately through the unit's bot; returns the unit as the community's
-    officers see it: routed, and to whom (or that nobody could be reached)."""
+    officers see it (routed, and to whom, or that nobody could be reached), and whom of this bot's
+    contacts the unit's notice already told."""
     app = ctx.app
     unit = app.district.unit_for(tip.category) if app.district else None
     label = OFFICER_TEXTS["unit_bot_label"].format(bot=tip.unit_bot) if tip.unit_bot != app.name else ""
@@ -264,8 +266,9 @@ async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> str:
         log.warning("tip routed to a unit none of whose officers is known to its bot",
                     extra={"tip": tip.id, "unit": tip.unit, "unit_bot": tip.unit_bot})
         return OFFICER_TEXTS["routed_nobody"].format(unit=tip.unit, bot_label=label,
-                                                     officers="、".join(unit.officers) if unit else tip.unit)
+                                                     officers="、".join(unit.officers) if unit else tip.unit), set()
     text = OFFICER_TEXTS["unit_notify"].format(community=app.config.bot.community, unit=tip.unit, **fields)
     for contact_id, _name in officers:
         await ctx.send_to_contact(contact_id, text, source=store.NOTICE_SOURCE, bot=tip.unit_bot)
-    return OFFICER_TEXTS["routed"].format(unit=tip.unit, bot_label=label, officers="、".join(n for _, n in officers))
+    told = {i for i, _ in officers} if tip.unit_bot == app.name else set()
+    return OFFICER_TEXTS["routed"].format(unit=tip.unit, bot_label=label, officers="、".join(n for _, n in officers)), told
