@@ -2,11 +2,15 @@
 against a fresh bot, or (`bots:` and `district:`) a district's bots on one database
 (bot/scenario_district.py).
 
-Fresh temporary SQLite database, simulated clock (bot.harness.Harness on a FakeClock: `advance`
+Simulated clock (bot.harness.Harness on a FakeClock: `advance`
 fires every job and paced send due on the way at its own time). The bot runs on the in-memory
 transport here: the same App, router, handlers and outbox as on WeChat, without the gRPC round
 trips (the SDK path is covered by tests/test_wechaty_transport.py and gives no more confidence
 for content rehearsal, only slower and clock-dependent runs).
+
+Fresh temporary SQLite database, or with `--database URL` a new database on that PostgreSQL
+server (dropped afterwards). An extension of the contract: an expect's `to:` may be a list, each
+target checked alike on the same messages (the window still closes at every expect).
 
 stdout: one JSON line per message the bot sent; exit 0, 1 (an expect failed; stderr says which),
 2 (invalid scenario: one line naming the step and the problem).
