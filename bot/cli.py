@@ -89,7 +89,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     from bot.scenario import run_script
 
-    return run_script(args.script)
+    return run_script(args.script, args.database)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sim", help="play a scenario file against a fresh bot, print what it sent as JSON lines")
     p.add_argument("--script", required=True, help="scenario YAML (see SCENARIOS.md)")
+    p.add_argument("--database", default=None,
+                   help="a PostgreSQL URL: run on a new database on that server (default: a temporary SQLite file)")
     p.set_defaults(func=cmd_sim)
 
     add_plugin_commands(sub)

@@ -187,6 +187,9 @@ class OutboxSettings(Strict):
     # Identical answers due in one group within this many seconds of each other go out as one
     # message that @-mentions every asker (0: never merged).
     merge_window_seconds: float = Field(20.0, ge=0, le=600)
+    # How often an idle sender looks for rows another process wrote for it (a district's bots
+    # on one database write to each other's outbox), in real seconds.
+    poll_seconds: float = Field(2.0, gt=0, le=60)
 
 
 class QuietHours(Strict):

@@ -27,8 +27,9 @@ class HarnessError(Exception):
 
 class Harness:
     def __init__(self, config: Config, *, clock: FakeClock | None = None, secret_key: str | None = None,
-                 seed: int = 0, app_factory=None) -> None:
+                 seed: int = 0, app_factory=None, district=None) -> None:
         self.config = config
+        self.district = district  # a District object (a scenario's); else the config's file, if any
         self.clock = clock or FakeClock(tz=config.bot.tz)
         self.secret_key = secret_key or test_key()
         self.seed = seed
@@ -42,8 +43,9 @@ class Harness:
 
     async def start(self) -> App:
         factory = self._app_factory or (lambda **kw: App(**kw))
+        extra = {"district": self.district} if self.district is not None else {}
         self.app = factory(config=self.config, transport=self.transport, secret_key=self.secret_key,
-                           clock=self.clock, rng=random.Random(self.seed), tally_interval=3600)
+                           clock=self.clock, rng=random.Random(self.seed), tally_interval=3600, **extra)
         await self.app.start()
         await self.settle()
         return self.app
@@ -194,3 +196,140 @@ class Harness:
         return [r.out.text for r in records
                 if (target_room and r.out.room_id == target_room)
                 or (target_contact and r.out.room_id is None and r.out.contact_id == target_contact)]
+
+
+class DistrictHarness:
+    """Several bots of one district on one database and one simulated clock: each a Harness with
+    its own transport, settled together, since what one bot writes another one sends."""
+
+    def __init__(self, configs: list[Config], *, clock: FakeClock | None = None, district=None,
+                 secret_key: str | None = None) -> None:
+        self.clock = clock or FakeClock(tz=configs[0].bot.tz)
+        key = secret_key or test_key()  # a district's bots share one key: one opens the tips another took
+        self.bots = {c.bot.name: Harness(c, clock=self.clock, secret_key=key, seed=i, district=district)
+                     for i, c in enumerate(configs)}
+        self._read: dict[str, int] = {name: 0 for name in self.bots}
+
+    def __getitem__(self, bot: str) -> Harness:
+        return self.bots[bot]
+
+    async def start(self) -> None:
+        for h in self.bots.values():  # one after the other, as processes would come up
+            await h.start()
+        await self.settle()
+
+    async def stop(self) -> None:
+        for h in self.bots.values():
+            await h.stop()
+
+    async def __aenter__(self) -> DistrictHarness:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    def bot_of(self, name: str, room: str | None = None) -> Harness:
+        """The bot a person talks to: the one that has the room, or (privately) whose friend they are."""
+        if room is not None:
+            found = [h for h in self.bots.values() if room in h.rooms]
+        else:
+            found = [h for h in self.bots.values() if any(c.name == name and c.friend for c in h.config.contacts)]
+        if len(found) != 1:
+            where = f"room '{room}'" if room else f"a friend named '{name}'"
+            raise HarnessError(f"{len(found)} bots have {where}: name the bot")
+        return found[0]
+
+    async def say(self, sender: str, text: str, room: str | None = None, *, bot: str | None = None,
+                  **kwargs) -> str:
+        harness = self._named(sender, bot) if bot else self.bot_of(sender, room)
+        message_id = await harness.say(sender, text, room, settle=False, **kwargs)
+        await self.settle()
+        return message_id
+
+    async def join(self, room: str, names: list[str], inviter: str | None = None) -> None:
+        await self.bot_of("", room).join(room, names, inviter)
+        await self.settle()
+
+    async def friend(self, name: str, hello: str = "", *, bot: str | None = None) -> None:
+        await self._named(name, bot).friend(name, hello)
+        await self.settle()
+
+    async def invite(self, room_name: str, inviter: str, *, bot: str | None = None) -> None:
+        await self._named(inviter, bot).invite(room_name, inviter)
+        await self.settle()
+
+    def _named(self, name: str, bot: str | None) -> Harness:
+        """`bot`, or the one bot that knows this person (a contact of its config)."""
+        if bot is not None:
+            if bot not in self.bots:
+                raise HarnessError(f"unknown bot '{bot}' (bots: {', '.join(self.bots)})")
+            return self.bots[bot]
+        found = [h for h in self.bots.values() if any(c.name == name for c in h.config.contacts)]
+        if len(found) != 1:
+            raise HarnessError(f"{'several' if found else 'no'} bots know '{name}': name the bot (bot: NAME)")
+        return found[0]
+
+    async def settle(self) -> None:
+        await self._quiesce()
+        horizon = self.clock.now() + SETTLE_HORIZON
+        while await self._has_due_before(horizon):
+            nxt = self.clock.next_wake()
+            if nxt is None or nxt > horizon:
+                break
+            self._move(nxt)
+            await self._quiesce()
+        for h in self.bots.values():
+            await h._running().tally.flush()
+
+    async def advance(self, delta: timedelta) -> None:
+        await self.run_until(self.clock.now() + delta)
+
+    async def run_until(self, target: datetime) -> None:
+        while True:
+            await self._quiesce()
+            upcoming = [t for t in (self.clock.next_wake(), *(h._running().scheduler.next_due()
+                                                              for h in self.bots.values())) if t is not None]
+            nxt = min(upcoming) if upcoming else None
+            if nxt is None or nxt > target:
+                break
+            self._move(max(nxt, self.clock.now()))
+        self._move(target)
+        await self._quiesce()
+
+    def _move(self, when: datetime) -> None:
+        self.clock.set(when)
+        for h in self.bots.values():
+            h._running().scheduler.wakeup()
+
+    async def _quiesce(self) -> None:
+        for _ in range(2):  # a bot's work may have woken another's sender
+            for h in self.bots.values():
+                await h._quiesce()
+
+    async def _has_due_before(self, horizon: datetime) -> bool:
+        for h in self.bots.values():
+            if await h._has_due_before(horizon):
+                return True
+        return False
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def sent(self) -> list[tuple[str, SentRecord]]:
+        """Everything every bot sent, as (bot, record), in the order it went out."""
+        return self.since({})[0]
+
+    def since(self, marks: dict[str, int]) -> tuple[list[tuple[str, SentRecord]], dict[str, int]]:
+        """What each bot sent after its mark (how many of its records were seen), by time, and the
+        new marks. Per bot: a bot's later record may be stamped before another's earlier one."""
+        new = [(name, r) for name, h in self.bots.items() for r in h.sent[marks.get(name, 0):]]
+        return sorted(new, key=lambda item: item[1].at), {name: len(h.sent) for name, h in self.bots.items()}
+
+    def take(self) -> list[tuple[str, SentRecord]]:
+        """What the bots sent since the last take(), as (bot, record)."""
+        new, self._read = self.since(self._read)
+        return new
+
+    def texts_to(self, name: str, bot: str | None = None) -> list[str]:
+        """Texts sent to a room or a person (by name), by any bot or by `bot`."""
+        return [t for b, h in self.bots.items() if bot in (None, b) for t in h.texts_to(name)]

@@ -13,7 +13,14 @@ to them privately instead of waiting for the next hour.
 
 Delivery: a row is claimed ("sending") before the transport call and marked "sent" after. A row
 found "sending" at start-up may or may not have gone out; it is marked "uncertain" and logged,
-never resent, so a crash can not make the bot post the same thing twice.
+never resent, so a crash can not make the bot post the same thing twice. The claim locks the row
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL) and changes it only while it is still pending, so two
+claimers of one row can never both send it.
+
+A district's bots share one database: a bot may write a row for another bot (a tip routed to a
+unit that bot reaches, a reply to a reporter of that bot). That bot's sender, if it runs in this
+process, is woken once the row has committed; in another process it finds the row at its next
+look, at most `poll_seconds` later.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from bot.config import OutboxSettings, QuietHours
 from bot.messages import Outgoing
 from bot.quiet import quiet_end
 from bot.transport import Transport, TransportError
+from storage.db import after_commit
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignoring
 
@@ -75,6 +83,23 @@ def split_text(text: str, limit: int) -> list[str]:
     return pieces
 
 
+# The senders running in this process, by (database, bot): a row written for another bot of the
+# district wakes that bot's sender at once when it runs here (else its poll finds the row).
+_RUNNING: dict[tuple[str, str], "Outbox"] = {}
+
+
+def _database_of(sessions: async_sessionmaker[AsyncSession]) -> str:
+    bind = sessions.kw.get("bind")
+    return str(getattr(bind, "url", "")) if bind is not None else ""
+
+
+def wake_bot(database: str, bot: str) -> None:
+    """Wake `bot`'s sender if it runs in this process (rows for it have just committed)."""
+    outbox = _RUNNING.get((database, bot))
+    if outbox is not None:
+        outbox.wake()
+
+
 @dataclass
 class OutboxStats:
     pending: int
@@ -111,13 +136,18 @@ class Outbox:
         # and text are cleared, so the table tells neither who was written to nor what was said;
         # the file an image/file row sent (decrypted for the send) is deleted then too.
         self.confidential_sources = frozenset(confidential_sources)
+        self._database = _database_of(sessions)
 
     # ---- writing -------------------------------------------------------------------------
 
     async def enqueue(self, session: AsyncSession, out: Outgoing, *, priority: int | None = None,
                       not_before: datetime | None = None, respect_quiet: bool = False,
-                      dedup_key: str | None = None, source: str = "reply") -> int:
-        """Add rows in the caller's transaction; returns how many were added (0: a duplicate)."""
+                      dedup_key: str | None = None, source: str = "reply", bot: str | None = None) -> int:
+        """Add rows in the caller's transaction; returns how many were added (0: a duplicate).
+
+        `bot`: another bot of the district on this database, whose sender sends the rows (to its
+        own contacts and groups, at its own pace); it is woken once the transaction commits."""
+        sender = bot or self.bot
         if priority is None:
             priority = SOURCE_PRIORITY.get(source, REPLY)
         now = self.clock.now()
@@ -127,7 +157,7 @@ class Outbox:
         pieces = split_text(out.text, self.settings.max_text_length) if out.kind == "text" else [out.text]
         rows = [
             {
-                "bot": self.bot, "room_id": out.room_id, "contact_id": out.contact_id,
+                "bot": sender, "room_id": out.room_id, "contact_id": out.contact_id,
                 "mention_ids": list(out.mention_ids) if i == 0 else [], "kind": out.kind,
                 "body": piece, "priority": priority, "status": "pending", "attempts": 0,
                 "not_before": due, "created_at": now, "source": source,
@@ -145,6 +175,9 @@ class Outbox:
             added = 0
             for row in rows:
                 added += (await conn.execute(stmt, row)).rowcount or 0
+        if sender != self.bot:
+            after_commit(session, lambda: wake_bot(self._database, sender))
+            return added
         if priority >= EMERGENCY:
             self._urgent_maybe = True
         self.idle.clear()
@@ -160,8 +193,11 @@ class Outbox:
     async def start(self) -> None:
         await self._recover()
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        _RUNNING[(self._database, self.bot)] = self
 
     async def stop(self) -> None:
+        if _RUNNING.get((self._database, self.bot)) is self:
+            del _RUNNING[(self._database, self.bot)]
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -226,11 +262,15 @@ class Outbox:
         waiters = [asyncio.ensure_future(self._wake.wait())]
         if until is not None:
             waiters.append(asyncio.ensure_future(self.clock.sleep_until(until)))
+        # Real seconds, not the bot's clock: what it waits for is another process's commit.
+        poll = asyncio.ensure_future(asyncio.sleep(self.settings.poll_seconds))
         try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*waiters, poll], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for w in waiters:
+            for w in (*waiters, poll):
                 w.cancel()
+        if poll.done() and not poll.cancelled():
+            self._urgent_maybe = True  # another process may have written an urgent row
         self.idle.clear()
 
     async def _send_one(self) -> datetime | None:
@@ -310,11 +350,7 @@ class Outbox:
     async def _deliver(self, row: OutboxMessage, urgent: bool) -> None:
         mentions = tuple(row.mention_ids or ())
         async with self.sessions.begin() as session:
-            claimed = await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.status == "pending")
-                .values(status="sending", attempts=OutboxMessage.attempts + 1)
-            )
-            if not claimed.rowcount:
+            if not await self._claim(session, row.id):
                 return
             merged: list[int] = []
             if not urgent and self._mergeable(row):
@@ -346,6 +382,21 @@ class Outbox:
         if not urgent:
             gap = self.settings.min_interval_seconds + self.rng.uniform(0, self.settings.jitter_seconds)
             self._next_normal_at = now + timedelta(seconds=gap)
+
+    @staticmethod
+    async def _claim(session: AsyncSession, row_id: int) -> bool:
+        """Mark the row "sending" if it is still pending; False: another claimer has it. On
+        PostgreSQL the row is locked first, skipping one another claimer holds (SQLite takes one
+        writer at a time, and the pending condition alone decides)."""
+        locked = (await session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+            .with_for_update(skip_locked=True))).scalar()
+        if locked is None:
+            return False
+        claimed = await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+            .values(status="sending", attempts=OutboxMessage.attempts + 1))
+        return bool(claimed.rowcount)
 
     async def _merge_same_answers(self, session: AsyncSession, row: OutboxMessage,
                                   mentions: tuple[str, ...]) -> tuple[list[int], tuple[str, ...]]:

@@ -1,10 +1,16 @@
-"""`jingmin sim --script FILE.yaml`: play a scenario (../shared/SCENARIOS.md) against a fresh bot.
+"""`jingmin sim --script FILE.yaml [--database URL]`: play a scenario (../shared/SCENARIOS.md)
+against a fresh bot, or (`bots:` and `district:`) a district's bots on one database
+(bot/scenario_district.py).
 
-Fresh temporary SQLite database, simulated clock (bot.harness.Harness on a FakeClock: `advance`
+Simulated clock (bot.harness.Harness on a FakeClock: `advance`
 fires every job and paced send due on the way at its own time). The bot runs on the in-memory
 transport here: the same App, router, handlers and outbox as on WeChat, without the gRPC round
 trips (the SDK path is covered by tests/test_wechaty_transport.py and gives no more confidence
 for content rehearsal, only slower and clock-dependent runs).
+
+Fresh temporary SQLite database, or with `--database URL` a new database on that PostgreSQL
+server (dropped afterwards). An extension of the contract: an expect's `to:` may be a list, each
+target checked alike on the same messages (the window still closes at every expect).
 
 stdout: one JSON line per message the bot sent; exit 0, 1 (an expect failed; stderr says which),
 2 (invalid scenario: one line naming the step and the problem).
@@ -26,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_KINDS = ("say", "join", "friend", "invite", "advance", "expect")
-TOP_KEYS = {"start", "config", "community", "steps"}
+TOP_KEYS = {"start", "config", "community", "bots", "district", "steps"}
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -68,7 +74,9 @@ def _require(step: Step, args: Any, keys: set[str], required: set[str]) -> dict:
     return args
 
 
-def parse_steps(raw: Any) -> list[Step]:
+def parse_steps(raw: Any, district: bool = False) -> list[Step]:
+    """`district`: a scenario of several bots, whose steps may name one (`bot: NAME`)."""
+    bot = {"bot"} if district else set()
     if not isinstance(raw, list) or not raw:
         raise ScenarioError("steps: a non-empty list is required")
     steps = []
@@ -80,29 +88,32 @@ def parse_steps(raw: Any) -> list[Step]:
         if kind not in STEP_KINDS:
             raise ScenarioError(f"steps[{i}]: unknown step '{kind}' (one of {', '.join(STEP_KINDS)})")
         if kind == "say":
-            _require(step, args, {"from", "room", "text", "mention"}, {"from", "text"})
+            _require(step, args, {"from", "room", "text", "mention"} | bot, {"from", "text"})
         elif kind == "join":
             a = _require(step, args, {"room", "contacts", "inviter"}, {"room", "contacts"})
             if not isinstance(a["contacts"], list) or not a["contacts"]:
                 raise ScenarioError(f"{step.label}: contacts must be a non-empty list of names")
         elif kind == "friend":
-            _require(step, args, {"from", "hello"}, {"from"})
+            _require(step, args, {"from", "hello"} | bot, {"from"})
         elif kind == "invite":
-            _require(step, args, {"room", "inviter"}, {"room", "inviter"})
+            _require(step, args, {"room", "inviter"} | bot, {"room", "inviter"})
         elif kind == "advance":
             try:
                 step.args = parse_duration(args)
             except ScenarioError as error:
                 raise ScenarioError(f"{step.label}: {error}") from None
         elif kind == "expect":
-            a = _require(step, args, {"to", "contains", "not_contains", "count"}, {"to"})
+            a = _require(step, args, {"to", "contains", "not_contains", "count"} | bot, {"to"})
             if not {"contains", "not_contains", "count"} & set(a):
                 raise ScenarioError(f"{step.label}: give contains, not_contains or count")
+            if isinstance(a["to"], list) and not a["to"]:
+                raise ScenarioError(f"{step.label}: to: a room or contact, or a list of them")
         steps.append(step)
     return steps
 
 
 def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
+    """(config, start, steps); for a district scenario (`bots:`), ((configs, district), start, steps)."""
     from bot.config import ConfigError, parse_config
 
     try:
@@ -131,6 +142,8 @@ def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
     else:
         found = ROOT / "config.yaml"
     config_raw = yaml.safe_load(found.read_text(encoding="utf-8"))
+    if "bots" in raw or "district" in raw:
+        return _load_district(raw, config_raw, start, db_url, data_dir)
     community = raw.get("community")
     if community is not None:
         if not isinstance(community, dict) or set(community) - {"rooms", "contacts"}:
@@ -150,6 +163,27 @@ def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=config.bot.tz)
     return config, start, steps
+
+
+def _load_district(raw: dict, config_raw: dict, start, db_url: str, data_dir: Path | None):
+    from bot.scenario_district import district_configs
+
+    if "community" in raw:
+        raise ScenarioError("community: a district scenario lists each bot's rooms and contacts under bots:")
+    if "bots" not in raw:
+        raise ScenarioError("bots: a district scenario needs its bots (name, community, rooms, contacts)")
+    folder = data_dir if data_dir is not None else Path(tempfile.mkdtemp(prefix="jingmin-sim-"))
+    configs, district = district_configs(raw, config_raw, db_url, folder)
+    steps = parse_steps(raw.get("steps"), district=True)
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=configs[0].bot.tz)
+    return (configs, district), start, steps
+
+
+def targets(expect: dict) -> list[str]:
+    """An expect's `to`: one room or contact, or a list of them checked alike."""
+    to = expect["to"]
+    return [str(t) for t in to] if isinstance(to, list) else [str(to)]
 
 
 class Runner:
@@ -208,10 +242,12 @@ class Runner:
     def expect(self, step: Step, a: dict) -> None:
         records = self.h.sent[self.since_expect:]
         self.since_expect = len(self.h.sent)
-        target = str(a["to"])
-        if target not in self.h.rooms and target not in self.h.names:
-            raise ScenarioError(f"unknown room or contact '{target}'")
-        texts = self.h.texts_to(target, records)
+        for target in targets(a):  # a list: each of them, on the same messages
+            if target not in self.h.rooms and target not in self.h.names:
+                raise ScenarioError(f"unknown room or contact '{target}'")
+            self.check(step, a, target, self.h.texts_to(target, records))
+
+    def check(self, step: Step, a: dict, target: str, texts: list[str]) -> None:
         problems = []
         if "contains" in a and not any(str(a["contains"]) in t for t in texts):
             problems.append(f"no message to {target} contains '{a['contains']}'")
@@ -225,30 +261,48 @@ class Runner:
             print(f"{step.label}: expect failed: {problem} (sent to {target}: {shown})", file=self.err)
 
 
-async def play(path: Path, out=sys.stdout, err=sys.stderr) -> int:
-    from bot.clock import FakeClock
-    from bot.harness import Harness
+async def play(path: Path, out=sys.stdout, err=sys.stderr, database: str | None = None) -> int:
+    """`database`: a PostgreSQL server's URL; the scenario runs on a new database there."""
+    from bot.scenario_district import fresh_database
 
     with tempfile.TemporaryDirectory(prefix="jingmin-sim-") as tmp:
         try:
-            config, start, steps = load_scenario(path, f"sqlite+aiosqlite:///{Path(tmp) / 'sim.db'}", Path(tmp))
+            if database is None:
+                return await _play(path, f"sqlite+aiosqlite:///{Path(tmp) / 'sim.db'}", Path(tmp), out, err)
+            async with fresh_database(database) as url:
+                return await _play(path, url, Path(tmp), out, err)
         except ScenarioError as error:
             print(str(error), file=err)
             return 2
-        tz = config.bot.tz
-        harness = Harness(config, clock=FakeClock(start, tz) if start else FakeClock(datetime.now(tz), tz))
-        await harness.start()
-        try:
-            return await Runner(harness, out, err).run(steps)
-        finally:
-            await harness.stop()
 
 
-def run_script(script: str) -> int:
+async def _play(path: Path, db_url: str, data_dir: Path, out, err) -> int:
+    from bot.clock import FakeClock
+    from bot.harness import DistrictHarness, Harness
+    from bot.scenario_district import DistrictRunner
+
+    loaded, start, steps = load_scenario(path, db_url, data_dir)
+    district = isinstance(loaded, tuple)
+    tz = (loaded[0][0] if district else loaded).bot.tz
+    clock = FakeClock(start, tz) if start else FakeClock(datetime.now(tz), tz)
+    if district:
+        harness = DistrictHarness(loaded[0], clock=clock, district=loaded[1])
+        runner = DistrictRunner(harness, out, err)
+    else:
+        harness = Harness(loaded, clock=clock)
+        runner = Runner(harness, out, err)
+    await harness.start()
+    try:
+        return await runner.run(steps)
+    finally:
+        await harness.stop()
+
+
+def run_script(script: str, database: str | None = None) -> int:
     import logging
 
     from bot.logs import setup_logging
 
     setup_logging("WARNING", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    return asyncio.run(play(Path(script)))
+    return asyncio.run(play(Path(script), database=database))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, delete, func, select, update
+from collections.abc import Collection
+
+from sqlalchemy import (
+    ForeignKey, Index, Integer, LargeBinary, String, Text, and_, delete, func, or_, select, update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, OutboxMessage, Stamp
+from storage.models import Base, Contact, OutboxMessage, Stamp
 from storage.upsert import insert_for
 
 OPEN, CLOSED = "open", "closed"
@@ -23,12 +27,16 @@ NOTICE_SOURCE = "tip-notice"  # the officers' and unit group's notice of a new t
 
 class Tip(Base):
     __tablename__ = "tips"
-    __table_args__ = (Index("ix_tips_bot_status", "bot", "status", "created_at"),)
+    __table_args__ = (Index("ix_tips_bot_status", "bot", "status", "created_at"),
+                      Index("ix_tips_unit_bot", "unit_bot", "status", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    bot: Mapped[str] = mapped_column(String(32))
+    bot: Mapped[str] = mapped_column(String(32))  # the reporter's bot: every message to them goes through it
     category: Mapped[str] = mapped_column(String(32))
     unit: Mapped[str] = mapped_column(String(64), default="")
+    # A district unit's bot, when the tip was routed to a unit another bot (or this one) reaches:
+    # the unit's officers see and answer it there.
+    unit_bot: Mapped[str | None] = mapped_column(String(32))
     body_enc: Mapped[str] = mapped_column(Text)  # what happened (Fernet)
     when_where_enc: Mapped[str | None] = mapped_column(Text)  # Fernet; None: skipped
     # Left empty: even masked, the first words of a tip are its content. The summary officers
@@ -101,15 +109,37 @@ async def by_receipt(session: AsyncSession, receipt_hash: str) -> Tip | None:
     return (await session.execute(select(Tip).where(Tip.receipt_hash == receipt_hash))).scalar_one_or_none()
 
 
-async def get(session: AsyncSession, bot: str, tip_id: int) -> Tip | None:
+def _visible(bot: str, units: Collection[str]):
+    """The tips `bot`'s officers see: its own, and (`units`) those routed to these units through it."""
+    own = Tip.bot == bot
+    return or_(own, and_(Tip.unit_bot == bot, Tip.unit.in_(list(units)))) if units else own
+
+
+async def get(session: AsyncSession, bot: str, tip_id: int, units: Collection[str] = ()) -> Tip | None:
     tip = await session.get(Tip, tip_id)
-    return tip if tip is not None and tip.bot == bot else None
+    if tip is None:
+        return None
+    return tip if tip.bot == bot or (tip.unit_bot == bot and tip.unit in units) else None
 
 
-async def open_tips(session: AsyncSession, bot: str, limit: int = 30) -> list[Tip]:
+async def open_tips(session: AsyncSession, bot: str, limit: int = 30, units: Collection[str] = ()) -> list[Tip]:
     return list((await session.execute(
-        select(Tip).where(Tip.bot == bot, Tip.status == OPEN).order_by(Tip.created_at, Tip.id).limit(limit)
+        select(Tip).where(_visible(bot, units), Tip.status == OPEN).order_by(Tip.created_at, Tip.id).limit(limit)
     )).scalars())
+
+
+async def config_contacts_named(session: AsyncSession, bot: str, names: Collection[str]) -> list[tuple[str, str]]:
+    """(contact id, name) of `bot`'s contacts from its config with these names: how another bot of
+    the district finds a unit's officers (their bot wrote them at its start)."""
+    rows = await session.execute(select(Contact.id, Contact.name).where(
+        Contact.bot == bot, Contact.name.in_(list(names)), Contact.role_source == "config").order_by(Contact.name))
+    return [(i, n) for i, n in rows]
+
+
+async def officer_ids(session: AsyncSession, bot: str) -> list[str]:
+    """`bot`'s officers (民警): who hears how a tip it took ended, when another bot's unit closed it."""
+    return list((await session.execute(select(Contact.id).where(
+        Contact.bot == bot, Contact.role == "officer").order_by(Contact.id))).scalars())
 
 
 async def open_count(session: AsyncSession, bot: str) -> int:

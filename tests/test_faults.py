@@ -157,9 +157,8 @@ def _write_config(tmp_path, db_url: str, name: str) -> str:
     return str(path)
 
 
-def test_two_processes_with_one_bot_name_the_second_exits_naming_the_first(tmp_path):
-    """Real processes (SQLite's file lock; the advisory lock is tested in process above)."""
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
+def test_two_processes_with_one_bot_name_the_second_exits_naming_the_first(tmp_path, db_url):
+    """Real processes: SQLite's file lock, PostgreSQL's advisory lock (a district's database)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("JINGMIN_DATABASE_URL", None)
     first_cfg, second_cfg = _write_config(tmp_path, db_url, "a"), _write_config(tmp_path, db_url, "b")

@@ -36,9 +36,9 @@ async def run_schedule(app: App, payload: dict[str, Any], due: dt.datetime) -> N
             log.info("push skipped: not a working day", extra={"schedule": schedule_id, "day": day.isoformat()})
             return
         groups = resolve_target(app.directory, row.target)
-        if not groups:
-            log.warning("push target names no categorised group", extra={"schedule": schedule_id,
-                                                                          "target": row.target})
+        if not groups:  # normal for a district's schedule: this community may have no such group
+            (log.info if row.source == "district" else log.warning)(
+                "push target names no categorised group", extra={"schedule": schedule_id, "target": row.target})
             return
         result = await push_to_groups(
             app, session, groups=groups, kind=row.kind, text=row.text, notice_type=row.notice_type,

@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from bot.config import CATEGORIES
+from bot.config import CATEGORIES, ConfigError
+from bot.district import load_district
 from bot.plugin import Plugin
-from handlers.pushes import schedules
+from handlers.pushes import district, schedules
 from handlers.pushes.config import PushSettings
 from handlers.pushes.delivery import NoticeLibrary, load_library
 from handlers.pushes.targets import ALL
@@ -51,6 +52,30 @@ def schedule_problems(config) -> list[str]:
         if cfg.target not in targets:
             problems.append(f"{key}.target: unknown group or category '{cfg.target}' "
                             f"({', '.join([*CATEGORIES, *sorted(g.name for g in config.groups), ALL[0]])})")
+    return problems
+
+
+@plugin.validator
+def district_schedule_problems(config) -> list[str]:
+    """check-config and start: the schedules of the district this community belongs to must read
+    here too (the file's own problems, such as a missing file, are the district check's)."""
+    if not config.district:
+        return []
+    try:
+        district_file = load_district(config.district)
+    except ConfigError:
+        return []
+    problems = []
+    now = dt.datetime.now(config.bot.tz)
+    for i, schedule in enumerate(district_file.schedules):
+        key = f"district {config.district}: schedules[{i}]"
+        try:
+            district.read(schedule)
+            parse_when(schedule.at, now, config.bot.tz)
+        except district.DistrictScheduleError as exc:
+            problems.append(f"{key}.{exc}")
+        except TimeExprError as exc:
+            problems.append(f"{key}.at: '{schedule.at}' is not a time expression the bot can read ({exc})")
     return problems
 
 

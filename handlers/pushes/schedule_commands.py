@@ -70,7 +70,7 @@ async def _clash(ctx: Context, request: ScheduleRequest) -> Refusal | None:
     if same is not None:
         return Refusal("duplicate", id=same.id, when=same.when, kind=PUSH_KINDS[same.kind],
                        target=target_label(same.target),
-                       where=TEXTS["config_mark"] if same.source == "config" else "")
+                       where=_source_mark(same))
     return None
 
 
@@ -103,13 +103,17 @@ async def list_schedules(ctx: Context) -> None:
 
 def _listing_line(ctx: Context, row: PushScheduleRow) -> str:
     app = ctx.app
-    extra = (TEXTS["config_mark"] if row.source == "config" else "") + (TEXTS["paused_mark"] if row.paused else "")
+    extra = _source_mark(row) + (TEXTS["paused_mark"] if row.paused else "")
     job_next = None if row.paused else app.scheduler.next_run(schedules.job_id(row.id))
     nxt = schedules.next_send(app, row, start=job_next) if job_next else None
     return TEXTS["list_line"].format(id=row.id, when=row.when, kind=PUSH_KINDS[row.kind],
                                      target=target_label(row.target), extra=extra,
                                      holiday=TEXTS["holiday_mark"] if row.skip_holidays else "",
                                      next=time_text(nxt, app.clock.tz))
+
+
+def _source_mark(row: PushScheduleRow) -> str:
+    return {"config": TEXTS["config_mark"], "district": TEXTS["district_mark"]}.get(row.source, "")
 
 
 # ---------------------------------------------------------------- one schedule by its number
@@ -144,8 +148,8 @@ def on_one_schedule(name: str, summary: str) -> Callable[[ScheduleHandler], Sche
 
 @on_one_schedule("取消计划", summary="取消推送计划")
 async def cancel_schedule(ctx: Context, row: PushScheduleRow) -> None:
-    if row.source == "config":
-        await ctx.reply(TEXTS["config_cancel"].format(id=row.id))
+    if row.source in ("config", "district"):
+        await ctx.reply(TEXTS[f"{row.source}_cancel"].format(id=row.id))
         return
     await ctx.session.delete(row)
     await ctx.app.scheduler.remove(schedules.job_id(row.id), session=ctx.session)

@@ -1,7 +1,8 @@
 """Schedules in the database (push_schedules) and their scheduler jobs ("push:<id>", in scheduled_jobs).
 
 config.yaml's schedules are copied into push_schedules at every start (source "config") so that
-/计划 lists them and a pause survives a restart; chat-created ones (source "chat") live only there.
+/计划 lists them and a pause survives a restart, and so are the district file's (source
+"district", see district.py); chat-created ones (source "chat") live only there.
 A schedule's job is written in the same transaction as its row (`session=`), so the two never
 disagree. A job is only replaced when its schedule changed: replacing recomputes the next run
 from now, and a push that was due while the bot was down would silently be lost instead of sent
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.pushes import district
 from handlers.pushes.config import PushSchedule
 from handlers.pushes.push_calendar import PushCalendar
 from handlers.pushes.targets import resolve_target
@@ -95,36 +97,51 @@ def _config_fields(cfg: PushSchedule, when: When) -> dict:
             "skip_holidays": cfg.skip_holidays, "grace_minutes": cfg.grace_minutes}
 
 
-async def sync_schedules(app: App) -> None:
-    """Bring push_schedules and the jobs in line with config.yaml; re-register chat schedules."""
+def _declared(app: App) -> list[tuple[str, str, dict]]:
+    """(id, source, fields) of every schedule config.yaml and the district file declare; one whose
+    words cannot be read is logged and left out."""
     tz = app.clock.tz
+    found = []
+    for cfg in app.config.pushes.schedules:
+        try:
+            found.append((cfg.id, "config", _config_fields(cfg, stored_when(cfg.when, tz))))
+        except TimeExprError as exc:
+            log.error("pushes.schedules: bad time expression, schedule not registered",
+                      extra={"schedule": cfg.id, "when": cfg.when, "problem": str(exc)})
+    for i, schedule in enumerate(app.district.schedules if app.district else []):
+        try:
+            push = district.read(schedule)
+            found.append((push.id, district.SOURCE, district.fields(push, stored_when(schedule.at, tz))))
+        except (TimeExprError, district.DistrictScheduleError) as exc:
+            app.skipped_at_start(f"分局推送计划 {schedule.at} {schedule.kind} {schedule.target}",
+                                 ValueError(f"schedules[{i}].{exc}" if isinstance(exc, district.DistrictScheduleError)
+                                            else f"schedules[{i}].at: {exc}"))
+    return found
+
+
+async def sync_schedules(app: App) -> None:
+    """Bring push_schedules and the jobs in line with config.yaml and the district file;
+    re-register chat schedules."""
     changed: set[str] = set()
     async with app.transaction() as session:
         rows = {r.id: r for r in await all_rows(session, app.name)}
         wanted: set[str] = set()
-        for cfg in app.config.pushes.schedules:
-            try:
-                when = stored_when(cfg.when, tz)
-            except TimeExprError as exc:
-                log.error("pushes.schedules: bad time expression, schedule not registered",
-                          extra={"schedule": cfg.id, "when": cfg.when, "problem": str(exc)})
-                continue
-            wanted.add(cfg.id)
-            fields = _config_fields(cfg, when)
-            row = rows.get(cfg.id)
+        for schedule_id, source, fields in _declared(app):
+            wanted.add(schedule_id)
+            row = rows.get(schedule_id)
             if row is None:
-                row = PushScheduleRow(bot=app.name, id=cfg.id, created_at=app.clock.now(), paused=False)
+                row = PushScheduleRow(bot=app.name, id=schedule_id, created_at=app.clock.now(), paused=False)
                 session.add(row)
-                rows[cfg.id] = row
+                rows[schedule_id] = row
             elif row.source == "chat":
-                log.warning("config schedule id replaces a chat schedule", extra={"schedule": cfg.id})
-            if row.source != "config" or any(getattr(row, k) != v for k, v in fields.items()):
-                changed.add(cfg.id)
-            row.source = "config"
+                log.warning("config schedule id replaces a chat schedule", extra={"schedule": schedule_id})
+            if row.source != source or any(getattr(row, k) != v for k, v in fields.items()):
+                changed.add(schedule_id)
+            row.source = source
             for key, value in fields.items():
                 setattr(row, key, value)
         for row in list(rows.values()):
-            if row.source == "config" and row.id not in wanted:
+            if row.source in ("config", district.SOURCE) and row.id not in wanted:
                 await session.delete(row)
                 del rows[row.id]
                 await app.scheduler.remove(job_id(row.id), session=session)

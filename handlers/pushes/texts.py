@@ -49,11 +49,13 @@ TEXTS = {
     "holiday_mark": "（节假日不发）",
     "paused_mark": "（已暂停）",
     "config_mark": "（配置文件）",
+    "district_mark": "（分局统一）",
     "no_next": "无",
     # /取消计划, /暂停计划, /恢复计划
     "ask_id": "请写上计划编号，例如：/{command} 3。发送 /计划 可以看到所有编号。",
     "not_found": "没有编号为 {id} 的计划。发送 /计划 可以看到所有编号。",
     "config_cancel": "计划 {id} 写在配置文件 config.yaml 里，请在那里删除；现在可以先用 /暂停计划 {id} 暂停它。",
+    "district_cancel": "计划 {id} 是分局统一安排的，请分局在分局的配置里删除；现在可以先用 /暂停计划 {id} 在本社区暂停它。",
     "cancelled": "计划 {id} 已取消。",
     "paused": "计划 {id} 已暂停，用 /恢复计划 {id} 可以恢复。",
     "resumed": "计划 {id} 已恢复，下次发送：{next}。",

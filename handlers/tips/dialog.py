@@ -8,18 +8,19 @@ the core's "已取消" leaves the reporter's contact id behind in the outbox."""
 from __future__ import annotations
 
 import base64
+import logging
+from datetime import timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.messages import MessageKind
-from datetime import timedelta
-
 from bot.plugin import END, Reask
-from handlers.tips import receipts
+from handlers.tips import receipts, units
 from handlers.tips.plugin import plugin
 from handlers.tips.texts import OFFICER_TEXTS, TEXTS
 from storage import tips as store
 
+log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 9
 ATTACHMENT_KINDS = (MessageKind.IMAGE, MessageKind.FILE, MessageKind.VIDEO)
 
@@ -217,9 +218,12 @@ def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
     vault = ctx.app.vault
     category = data["category"]
     route = ctx.app.config.tips.routes.get(category)
+    district_unit = units.unit_for(ctx.app, category)  # the district's unit wins over the community's route
     name = None if data["confidential"] else vault.encrypt(ctx.message.sender_name or ctx.sender.name)
     return store.Tip(
-        bot=ctx.app.name, category=category, unit=route.unit if route else "",
+        bot=ctx.app.name, category=category,
+        unit=district_unit.name if district_unit else route.unit if route else "",
+        unit_bot=district_unit.bot if district_unit else None,
         body_enc=vault.encrypt(_body(ctx, data)),
         when_where_enc=vault.encrypt(_when_where(ctx, data)) if _when_where(ctx, data) else None,
         confidential=data["confidential"],
@@ -229,16 +233,42 @@ def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
 
 
 async def route_tip(ctx: Context, tip: store.Tip) -> None:
-    """The unit's group (when configured) and every officer privately, with a masked summary."""
+    """The unit's group (when configured) and every officer privately, with a masked summary; a
+    tip of a district unit goes to the unit's officers through their bot instead of any group."""
     route = ctx.app.config.tips.routes.get(tip.category)
-    text = OFFICER_TEXTS["notify"].format(
-        id=tip.id, category=tip.category, unit=tip.unit or "社区民警",
-        at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz),
-        summary=receipts.summarise(ctx.app.vault.decrypt(tip.body_enc)),
-        identity=OFFICER_TEXTS["identity_confidential"] if tip.confidential else OFFICER_TEXTS["identity_open"])
+    fields = dict(id=tip.id, category=tip.category, at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz),
+                  summary=receipts.summarise(ctx.app.vault.decrypt(tip.body_enc)),
+                  identity=OFFICER_TEXTS["identity_confidential"] if tip.confidential
+                  else OFFICER_TEXTS["identity_open"])
+    unit, told = tip.unit or "社区民警", set()
+    if tip.unit_bot is not None:
+        unit, told = await _to_unit(ctx, tip, fields)
+        route = None  # no group hears of a unit's tip
+    text = OFFICER_TEXTS["notify"].format(unit=unit, **fields)
     if route and route.room:
         group = ctx.app.directory.group_named(route.room)
         if group is not None:
             await ctx.send_to_group(group.id, text, source=store.NOTICE_SOURCE)
     for officer in ctx.app.directory.with_roles({"officer"}):
-        await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)
+        if officer.id not in told:
+            await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)
+
+
+async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> tuple[str, set[str]]:
+    """The unit's officers, privately through the unit's bot; returns the unit as the community's
+    officers see it (routed, and to whom, or that nobody could be reached), and whom of this bot's
+    contacts the unit's notice already told."""
+    app = ctx.app
+    unit = app.district.unit_for(tip.category) if app.district else None
+    label = OFFICER_TEXTS["unit_bot_label"].format(bot=tip.unit_bot) if tip.unit_bot != app.name else ""
+    officers = await units.unit_officers(app, ctx.session, unit) if unit else []
+    if not officers:
+        log.warning("tip routed to a unit none of whose officers is known to its bot",
+                    extra={"tip": tip.id, "unit": tip.unit, "unit_bot": tip.unit_bot})
+        return OFFICER_TEXTS["routed_nobody"].format(unit=tip.unit, bot_label=label,
+                                                     officers="、".join(unit.officers) if unit else tip.unit), set()
+    text = OFFICER_TEXTS["unit_notify"].format(community=app.config.bot.community, unit=tip.unit, **fields)
+    for contact_id, _name in officers:
+        await ctx.send_to_contact(contact_id, text, source=store.NOTICE_SOURCE, bot=tip.unit_bot)
+    told = {i for i, _ in officers} if tip.unit_bot == app.name else set()
+    return OFFICER_TEXTS["routed"].format(unit=tip.unit, bot_label=label, officers="、".join(n for _, n in officers)), told

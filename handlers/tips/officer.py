@@ -7,7 +7,8 @@ from __future__ import annotations
 from bot.context import Context
 from bot.messages import Outgoing
 from bot.plugin import STAFF
-from handlers.tips import attachments, receipts
+from bot.vault import VaultError
+from handlers.tips import attachments, receipts, units
 from handlers.tips.plugin import plugin
 from handlers.tips.texts import OFFICER_TEXTS, TEXTS
 from storage import tips as store
@@ -27,7 +28,7 @@ async def tips_command(ctx: Context) -> None:
 
 
 async def list_open(ctx: Context) -> None:
-    rows = await store.open_tips(ctx.session, ctx.app.name, MAX_LISTED)
+    rows = await store.open_tips(ctx.session, ctx.app.name, MAX_LISTED, units.units_of(ctx.app, ctx.sender.id))
     if not rows:
         await ctx.reply(OFFICER_TEXTS["list_empty"])
         return
@@ -36,18 +37,33 @@ async def list_open(ctx: Context) -> None:
     for t in rows:
         overdue = receipts.is_overdue(t.created_at, t.first_reply_at, ctx.now, hours)
         lines.append(OFFICER_TEXTS["list_line"].format(
-            id=t.id, category=t.category, at=receipts.local_stamp(t.created_at, tz),
+            id=t.id, category=t.category + (OFFICER_TEXTS["from_bot"].format(bot=t.bot) if t.bot != ctx.app.name else ""),
+            at=receipts.local_stamp(t.created_at, tz),
             summary=receipts.summarise(ctx.app.vault.decrypt(t.body_enc)),
             overdue=OFFICER_TEXTS["overdue"].format(hours=hours) if overdue else ""))
     await ctx.reply("\n".join(lines))
 
 
 async def _tip(ctx: Context, n: str) -> store.Tip | None:
-    tip = await store.get(ctx.session, ctx.app.name, int(n))
+    """Tip N if this officer may see it here: one this bot took, or one routed to their unit."""
+    tip = await store.get(ctx.session, ctx.app.name, int(n), units.units_of(ctx.app, ctx.sender.id))
     if tip is None:
         await ctx.reply(OFFICER_TEXTS["no_such"].format(id=n))
         ctx.outcome = "refused: no such tip"
+        return None
+    if tip.bot != ctx.app.name:
+        try:
+            ctx.app.vault.decrypt(tip.reporter_enc)
+        except VaultError:
+            await ctx.reply(OFFICER_TEXTS["other_key"].format(id=tip.id, bot=tip.bot))
+            ctx.outcome = "refused: another bot's key"
+            return None
     return tip
+
+
+def _unit_label(ctx: Context, tip: store.Tip) -> str:
+    unit = tip.unit or "社区民警"
+    return unit + OFFICER_TEXTS["from_bot"].format(bot=tip.bot) if tip.bot != ctx.app.name else unit
 
 
 def _audit_reading(ctx: Context, what: str, tip: store.Tip, outcome: str = "ok") -> None:
@@ -69,7 +85,7 @@ async def view(ctx: Context, n: str) -> None:
         else vault.decrypt(tip.reporter_name_enc)
     count = await store.attachment_count(ctx.session, tip.id)
     await ctx.reply(OFFICER_TEXTS["view"].format(
-        id=tip.id, category=tip.category, unit=tip.unit or "社区民警",
+        id=tip.id, category=tip.category, unit=_unit_label(ctx, tip),
         at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz),
         status=TEXTS["status_closed"] if tip.status == store.CLOSED else TEXTS["status_open"],
         reporter=reporter, body=vault.decrypt(tip.body_enc),
@@ -109,8 +125,9 @@ async def send_attachments(ctx: Context, n: str) -> None:
 # ---- answering the reporter -----------------------------------------------------------------------
 
 async def _tell_reporter(ctx: Context, tip: store.Tip, text: str) -> None:
+    """Through the reporter's bot, which may be another bot of the district (a unit's answer)."""
     reporter = ctx.app.vault.decrypt(tip.reporter_enc)
-    await ctx.send_to_contact(reporter, text, source=store.OUTBOX_SOURCE)
+    await ctx.send_to_contact(reporter, text, source=store.OUTBOX_SOURCE, bot=tip.bot)
 
 
 @plugin.subcommand("线索", "回复", pattern=TIP_NUMBER_AND_TEXT, usage="N 文字",
@@ -141,3 +158,7 @@ async def close(ctx: Context, n: str, text: str) -> None:
     tip.first_reply_at = tip.first_reply_at or ctx.now
     await _tell_reporter(ctx, tip, TEXTS["relay_close"].format(id=tip.id, text=result))
     await ctx.reply(OFFICER_TEXTS["closed"].format(id=tip.id))
+    if tip.bot != ctx.app.name:  # the community's officers hear how the unit closed their tip
+        note = OFFICER_TEXTS["unit_closed"].format(id=tip.id, category=tip.category, unit=tip.unit, text=result)
+        for officer in await store.officer_ids(ctx.session, tip.bot):
+            await ctx.send_to_contact(officer, note, source=store.NOTICE_SOURCE, bot=tip.bot)

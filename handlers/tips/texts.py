@@ -55,6 +55,15 @@ TEXTS = {
 OFFICER_TEXTS = {
     "report_line": "待处理线索{open}条，其中超期{overdue}条（超过{hours}小时未回复）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
+    "routed": "{unit}（已转{bot_label}：{officers}）",
+    "routed_nobody": "{unit}（没能转给{bot_label}：那边还没有登记{officers}，请电话联系）",
+    "unit_bot_label": "{bot} 机器人",
+    "unit_notify": ("新线索 #{id}【{category}】来自{community} → {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n"
+                    "查看全文：私聊我发 /线索 查看 {id}\n回复报告人：/线索 回复 {id} 文字（由我转告，不显示报告人是谁）"),
+    "unit_closed": "线索 #{id}【{category}】已由{unit}结案：{text}",
+    "other_key": ("线索 #{id} 是 {bot} 机器人收到的，这边打不开（密钥不同）。"
+                  "同一个分局的机器人要设置同一个 JINGMIN_SECRET_KEY。"),
+    "from_bot": "（来自 {bot} 机器人）",
     "identity_confidential": "报告人要求保密",
     "identity_open": "报告人未要求保密",
     "list_empty": "没有待处理的线索。",
