@@ -43,3 +43,25 @@ async def with_database(config: Config, work: Callable[[Any], Awaitable[Any]]) -
 
 def add_config_option(parser) -> None:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
+
+def district_commands(sub):
+    """The subcommands of `jingmin district` (the core's and the plugins' share one parser)."""
+    existing = sub.choices.get("district")
+    if existing is not None:
+        return existing._district_sub
+    parser = sub.add_parser("district", help="a district: many community bots on one database")
+    parser._district_sub = parser.add_subparsers(dest="district_command", required=True)
+    return parser._district_sub
+
+
+def load_district_or_exit(path: str):
+    """The district file, or one `config error: FILE: key: problem` line per problem and exit code 2."""
+    from bot.district import load_district
+
+    try:
+        return load_district(path)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"config error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None

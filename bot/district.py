@@ -33,6 +33,7 @@ from bot.config import ConfigError, Strict, _format_errors, duplicate_names
 class Community(Strict):
     bot: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     config: str | None = None  # the community's config file; None in a scenario (bots inline)
+    name: str | None = None  # how reports name it; default: bot.community of its config
 
 
 class Unit(Strict):
@@ -71,6 +72,22 @@ class District(Strict):
             return None
         path = Path(community.config)
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    def community_names(self) -> dict[str, str]:
+        """bot -> the community's name for reports: `name:` here, else bot.community of its config
+        (read as plain YAML: a report must not fail on another community's missing secret), else the bot."""
+        names = {}
+        for community in self.communities:
+            name = community.name
+            path = self.config_path(community)
+            if name is None and path is not None:
+                try:
+                    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+                    name = raw["bot"]["community"]
+                except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+                    name = None
+            names[community.bot] = str(name) if name else community.bot
+        return names
 
 
 def district_problems(district: District) -> list[str]:
