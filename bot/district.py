@@ -142,3 +142,55 @@ def load_district(path: str | Path) -> District:
         return parse_district(raw, path.resolve().parent)
     except ConfigError as error:
         raise ConfigError([f"{path}: {p}" for p in error.problems]) from None
+
+
+def check_district(path: str | Path) -> tuple[District | None, dict[str, Any], list[str]]:
+    """The district file and every community config it names, checked together.
+
+    Returns the district (None if its file is unusable), the loaded community configs by bot, and
+    the problems, one line each, prefixed with the file and the key path. Beyond each file's own
+    checks: a config's bot.name is the bot the district gives it, unit officers are contacts of the
+    unit's bot, report_room is a group of report_bot's config.
+    """
+    from bot.config import load_config
+
+    path = Path(path)
+    try:
+        district = load_district(path)
+    except ConfigError as error:
+        return None, {}, list(error.problems)
+    problems: list[str] = []
+    configs: dict[str, Any] = {}
+    for i, community in enumerate(district.communities):
+        if community.config is None:
+            problems.append(f"{path}: communities[{i}].config: required key is missing (the community's config file)")
+            continue
+        shown = Path(community.config) if Path(community.config).is_absolute() else path.parent / community.config
+        real = district.config_path(community)
+        try:
+            config = load_config(real)
+        except ConfigError as error:
+            for problem in error.problems:  # file errors name the file already; key errors do not
+                problem = problem.replace(str(real), str(shown), 1)
+                problems.append(problem if problem.startswith(str(shown)) else f"{shown}: {problem}")
+            continue
+        if config.bot.name != community.bot:
+            problems.append(f"{shown}: bot.name: '{config.bot.name}', but {path} gives this community the bot "
+                            f"'{community.bot}' (communities[{i}].bot)")
+        configs[community.bot] = (config, shown)
+    for i, unit in enumerate(district.units):
+        if unit.bot not in configs:
+            continue
+        config, shown = configs[unit.bot]
+        names = {c.name for c in config.contacts}
+        for j, officer in enumerate(unit.officers):
+            if officer not in names:
+                problems.append(f"{path}: units[{i}].officers[{j}]: '{officer}' is not a contact in {shown} "
+                                f"(the config of bot '{unit.bot}')")
+    if district.report_bot in configs and district.report_room:
+        config, shown = configs[district.report_bot]
+        if district.report_room not in {g.name for g in config.groups}:
+            problems.append(f"{path}: report_room: '{district.report_room}' is not a group in {shown} "
+                            f"(the config of report_bot '{district.report_bot}')")
+    return district, {bot: config for bot, (config, _) in configs.items()}, problems
+

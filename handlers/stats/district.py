@@ -135,8 +135,8 @@ async def gather(session: AsyncSession, district: District, period: Period, tz: 
     if today is not None:
         await stats.roll_up_months_of(session, bots, today)
     prev = period.previous()
-    current = await stats.totals_by_bot(session, bots, period.start, period.end, rolled=True)
-    previous = await stats.totals_by_bot(session, bots, prev.start, prev.end, rolled=True)
+    current = await stats.totals_by_bot(session, bots, period.start, period.end, rolled=True, rooms=False)
+    previous = await stats.totals_by_bot(session, bots, prev.start, prev.end, rolled=True, rooms=False)
     tips = await tip_store.counts_by_unit(session, bots, *_bounds(period, tz))
     tips_before = await tip_store.counts_by_unit(session, bots, *_bounds(prev, tz))
     groups = await stats.groups_by_category(session, bots)
