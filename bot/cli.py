@@ -93,8 +93,14 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
         return 2
 
     async def run():
+        from bot.instance import InstanceLock
+
         source, target = db.create_engine(config.database_url), db.create_engine(args.to)
+        # The bot must not run on either side while its rows move: its lock, as a second start would take it.
+        locks = [InstanceLock(source, bot, note="jingmin db copy"), InstanceLock(target, bot, note="jingmin db copy")]
         try:
+            for lock in locks:
+                await lock.acquire()
             await db.upgrade(source)
             await db.upgrade(target)
             async with source.connect() as src, target.connect() as dst:
@@ -104,12 +110,16 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
                         await transaction.rollback()
                 return result
         finally:
+            for lock in locks:
+                await lock.release()
             await source.dispose()
             await target.dispose()
 
+    from bot.instance import AlreadyRunning
+
     try:
         result = asyncio.run(run())
-    except TargetHasBot as refused:
+    except (TargetHasBot, AlreadyRunning) as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 1
     width = max(len(t.name) for t in result.tables)

@@ -171,3 +171,21 @@ def test_a_bad_target_url_is_one_line(tmp_path):
     config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     code, out, err = copy(config_path, "not a url")
     assert code == 2 and len(err.splitlines()) == 1 and "--to" in err
+
+
+async def test_the_copy_waits_for_the_bot_to_be_stopped(tmp_path, db_url, attachments):
+    source_url = f"sqlite+aiosqlite:///{tmp_path / 'community' / 'jingmin.db'}"
+    (tmp_path / "community").mkdir()
+    raw = community_raw(source_url, tmp_path / "community")
+    config_path = tmp_path / "community.yaml"
+    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    running = Harness(parse_config(raw, env={}))
+    await running.start()
+    try:
+        code, out, err = await asyncio.to_thread(copy, config_path, db_url)
+    finally:
+        await running.stop()
+    assert code == 1 and out == ""
+    assert err.startswith("error: bot 'xingfuli' is already running on ") and len(err.splitlines()) == 1
+    code, out, err = await asyncio.to_thread(copy, config_path, db_url)  # stopped now: it goes through
+    assert code == 0, err

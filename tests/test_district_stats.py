@@ -244,3 +244,36 @@ async def test_district_queries_agree_with_each_bots_own(db_url):
             assert since[bot].get("messages") == scale * (30 + 1 + 31 + 15 + 1 + 5)
     finally:
         await engine.dispose()
+
+
+def test_a_big_district_names_the_busiest_and_sums_the_rest(tmp_path):
+    """189 communities do not fit one message or one chart: the busiest are named, the rest summed."""
+    from bot.district import District
+    from handlers.stats import district as districts
+    from handlers.stats.chart import render_chart
+    from handlers.stats.report import Period
+    from storage.stats import Totals
+
+    bots = [f"c{i:03d}" for i in range(189)]
+    current, previous = {}, {}
+    for i, bot in enumerate(bots):
+        current[bot], previous[bot] = Totals(), Totals()
+        if i < 150:  # 39 communities said nothing this week
+            current[bot].add("messages", "", "resident", "*", 200 - i)
+            current[bot].add("consultations", "answered", "resident", "*", 1)
+    district = District(name="甘井子分局", communities=[{"bot": b, "name": f"社区{b[1:]}"} for b in bots])
+    report = districts.DistrictReport(district, Period(date(2026, 12, 7), date(2026, 12, 13)),
+                                      district.community_names(), current, previous,
+                                      {b: {} for b in bots}, {b: {} for b in bots}, {b: {"resident": 1} for b in bots})
+    text = districts.render(report, weekly=True)
+    assert "  社区000：信息200条（前一周无记录）" in text and "  社区009：信息191条" in text
+    assert "社区010：" not in text
+    assert "  其余140个社区：信息1.6万余条，咨询140次" in text  # 16870, written the article's way
+    assert "本期无群内交流的社区39个：社区150、" in text and "等。" in text
+    assert len(text) < 2000  # one WeChat message
+
+    labels, series = districts.chart_series(report)
+    assert len(labels) == 16 and labels[0] == "社区000" and labels[-1] == "其余174个平均"
+    assert series["messages"][-1] == round(sum(200 - i for i in range(15, 150)) / 174)
+    path = render_chart(tmp_path / "district.png", "甘井子分局 12月7日至12月13日", labels, series, slanted=True)
+    assert png_size(path) == (WIDTH_PX, HEIGHT_PX)

@@ -43,7 +43,7 @@ TEXTS = {
     "rest": "  其余{n}个社区：信息{messages}条，咨询{consultations}次，建议{suggestions}条",
     "quiet": "本期无群内交流的社区{n}个：{names}。",
     "chart_title": "{district} {start}至{end} 各社区交流、咨询和建议",
-    "chart_rest": "其余{n}个",
+    "chart_rest": "其余{n}个平均",
 }
 
 CSV_COLUMNS = ("社区", "bot", "分类", "交流信息", "上期交流信息", "业务咨询", "上期业务咨询", "意见建议", "上期意见建议",
@@ -253,13 +253,14 @@ def _pairs(now: Numbers, was: Numbers) -> list[int]:
 
 
 def chart_series(report: DistrictReport, limit: int = CHART_COMMUNITIES) -> tuple[list[str], dict[str, list[int]]]:
-    """The chart's bars: the busiest communities, the rest summed in one."""
+    """The chart's bars: the busiest communities, then the rest's average in one."""
     ranked = report.ranked()
     shown, rest = ranked[:limit], ranked[limit:]
     labels = [report.names[b] for b in shown]
     numbers = [report.numbers(b) for b in shown]
-    if rest:
+    if rest:  # their average: a sum of 170 communities would dwarf every bar named
         labels.append(TEXTS["chart_rest"].format(n=len(rest)))
-        numbers.append(sum((report.numbers(b) for b in rest), Numbers()))
+        total = sum((report.numbers(b) for b in rest), Numbers())
+        numbers.append(Numbers(*(round(v / len(rest)) for v in total.row())))
     return labels, {"messages": [n.messages for n in numbers], "consultations": [n.consultations for n in numbers],
                     "suggestions": [n.suggestions for n in numbers]}
