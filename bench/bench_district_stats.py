@@ -5,7 +5,7 @@ counters per group and day (hourly message rows too, as the tally writes them), 
 bookings and tips, tip rows with their unit, and the rooms. Then, the way `jingmin district stats`
 and the Monday district report gather them (handlers.stats.district.gather):
 
-  - last week and the week before (the weekly report),
+  - last week and the week before, and the totals since the start (the weekly report),
   - one month, and the whole year (with the year before next to it),
   - the whole year without the rolled-up months (every counter row read), for comparison.
 

@@ -240,9 +240,12 @@ async def since_start(session: AsyncSession, bot: str, end: date, scope: Scope =
     return (await since_start_by_bot(session, [bot], end, scope))[bot]
 
 
-async def since_start_by_bot(session: AsyncSession, bots: Sequence[str], end: date,
-                             scope: Scope = Scope()) -> dict[str, Totals]:
-    """`since_start` of several bots: two queries per distinct last rolled month (usually one)."""
+async def since_start_by_bot(session: AsyncSession, bots: Sequence[str], end: date, scope: Scope = Scope(),
+                             *, rooms: bool = True, metrics: Sequence[str] | None = None) -> dict[str, Totals]:
+    """`since_start` of several bots: two queries per distinct last rolled month (usually one).
+    `rooms=False` as in totals_by_bot; `metrics`: only these (a district's years add up fast)."""
+    only = [] if metrics is None else [MonthTotal.metric.in_(metrics)]
+    only_counters = [] if metrics is None else [Counter.metric.in_(metrics)]
     result = {bot: Totals() for bot in bots}
     by_last: dict[date | None, list[str]] = defaultdict(list)
     for bot, last in (await last_rolled(session, bots, before=month_start(end))).items():
@@ -251,17 +254,19 @@ async def since_start_by_bot(session: AsyncSession, bots: Sequence[str], end: da
         counters_from = date(1970, 1, 1)
         if last is not None:
             counters_from = next_month(last)
-            q = (select(MonthTotal.bot, MonthTotal.metric, MonthTotal.key, MonthTotal.category, MonthTotal.room_id,
+            room = _room_column(MonthTotal, rooms)
+            q = (select(MonthTotal.bot, MonthTotal.metric, MonthTotal.key, MonthTotal.category, room,
                         func.sum(MonthTotal.value))
                  .where(MonthTotal.bot.in_(some), MonthTotal.month <= last, MonthTotal.metric != ROLLED,
-                        *scope.where(MonthTotal))
-                 .group_by(MonthTotal.bot, MonthTotal.metric, MonthTotal.key, MonthTotal.category, MonthTotal.room_id))
+                        *only, *scope.where(MonthTotal))
+                 .group_by(MonthTotal.bot, MonthTotal.metric, MonthTotal.key, MonthTotal.category, room))
             for bot, metric, key, category, room_id, value in await session.execute(q):
                 result[bot].add(metric, key, category, room_id, int(value))
-        q = (select(Counter.bot, Counter.metric, Counter.key, Counter.category, Counter.room_id, func.sum(Counter.value))
-             .where(Counter.bot.in_(some), Counter.day >= counters_from, Counter.day <= end,
-                    Counter.hour == WHOLE_DAY, *scope.where(Counter))
-             .group_by(Counter.bot, Counter.metric, Counter.key, Counter.category, Counter.room_id))
+        room = _room_column(Counter, rooms)
+        q = (select(Counter.bot, Counter.metric, Counter.key, Counter.category, room, func.sum(Counter.value))
+             .where(Counter.bot.in_(some) if len(some) > 1 else Counter.bot == some[0], Counter.day >= counters_from,
+                    Counter.day <= end, Counter.hour == WHOLE_DAY, *only_counters, *scope.where(Counter))
+             .group_by(Counter.bot, Counter.metric, Counter.key, Counter.category, room))
         for bot, metric, key, category, room_id, value in await session.execute(q):
             result[bot].add(metric, key, category, room_id, int(value))
     return result
@@ -270,6 +275,17 @@ async def since_start_by_bot(session: AsyncSession, bots: Sequence[str], end: da
 async def first_day(session: AsyncSession, bot: str) -> date | None:
     """The first day anything was counted: "since the start"."""
     return (await session.execute(select(func.min(Counter.day)).where(Counter.bot == bot))).scalar_one()
+
+
+async def first_month_of(session: AsyncSession, bots: Sequence[str]) -> date | None:
+    """The first month any of `bots` counted anything (its first day). Rolled months start at the
+    first counted one, so their markers answer without reading every bot's counters."""
+    rolled = (await session.execute(select(func.min(MonthTotal.month)).where(
+        MonthTotal.bot.in_(bots), MonthTotal.metric == ROLLED))).scalar_one()
+    if rolled is not None:
+        return rolled
+    first = (await session.execute(select(func.min(Counter.day)).where(Counter.bot.in_(bots)))).scalar_one()
+    return month_start(first) if first is not None else None
 
 
 async def groups_by_category(session: AsyncSession, bots: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -82,6 +82,7 @@ async def add_rows(db_url: str, bot: str, rows: list[tuple[date, str, str, int]]
 
 
 DONGFANG_ROWS = [
+    (date(2026, 10, 15), "messages", "", 12000), (date(2026, 10, 15), "consultations", "answered", 140),  # history
     (date(2026, 12, 8), "messages", "", 20), (date(2026, 12, 1), "messages", "", 10),
     (date(2026, 12, 9), "consultations", "answered", 3), (date(2026, 12, 9), "consultation_topics", "residence-permit", 3),
     (date(2026, 12, 10), "suggestions", "", 2), (date(2026, 12, 2), "suggestions", "", 1),
@@ -138,6 +139,8 @@ async def test_monday_district_report_goes_to_the_bureau_work_group(tmp_path, db
     # busiest first; the bureau's own community said nothing
     assert report.index("东方社区（东风路）：信息20条（比前一周增加100%）") < report.index("春晖社区：信息5条（前一周无记录）")
     assert "本期无群内交流的社区1个：分局社区" in report
+    assert report.endswith("累计：2026年10月以来，甘井子分局4大类警民微信群与群众交流信息1.2万余条，提供业务办理咨询143次，"
+                           "收到群众意见和建议3条。")
     assert SECRET_TIP not in report
 
     images = [r for r in sent if r.out.kind == "image" and "district-bureau-2026-W50" in r.out.text]
@@ -201,6 +204,7 @@ async def test_district_stats_command_prints_text_and_csv(tmp_path, db_url):
     assert code == 0, err
     assert "【甘井子分局统计】12月7日至12月13日" in out
     assert "群内交流信息25条（比前一周增加150%）" in out
+    assert "与群众交流信息1.2万余条，提供业务办理咨询143次" in out
     assert SECRET_TIP not in out
 
     code, out, err = await asyncio.to_thread(run_cli, "district", "stats", "--district", district,

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CATEGORIES, Config
 from bot.district import District
-from handlers.stats.report import Period, change_text, fmt_count, group_messages, messages_of, topic_name
+from handlers.stats.report import MESSAGE_METRICS, Period, change_text, fmt_count, group_messages, messages_of, topic_name
 from storage import stats
 from storage import tips as tip_store
 from storage.stats import Totals
 
+SINCE_METRICS = [*MESSAGE_METRICS, "consultations", "suggestions"]  # what the 累计 line says
 OWN_OFFICERS = "社区民警"  # a tip no unit handles stays with the community's officers
 TOP_COMMUNITIES = 10  # the weekly post names the busiest; the CSV and the shell list them all
 CHART_COMMUNITIES = 15
@@ -42,6 +43,8 @@ TEXTS = {
                       "线索{tips}条，预约{booked}件，推送{pushes}次",
     "rest": "  其余{n}个社区：信息{messages}条，咨询{consultations}次，建议{suggestions}条",
     "quiet": "本期无群内交流的社区{n}个：{names}。",
+    "since": "累计：{first}以来，{district}{kinds}大类警民微信群与群众交流信息{messages}条，提供业务办理咨询{consultations}次，"
+             "收到群众意见和建议{suggestions}条。",
     "chart_title": "{district} {start}至{end} 各社区交流、咨询和建议",
     "chart_rest": "其余{n}个平均",
 }
@@ -83,6 +86,8 @@ class DistrictReport:
     tips: dict[str, dict[str, int]]  # bot -> unit -> tips in the period
     tips_before: dict[str, dict[str, int]]
     groups: dict[str, dict[str, int]]  # bot -> category -> groups
+    since: dict[str, Totals] | None = None  # from the first day counted to the period's end
+    first_day: date | None = None
 
     @property
     def bots(self) -> list[str]:
@@ -99,7 +104,7 @@ class DistrictReport:
                 sum((self.numbers_before(b) for b in self.bots), Numbers()))
 
     def by_category(self) -> dict[str, dict[str, int]]:
-        """category -> metric -> sum over every community (private chats left out)."""
+        """category -> metric -> sum over every community ('': private chats, uncategorised groups)."""
         merged: dict[str, dict[str, int]] = {}
         for totals in self.current.values():
             for category, numbers in totals.by_category.items():
@@ -129,8 +134,9 @@ def _bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def gather(session: AsyncSession, district: District, period: Period, tz: ZoneInfo, *,
-                 today: date | None = None) -> DistrictReport:
-    """Every number of the district report: a handful of queries, whatever the number of communities."""
+                 today: date | None = None, since: bool = True) -> DistrictReport:
+    """Every number of the district report: a handful of queries, whatever the number of communities.
+    `since`: also the totals since the first day counted (the article's "2019年以来 ... 1.2万余条")."""
     bots = district.bots
     if today is not None:
         await stats.roll_up_months_of(session, bots, today)
@@ -140,8 +146,12 @@ async def gather(session: AsyncSession, district: District, period: Period, tz: 
     tips = await tip_store.counts_by_unit(session, bots, *_bounds(period, tz))
     tips_before = await tip_store.counts_by_unit(session, bots, *_bounds(prev, tz))
     groups = await stats.groups_by_category(session, bots)
-    return DistrictReport(district, period, district.community_names(), current, previous, tips, tips_before,
-                          groups)
+    report = DistrictReport(district, period, district.community_names(), current, previous, tips, tips_before,
+                            groups)
+    if since:
+        report.since = await stats.since_start_by_bot(session, bots, period.end, rooms=False, metrics=SINCE_METRICS)
+        report.first_day = await stats.first_month_of(session, bots)
+    return report
 
 
 def _md(d: date) -> str:
@@ -182,6 +192,13 @@ def render(report: DistrictReport, config: Config | None = None, *, weekly: bool
         lines.append(TEXTS["topics"].format(topics="、".join(
             f"{topic_name(config, k) if config is not None else k}（{n}次）" for k, n in best)))
     lines.extend(_community_lines(report, before, top))
+    if report.since is not None:
+        total = sum((Numbers.of(t, {}) for t in report.since.values()), Numbers())
+        first = report.first_day or period.start
+        lines.append(TEXTS["since"].format(
+            first=f"{first.year}年{first.month}月", district=report.district.name, kinds=kinds,
+            messages=fmt_count(total.messages), consultations=fmt_count(total.consultations),
+            suggestions=fmt_count(total.suggestions)))
     return "\n".join(lines)
 
 
