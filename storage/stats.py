@@ -85,7 +85,8 @@ async def totals(session: AsyncSession, bot: str, start: date, end: date, scope:
 
 
 async def totals_by_bot(session: AsyncSession, bots: Sequence[str], start: date, end: date, scope: Scope = Scope(),
-                        *, rolled: bool = False, rooms: bool = True) -> dict[str, Totals]:
+                        *, rolled: bool = False, rooms: bool = True,
+                        known_rolled: dict[str, date | None] | None = None) -> dict[str, Totals]:
     """`totals` of several bots (a district) in one query, GROUP BY bot.
 
     `rolled`: months inside [start, end] that are rolled up are read from `stats_month_totals`
@@ -93,12 +94,13 @@ async def totals_by_bot(session: AsyncSession, bots: Sequence[str], start: date,
     thousand month rows); call `roll_up_months_of` first.
     `rooms=False`: by_room keeps private chats ('') apart from all groups together (ALL_GROUPS),
     not each group: what a district report needs, in a sixth of the rows.
+    `known_rolled`: `last_rolled(bots)` if the caller has it already (one scan of the markers less).
     """
     result = {bot: Totals() for bot in bots}
     spans: list[tuple[list[str], list[tuple[date, date]], tuple[date, date] | None]] = []
     if rolled:
         by_last: dict[date | None, list[str]] = defaultdict(list)
-        for bot, last in (await last_rolled(session, bots)).items():
+        for bot, last in (known_rolled if known_rolled is not None else await last_rolled(session, bots)).items():
             by_last[last].append(bot)
         for last, some in by_last.items():
             months = full_months(start, end, last)
@@ -204,13 +206,19 @@ async def roll_up_months(session: AsyncSession, bot: str, today: date) -> int:
 async def roll_up_months_of(session: AsyncSession, bots: Sequence[str], today: date) -> int:
     """`roll_up_months` for several bots: one INSERT per month for all bots that need it.
     Returns the number of (bot, month) pairs rolled."""
-    todo = {bot: next_month(last) for bot, last in (await last_rolled(session, bots)).items() if last is not None}
+    return (await roll_up_and_tell(session, bots, today))[0]
+
+
+async def roll_up_and_tell(session: AsyncSession, bots: Sequence[str], today: date) -> tuple[int, dict[str, date | None]]:
+    """`roll_up_months_of`, and each bot's last rolled month afterwards (for `known_rolled`)."""
+    known = await last_rolled(session, bots)
+    todo = {bot: next_month(last) for bot, last in known.items() if last is not None}
     fresh = [bot for bot in bots if bot not in todo]
     if fresh:
         firsts = (select(Counter.bot, func.min(Counter.day)).where(Counter.bot.in_(fresh)).group_by(Counter.bot))
         todo.update({bot: month_start(first) for bot, first in await session.execute(firsts)})
     if not todo:
-        return 0
+        return 0, known
     insert = insert_for(session)
     n = 0
     month = min(todo.values())
@@ -227,9 +235,10 @@ async def roll_up_months_of(session: AsyncSession, bots: Sequence[str], today: d
                  for bot in due]
         for i in range(0, len(rows), ROWS_PER_INSERT):
             await session.execute(insert(MonthTotal).on_conflict_do_nothing(), rows[i:i + ROWS_PER_INSERT])
+        known.update({bot: month for bot in due})
         month = next_month(month)
         n += len(due)
-    return n
+    return n, known
 
 
 ROWS_PER_INSERT = 5000
@@ -241,14 +250,20 @@ async def since_start(session: AsyncSession, bot: str, end: date, scope: Scope =
 
 
 async def since_start_by_bot(session: AsyncSession, bots: Sequence[str], end: date, scope: Scope = Scope(),
-                             *, rooms: bool = True, metrics: Sequence[str] | None = None) -> dict[str, Totals]:
+                             *, rooms: bool = True, metrics: Sequence[str] | None = None,
+                             known_rolled: dict[str, date | None] | None = None) -> dict[str, Totals]:
     """`since_start` of several bots: two queries per distinct last rolled month (usually one).
     `rooms=False` as in totals_by_bot; `metrics`: only these (a district's years add up fast)."""
     only = [] if metrics is None else [MonthTotal.metric.in_(metrics)]
     only_counters = [] if metrics is None else [Counter.metric.in_(metrics)]
     result = {bot: Totals() for bot in bots}
     by_last: dict[date | None, list[str]] = defaultdict(list)
-    for bot, last in (await last_rolled(session, bots, before=month_start(end))).items():
+    if known_rolled is None:
+        before = await last_rolled(session, bots, before=month_start(end))
+    else:  # rolled months are contiguous: the last one before `end`'s month is at most the month before
+        cap = month_start(month_start(end) - timedelta(days=1))
+        before = {bot: None if last is None else min(last, cap) for bot, last in known_rolled.items()}
+    for bot, last in before.items():
         by_last[last].append(bot)
     for last, some in by_last.items():
         counters_from = date(1970, 1, 1)

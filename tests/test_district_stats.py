@@ -241,11 +241,17 @@ async def test_district_queries_agree_with_each_bots_own(db_url):
             whole_months = await stats.totals_by_bot(session, ["a", "b"], date(2026, 10, 1), date(2026, 11, 30),
                                                      rolled=True)
             since = await stats.since_start_by_bot(session, ["a", "b"], date(2026, 12, 31))
+            _, known = await stats.roll_up_and_tell(session, ["a", "b", "never"], date(2026, 12, 14))
+            assert known == {"a": date(2026, 11, 1), "b": date(2026, 11, 1), "never": None}
+            since_known = await stats.since_start_by_bot(session, ["a", "b"], date(2026, 12, 31), known_rolled=known)
+            until_oct = await stats.since_start_by_bot(session, ["a", "b"], date(2026, 10, 31), known_rolled=known,
+                                                       rooms=False, metrics=["messages"])
         for bot, scale in (("a", 1), ("b", 3)):
             expected = scale * (30 + 1 + 31 + 15 + 1)
             assert plain[bot].get("messages") == together[bot].get("messages") == rolled[bot].get("messages") == expected
             assert whole_months[bot].get("messages") == scale * (1 + 31 + 15)
-            assert since[bot].get("messages") == scale * (30 + 1 + 31 + 15 + 1 + 5)
+            assert since[bot].get("messages") == since_known[bot].get("messages") == scale * (30 + 1 + 31 + 15 + 1 + 5)
+            assert until_oct[bot].get("messages") == scale * (30 + 1 + 31)
     finally:
         await engine.dispose()
 

@@ -139,17 +139,22 @@ async def gather(session: AsyncSession, district: District, period: Period, tz: 
     `since`: also the totals since the first day counted (the article's "2019年以来 ... 1.2万余条")."""
     bots = district.bots
     if today is not None:
-        await stats.roll_up_months_of(session, bots, today)
+        _, rolled = await stats.roll_up_and_tell(session, bots, today)
+    else:
+        rolled = await stats.last_rolled(session, bots)
     prev = period.previous()
-    current = await stats.totals_by_bot(session, bots, period.start, period.end, rolled=True, rooms=False)
-    previous = await stats.totals_by_bot(session, bots, prev.start, prev.end, rolled=True, rooms=False)
+    current = await stats.totals_by_bot(session, bots, period.start, period.end, rolled=True, rooms=False,
+                                        known_rolled=rolled)
+    previous = await stats.totals_by_bot(session, bots, prev.start, prev.end, rolled=True, rooms=False,
+                                         known_rolled=rolled)
     tips = await tip_store.counts_by_unit(session, bots, *_bounds(period, tz))
     tips_before = await tip_store.counts_by_unit(session, bots, *_bounds(prev, tz))
     groups = await stats.groups_by_category(session, bots)
     report = DistrictReport(district, period, district.community_names(), current, previous, tips, tips_before,
                             groups)
     if since:
-        report.since = await stats.since_start_by_bot(session, bots, period.end, rooms=False, metrics=SINCE_METRICS)
+        report.since = await stats.since_start_by_bot(session, bots, period.end, rooms=False, metrics=SINCE_METRICS,
+                                                      known_rolled=rolled)
         report.first_day = await stats.first_month_of(session, bots)
     return report
 
