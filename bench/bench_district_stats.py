@@ -9,7 +9,10 @@ and the Monday district report gather them (handlers.stats.district.gather):
   - one month, and the whole year (with the year before next to it),
   - the whole year without the rolled-up months (every counter row read), for comparison.
 
-Target: under 1 s each on PostgreSQL.
+Target: under 1 s each on PostgreSQL. Measured 2026-12-02 on the shared 2-core machine (load 5,
+PostgreSQL on the same machine), 1.09 M counter rows: weekly report median 266 ms, one month 507 ms,
+one year 546 ms (the once-only first roll-up of 2,268 bot-months 4 s). The rows are generous: about
+2.7 M group messages a year, where the article's district counted 1.2万 in all.
 
     .venv/bin/python bench/bench_district_stats.py postgresql+asyncpg://postgres@127.0.0.1:5432/test
       (creates and drops a database of its own on that server)
