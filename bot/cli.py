@@ -77,19 +77,23 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_copy(args: argparse.Namespace) -> int:
     """Copy this community's rows into another database (the district's), migrated to head first."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
+    from bot.config import DatabaseSettings
     from storage import db
     from storage.copy import TargetHasBot, copy_bot
 
     config = load_or_exit(args.config)
     bot = config.bot.name
     try:
-        if make_url(args.to).render_as_string(hide_password=False) == config.database_url:
-            print("error: --to is this community's own database", file=sys.stderr)
-            return 2
-    except Exception:
-        print(f"error: --to: '{args.to}' is not a database URL (postgresql+asyncpg://... or sqlite+aiosqlite:///...)",
+        DatabaseSettings(url=args.to)  # the drivers the bot itself accepts
+        same = make_url(args.to).render_as_string(hide_password=False) == config.database_url
+    except (ValueError, ArgumentError):
+        print(f"error: --to: '{args.to}' is not a database URL (postgresql+asyncpg://… or sqlite+aiosqlite:///…)",
               file=sys.stderr)
+        return 2
+    if same:
+        print("error: --to is this community's own database", file=sys.stderr)
         return 2
 
     async def run():

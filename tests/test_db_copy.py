@@ -169,8 +169,11 @@ def test_a_bad_target_url_is_one_line(tmp_path):
     raw = community_raw(f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}", tmp_path)
     config_path = tmp_path / "community.yaml"
     config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    code, out, err = copy(config_path, "not a url")
-    assert code == 2 and len(err.splitlines()) == 1 and "--to" in err
+    for bad in ("not a url", "postgresql://postgres@127.0.0.1/district"):  # the second: no async driver
+        code, out, err = copy(config_path, bad)
+        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: --to: "), err
+    code, out, err = copy(config_path, raw["database"]["url"])
+    assert (code, err) == (2, "error: --to is this community's own database\n")
 
 
 async def test_the_copy_waits_for_the_bot_to_be_stopped(tmp_path, db_url, attachments):
