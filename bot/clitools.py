@@ -47,12 +47,15 @@ def add_config_option(parser) -> None:
 
 def district_commands(sub):
     """The subcommands of `jingmin district` (the core's and the plugins' share one parser)."""
-    existing = sub.choices.get("district")
-    if existing is not None:
-        return existing._district_sub
-    parser = sub.add_parser("district", help="a district: many community bots on one database")
-    parser._district_sub = parser.add_subparsers(dest="district_command", required=True)
-    return parser._district_sub
+    import argparse
+
+    parser = sub.choices.get("district")
+    if parser is None:
+        parser = sub.add_parser("district", help="a district: many community bots on one database")
+    for action in parser._actions:  # argparse keeps a parser's subcommands as one such action
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="district_command", required=True)
 
 
 def load_district_or_exit(path: str):
