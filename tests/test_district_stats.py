@@ -180,6 +180,23 @@ async def test_only_the_report_bot_posts_the_district_report(tmp_path, db_url):
     assert not any("甘井子分局警民群周报" in t for t in texts)
 
 
+async def test_a_bot_no_longer_the_report_bot_stops_posting_it(tmp_path, db_url):
+    path = write_district(tmp_path, db_url)
+    bureau = harness(tmp_path, "bureau")
+    await bureau.start()  # schedules the district report
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw["report_bot"] = "chunhui"  # another bot posts it now (its file is not checked here)
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+        await bureau.restart()  # the district file is read again at start
+        await bureau.run_until(MONDAY_0900 + timedelta(minutes=10))
+        texts = [r.out.text for r in bureau.sent]
+    finally:
+        await bureau.stop()
+    assert any("分局社区警民群周报】12月7日" in t for t in texts)  # its own community's report still goes
+    assert not any("甘井子分局警民群周报" in t for t in texts)
+
+
 def run_cli(*argv: str) -> tuple[int, str, str]:
     import contextlib
 

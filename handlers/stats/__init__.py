@@ -75,9 +75,15 @@ async def schedule_weekly(app) -> None:
     trigger = CronTrigger(day_of_week=cfg.weekly_day, hour=cfg.weekly_time.hour, minute=cfg.weekly_time.minute,
                           timezone=app.clock.tz)
     await app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=GRACE)
-    if app.district is not None and app.district.report_bot == app.name:
+    if is_report_bot(app):
         # The bureau's report goes out on the report bot's own weekly day and time.
         await app.scheduler.add(DISTRICT_JOB_ID, DISTRICT_JOB_KIND, {}, trigger, grace=GRACE)
+    else:  # the district file gave the report to another bot since
+        await app.scheduler.remove(DISTRICT_JOB_ID)
+
+
+def is_report_bot(app) -> bool:
+    return app.district is not None and app.district.report_bot == app.name
 
 
 @plugin.job(JOB_KIND)
@@ -117,6 +123,8 @@ async def publish_weekly(app, period: Period, *, again_at: datetime | None, sess
 
 @plugin.job(DISTRICT_JOB_KIND)
 async def district_weekly_job(app, payload: dict, due: datetime) -> None:
+    if not is_report_bot(app):
+        return
     period = reports.last_week(due.astimezone(app.clock.tz).date())
     await publish_district_weekly(app, period)
 
