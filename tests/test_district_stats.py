@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
-from sqlalchemy.engine import make_url
 
 from bot.clock import SHANGHAI, FakeClock
 from bot.config import parse_config
