@@ -15,12 +15,33 @@ from bot.logs import setup_logging
 log = logging.getLogger("jingmin")
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    if args.district:
+        return check_district_file(args.district)
     config = load_or_exit(args.config)
     plugins = registry_for(config).plugins
     print(f"{args.config}: ok ({len(config.groups)} groups, {len(config.contacts)} contacts, "
           f"{len(plugins)} plugins: {', '.join(p.name for p in plugins)})")
     for line in calendar_warnings(config):
         print(f"warning: {line}")
+    return 0
+
+
+def check_district_file(path: str) -> int:
+    """`check-config --district FILE`: the district file and each community config it names."""
+    from bot.district import check_district
+
+    district, configs, problems = check_district(path)
+    for line in problems:
+        print(f"config error: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    report = f", report to {district.report_room} by {district.report_bot}" if district.report_bot else ""
+    print(f"{path}: ok ({len(district.communities)} communities, {len(district.units)} units, "
+          f"{len(district.schedules)} schedules{report})")
+    for community in district.communities:
+        config = configs[community.bot]
+        print(f"  {community.bot}: {community.config} ok ({config.bot.community}, {len(config.groups)} groups, "
+              f"{len(config.contacts)} contacts)")
     return 0
 
 
@@ -51,6 +72,73 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     asyncio.run(run())
     print("database schema is up to date")
     return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy this community's rows into another database (the district's), migrated to head first."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from bot.config import DatabaseSettings
+    from storage import db
+    from storage.copy import TargetHasBot, copy_bot
+
+    config = load_or_exit(args.config)
+    bot = config.bot.name
+    try:
+        DatabaseSettings(url=args.to)  # the drivers the bot itself accepts
+        same = make_url(args.to).render_as_string(hide_password=False) == config.database_url
+    except (ValueError, ArgumentError):
+        print(f"error: --to: '{args.to}' is not a database URL (postgresql+asyncpg://… or sqlite+aiosqlite:///…)",
+              file=sys.stderr)
+        return 2
+    if same:
+        print("error: --to is this community's own database", file=sys.stderr)
+        return 2
+
+    async def run():
+        from bot.instance import InstanceLock
+
+        source, target = db.create_engine(config.database_url), db.create_engine(args.to)
+        # The bot must not run on either side while its rows move: its lock, as a second start would take it.
+        locks = [InstanceLock(source, bot, note="jingmin db copy"), InstanceLock(target, bot, note="jingmin db copy")]
+        try:
+            for lock in locks:
+                await lock.acquire()
+            await db.upgrade(source)
+            await db.upgrade(target)
+            async with source.connect() as src, target.connect() as dst:
+                async with dst.begin() as transaction:
+                    result = await copy_bot(src, dst, bot)
+                    if not result.ok:  # a checksum that differs keeps nothing
+                        await transaction.rollback()
+                return result
+        finally:
+            for lock in locks:
+                await lock.release()
+            await source.dispose()
+            await target.dispose()
+
+    from bot.instance import AlreadyRunning
+
+    try:
+        result = asyncio.run(run())
+    except (TargetHasBot, AlreadyRunning) as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
+    width = max(len(t.name) for t in result.tables)
+    for t in result.tables:
+        note = "  (renumbered: the target held these numbers)" if t.renumbered else ""
+        print(f"{t.name:<{width}}  {t.rows:>7} rows  source {t.source_sum}  target {t.target_sum}  "
+              f"{'ok' if t.ok else 'MISMATCH'}{note}")
+    for name, why in result.skipped.items():
+        print(f"{name:<{width}}  not copied: {why}")
+    total = sum(t.rows for t in result.tables)
+    print(f"bot {bot}: {total} rows copied; checksum source {result.checksum('source')} "
+          f"target {result.checksum('target')} {'ok' if result.ok else 'MISMATCH'}")
+    print("next: point this community's database.url (or JINGMIN_DATABASE_URL) at the target and start the bot"
+          if result.ok else "nothing was kept in the target")
+    return 0 if result.ok else 1
 
 
 def secret_key_for(config: Config) -> str:
@@ -103,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate a config file and exit")
     p.add_argument("config", nargs="?", default=DEFAULT_CONFIG)
+    p.add_argument("--district", help="check a district file and every community config it names instead")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("db", help="database maintenance")
@@ -110,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="upgrade the schema to the latest version")
     up.add_argument("--config", default=DEFAULT_CONFIG)
     up.set_defaults(func=cmd_db_upgrade)
+    cp = dbsub.add_parser("copy", help="copy this community's rows into another database (a district's), "
+                                       "with row counts and checksums; stop the bot first")
+    cp.add_argument("--to", required=True, help="target database URL, e.g. postgresql+asyncpg://jingmin@db/district")
+    cp.add_argument("--config", default=DEFAULT_CONFIG)
+    cp.set_defaults(func=cmd_db_copy)
 
     p = sub.add_parser("simulator", help="run only the simulated WeChat (gRPC puppet service + web page/API)")
     p.add_argument("--port", type=int, default=8788, help="gRPC port the bot connects to (default 8788)")

@@ -43,3 +43,28 @@ async def with_database(config: Config, work: Callable[[Any], Awaitable[Any]]) -
 
 def add_config_option(parser) -> None:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
+
+def district_commands(sub):
+    """The subcommands of `jingmin district` (the core's and the plugins' share one parser)."""
+    import argparse
+
+    parser = sub.choices.get("district")
+    if parser is None:
+        parser = sub.add_parser("district", help="a district: many community bots on one database")
+    for action in parser._actions:  # argparse keeps a parser's subcommands as one such action
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="district_command", required=True)
+
+
+def load_district_or_exit(path: str):
+    """The district file, or one `config error: FILE: key: problem` line per problem and exit code 2."""
+    from bot.district import load_district
+
+    try:
+        return load_district(path)
+    except ConfigError as err:
+        for line in err.problems:
+            print(f"config error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None

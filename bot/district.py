@@ -33,6 +33,7 @@ from bot.config import ConfigError, Strict, _format_errors, duplicate_names
 class Community(Strict):
     bot: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     config: str | None = None  # the community's config file; None in a scenario (bots inline)
+    name: str | None = None  # how reports name it; default: bot.community of its config
 
 
 class Unit(Strict):
@@ -71,6 +72,22 @@ class District(Strict):
             return None
         path = Path(community.config)
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    def community_names(self) -> dict[str, str]:
+        """bot -> the community's name for reports: `name:` here, else bot.community of its config
+        (read as plain YAML: a report must not fail on another community's missing secret), else the bot."""
+        names = {}
+        for community in self.communities:
+            name = community.name
+            path = self.config_path(community)
+            if name is None and path is not None:
+                try:
+                    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+                    name = raw["bot"]["community"]
+                except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+                    name = None
+            names[community.bot] = str(name) if name else community.bot
+        return names
 
 
 def district_problems(district: District) -> list[str]:
@@ -125,3 +142,55 @@ def load_district(path: str | Path) -> District:
         return parse_district(raw, path.resolve().parent)
     except ConfigError as error:
         raise ConfigError([f"{path}: {p}" for p in error.problems]) from None
+
+
+def check_district(path: str | Path) -> tuple[District | None, dict[str, Any], list[str]]:
+    """The district file and every community config it names, checked together.
+
+    Returns the district (None if its file is unusable), the loaded community configs by bot, and
+    the problems, one line each, prefixed with the file and the key path. Beyond each file's own
+    checks: a config's bot.name is the bot the district gives it, unit officers are contacts of the
+    unit's bot, report_room is a group of report_bot's config.
+    """
+    from bot.config import load_config
+
+    path = Path(path)
+    try:
+        district = load_district(path)
+    except ConfigError as error:
+        return None, {}, list(error.problems)
+    problems: list[str] = []
+    configs: dict[str, Any] = {}
+    for i, community in enumerate(district.communities):
+        if community.config is None:
+            problems.append(f"{path}: communities[{i}].config: required key is missing (the community's config file)")
+            continue
+        shown = Path(community.config) if Path(community.config).is_absolute() else path.parent / community.config
+        real = district.config_path(community)
+        try:
+            config = load_config(real)
+        except ConfigError as error:
+            for problem in error.problems:  # file errors name the file already; key errors do not
+                problem = problem.replace(str(real), str(shown), 1)
+                problems.append(problem if problem.startswith(str(shown)) else f"{shown}: {problem}")
+            continue
+        if config.bot.name != community.bot:
+            problems.append(f"{shown}: bot.name: '{config.bot.name}', but {path} gives this community the bot "
+                            f"'{community.bot}' (communities[{i}].bot)")
+        configs[community.bot] = (config, shown)
+    for i, unit in enumerate(district.units):
+        if unit.bot not in configs:
+            continue
+        config, shown = configs[unit.bot]
+        names = {c.name for c in config.contacts}
+        for j, officer in enumerate(unit.officers):
+            if officer not in names:
+                problems.append(f"{path}: units[{i}].officers[{j}]: '{officer}' is not a contact in {shown} "
+                                f"(the config of bot '{unit.bot}')")
+    if district.report_bot in configs and district.report_room:
+        config, shown = configs[district.report_bot]
+        if district.report_room not in {g.name for g in config.groups}:
+            problems.append(f"{path}: report_room: '{district.report_room}' is not a group in {shown} "
+                            f"(the config of report_bot '{district.report_bot}')")
+    return district, {bot: config for bot, (config, _) in configs.items()}, problems
+

@@ -200,3 +200,15 @@ async def forget_recipients(session: AsyncSession, bot: str) -> None:
         OutboxMessage.bot == bot, OutboxMessage.source.in_((OUTBOX_SOURCE, NOTICE_SOURCE)),
         OutboxMessage.status.in_(("sent", "failed", "uncertain")), OutboxMessage.body != "",
     ).values(contact_id=None, body=""))
+
+
+async def counts_by_unit(session: AsyncSession, bots: list[str], start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+    """Tips that came in during [start, end) per bot and unit ('' : the community's own officers),
+    in one query. Only counts: no tip's words leave this function."""
+    q = (select(Tip.bot, Tip.unit, func.count()).where(Tip.bot.in_(bots), Tip.created_at >= start,
+                                                        Tip.created_at < end)
+         .group_by(Tip.bot, Tip.unit))
+    result: dict[str, dict[str, int]] = {bot: {} for bot in bots}
+    for bot, unit, n in await session.execute(q):
+        result[bot][unit or ""] = int(n)
+    return result

@@ -19,8 +19,9 @@ from bot.messages import Outgoing
 from bot.plugin import MANAGERS, STAFF, Plugin
 from bot.quiet import quiet_end
 from handlers.stats import cli
+from handlers.stats import district as districts
 from handlers.stats import report as reports
-from handlers.stats.chart import render_week_chart
+from handlers.stats.chart import render_chart, render_week_chart
 from handlers.stats.config import StatsSettings
 from handlers.stats.report import MESSAGE_METRICS, Period
 from storage import counters, stats
@@ -32,6 +33,8 @@ plugin = Plugin("stats", config=StatsSettings, order=30)
 
 JOB_ID = "stats:weekly"
 JOB_KIND = "stats_weekly"
+DISTRICT_JOB_ID = "stats:district-weekly"
+DISTRICT_JOB_KIND = "stats_district_weekly"
 GRACE = timedelta(hours=12)  # down at 09:00 and back by 21:00: the report still goes out that day
 
 TEXTS = {
@@ -72,6 +75,15 @@ async def schedule_weekly(app) -> None:
     trigger = CronTrigger(day_of_week=cfg.weekly_day, hour=cfg.weekly_time.hour, minute=cfg.weekly_time.minute,
                           timezone=app.clock.tz)
     await app.scheduler.add(JOB_ID, JOB_KIND, {}, trigger, grace=GRACE)
+    if is_report_bot(app):
+        # The bureau's report goes out on the report bot's own weekly day and time.
+        await app.scheduler.add(DISTRICT_JOB_ID, DISTRICT_JOB_KIND, {}, trigger, grace=GRACE)
+    else:  # the district file gave the report to another bot since
+        await app.scheduler.remove(DISTRICT_JOB_ID)
+
+
+def is_report_bot(app) -> bool:
+    return app.district is not None and app.district.report_bot == app.name
 
 
 @plugin.job(JOB_KIND)
@@ -107,6 +119,41 @@ async def publish_weekly(app, period: Period, *, again_at: datetime | None, sess
             await app.send(session, Outgoing(g.id, None, str(chart.resolve()), kind="image"), dedup_key=key + ":chart",
                            respect_quiet=True, source="stats")
     return len(groups)
+
+
+@plugin.job(DISTRICT_JOB_KIND)
+async def district_weekly_job(app, payload: dict, due: datetime) -> None:
+    if not is_report_bot(app):
+        return
+    period = reports.last_week(due.astimezone(app.clock.tz).date())
+    await publish_district_weekly(app, period)
+
+
+async def publish_district_weekly(app, period: Period) -> bool:
+    """The district's report and its chart across communities, once per ISO week, to report_room."""
+    district = app.district
+    room = app.directory.group_named(district.report_room or "")
+    if room is None:
+        log.warning("district report: no group named %r to post to", district.report_room)
+        return False
+    async with app.transaction() as session:
+        data = await districts.gather(session, district, period, app.clock.tz, today=app.clock.now().date())
+        text = districts.render(data, app.config, weekly=True)
+        labels, series = districts.chart_series(data)
+        title = districts.TEXTS["chart_title"].format(district=district.name, start=f"{period.start.month}月{period.start.day}日",
+                                                      end=f"{period.end.month}月{period.end.day}日")
+        path = app.data_dir / "charts" / f"district-{app.name}-{period.iso_week}.png"
+        try:
+            chart = await asyncio.to_thread(render_chart, path, title, labels, series, slanted=True)
+        except Exception:  # the numbers still go out as text
+            log.exception("district chart failed")
+            chart = None
+        key = f"stats:district:{period.iso_week}:{room.id}"
+        await app.send(session, Outgoing(room.id, None, text), dedup_key=key, respect_quiet=True, source="stats")
+        if chart:
+            await app.send(session, Outgoing(room.id, None, str(chart.resolve()), kind="image"),
+                           dedup_key=key + ":chart", respect_quiet=True, source="stats")
+    return True
 
 
 async def _chart(app, period: Period, series: dict[str, list[int]], again_at: datetime | None) -> Path | None:

@@ -1,4 +1,4 @@
-"""The weekly chart: daily messages, consultations and suggestions, labelled in Chinese.
+"""The weekly charts: daily messages, consultations and suggestions, labelled in Chinese.
 
 matplotlib's own fonts have no Chinese glyphs (labels would come out as boxes), so the chart
 uses Noto Sans CJK SC (SIL Open Font License) shipped by the `mplfonts` package, or a font
@@ -31,7 +31,17 @@ def cjk_font_path() -> str | None:
 
 
 def render_week_chart(path: Path, title: str, start: date, series: dict[str, list[int]]) -> Path:
-    """Write a PNG of WIDTH_PX x HEIGHT_PX; blocking, so callers run it in a thread."""
+    """Write a PNG of WIDTH_PX x HEIGHT_PX, one column per day; blocking, so callers run it in a thread."""
+    days = len(series["messages"])
+    labels = [f"周{WEEKDAYS[(start + timedelta(days=i)).weekday()]}\n{(start + timedelta(days=i)):%m-%d}"
+              for i in range(days)]
+    return render_chart(path, title, labels, series)
+
+
+def render_chart(path: Path, title: str, labels: list[str], series: dict[str, list[int]], *,
+                 slanted: bool = False) -> Path:
+    """Messages as bars, consultations and suggestions as lines over `labels` (days, communities).
+    `slanted`: long labels (community names) written at an angle."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,10 +51,7 @@ def render_week_chart(path: Path, title: str, start: date, series: dict[str, lis
 
     font_file = cjk_font_path()
     font = font_manager.FontProperties(fname=font_file) if font_file else font_manager.FontProperties()
-    days = len(series["messages"])
-    labels = [f"周{WEEKDAYS[(start + timedelta(days=i)).weekday()]}\n{(start + timedelta(days=i)):%m-%d}"
-              for i in range(days)]
-    x = list(range(days))
+    x = list(range(len(labels)))
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     ax = fig.add_subplot()
@@ -53,6 +60,10 @@ def render_week_chart(path: Path, title: str, start: date, series: dict[str, lis
     ax.set_xticks(x, labels)
     for label in ax.get_xticklabels():
         label.set_fontproperties(font)
+        if slanted:
+            label.set_rotation(35)
+            label.set_horizontalalignment("right")
+            label.set_fontsize(8)
     right = ax.twinx()
     lines = [right.plot(x, series[m], marker="o", color=c, label=LABELS[m])[0]
              for m, c in (("consultations", "#e6550d"), ("suggestions", "#31a354"))]
@@ -63,7 +74,7 @@ def render_week_chart(path: Path, title: str, start: date, series: dict[str, lis
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max([1] + series["messages"]) * 1.2)
     ax.set_title(title, fontproperties=font)
-    ax.legend(handles=[bars, *lines], prop=font, loc="upper left", fontsize=9)
+    ax.legend(handles=[bars, *lines], prop=font, loc="upper right" if slanted else "upper left", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=DPI)

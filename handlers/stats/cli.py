@@ -8,7 +8,8 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.clitools import add_config_option, load_or_exit, registry_for, with_database
+from bot.clitools import (add_config_option, district_commands, load_district_or_exit, load_or_exit, registry_for,
+                          with_database)
 from bot.config import CATEGORIES
 from bot.directory import Directory
 from storage.stats import Scope
@@ -29,6 +30,14 @@ def extend(sub) -> None:
     p.add_argument("--csv", action="store_true", help="one CSV row per group instead of the report text")
     add_config_option(p)
     p.set_defaults(func=cmd_stats)
+
+    p = district_commands(sub).add_parser("stats", help="the statistics of every community of a district")
+    p.add_argument("--district", required=True, help="the district file (district.yaml)")
+    p.add_argument("--from", dest="start", type=_day, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--csv", action="store_true", help="one CSV row per community and category")
+    p.add_argument("--database", help="database URL (default: the first community config's)")
+    p.set_defaults(func=cmd_district_stats)
 
     p = sub.add_parser("export", help="export the registers")
     ex = p.add_subparsers(dest="export_command", required=True)
@@ -78,6 +87,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if out is None:
         print(f"error: no group or category named '{args.group}'", file=sys.stderr)
         return 2
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+def cmd_district_stats(args: argparse.Namespace) -> int:
+    from handlers.stats import district as districts
+    from handlers.stats import report as reports
+
+    district = load_district_or_exit(args.district)
+    if not district.communities:
+        print(f"error: {args.district}: communities: none listed", file=sys.stderr)
+        return 2
+    if args.start > args.end:
+        print("error: --from is after --to", file=sys.stderr)
+        return 2
+    first = district.config_path(district.communities[0])
+    if first is None:
+        print(f"error: {args.district}: communities[0].config: needed for the database and time zone", file=sys.stderr)
+        return 2
+    config = load_or_exit(str(first))
+    if args.database:
+        config = config.model_copy(update={"database": config.database.model_copy(update={"url": args.database})})
+    period = reports.Period(args.start, args.end)
+
+    async def work(session):
+        data = await districts.gather(session, district, period, config.bot.tz,
+                                      today=datetime.now(config.bot.tz).date())
+        return districts.to_csv(data) if args.csv else districts.render(data, config, weekly=False, top=None)
+
+    out = asyncio.run(with_database(config, work))
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     return 0
 
