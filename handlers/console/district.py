@@ -3,7 +3,7 @@ numbers of each for a week (the 全区统计 page). Read from the one database e
 district writes; no other bot's process is asked.
 
 `district_overview` is the page's only source of numbers, written on the single-bot statistics
-(storage.stats, handlers.stats.report), so it can be swapped for the district report's own function."""
+(storage.stats, handlers.stats.report): the same counters `jingmin district stats` sums, GROUP BY bot."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ async def district_overview(session: AsyncSession, bots: list[str], start: date,
     """One row per bot for days [start, end]: messages in the groups, consultations, suggestions,
     tips and bookings made."""
     rows = []
+    by_bot = await stats.totals_by_bot(session, bots, start, end)  # one query for the district
     for bot in bots:
-        totals = await stats.totals(session, bot, start, end)
+        totals = by_bot[bot]
         row = {"bot": bot}
         for key, metric in FIGURES:
             row[key] = group_messages(totals) if metric is None else totals.get(metric)
