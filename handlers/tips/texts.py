@@ -55,6 +55,8 @@ TEXTS = {
 OFFICER_TEXTS = {
     "report_line": "待处理线索{open}条，其中超期{overdue}条（超过{hours}小时未回复）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
+    # The unit's group hears that there is a tip, never what it says (a group has more than police in it).
+    "group_notify": "新线索 #{id}【{category}】→ {unit}，{at}。内容不在群里发，请民警私聊我发 /线索 查看 {id}",
     "routed": "{unit}（已转{bot_label}：{officers}）",
     "routed_nobody": "{unit}（没能转给{bot_label}：那边还没有登记{officers}，请电话联系）",
     "unit_bot_label": "{bot} 机器人",
