@@ -39,9 +39,17 @@ async def list_open(ctx: Context) -> None:
         lines.append(OFFICER_TEXTS["list_line"].format(
             id=t.id, category=t.category + (OFFICER_TEXTS["from_bot"].format(bot=t.bot) if t.bot != ctx.app.name else ""),
             at=receipts.local_stamp(t.created_at, tz),
-            summary=receipts.summarise(ctx.app.vault.decrypt(t.body_enc)),
+            summary=_summary(ctx, t),
             overdue=OFFICER_TEXTS["overdue"].format(hours=hours) if overdue else ""))
     await ctx.reply("\n".join(lines))
+
+
+def _summary(ctx: Context, tip: store.Tip) -> str:
+    """The list's one-line summary; a tip another bot sealed with another key says so instead."""
+    try:
+        return receipts.summarise(ctx.app.vault.decrypt(tip.body_enc))
+    except VaultError:
+        return OFFICER_TEXTS["sealed"].format(bot=tip.bot)
 
 
 async def _tip(ctx: Context, n: str) -> store.Tip | None:

@@ -60,6 +60,7 @@ OFFICER_TEXTS = {
     "routed": "{unit}（已转{bot_label}：{officers}）",
     "routed_nobody": "{unit}（没能转给{bot_label}：那边还没有登记{officers}，请电话联系）",
     "unit_bot_label": "{bot} 机器人",
+    "sealed": "（{bot} 机器人用另一把密钥加密，这里打不开：请让各机器人用同一个 JINGMIN_SECRET_KEY）",
     "unit_notify": ("新线索 #{id}【{category}】来自{community} → {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n"
                     "查看全文：私聊我发 /线索 查看 {id}\n回复报告人：/线索 回复 {id} 文字（由我转告，不显示报告人是谁）"),
     "unit_closed": "线索 #{id}【{category}】已由{unit}结案：{text}",
