@@ -7,6 +7,7 @@ import contextlib
 import io
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import main
@@ -117,3 +118,23 @@ def test_a_community_without_a_config_file_is_named(tmp_path):
     code, _, err = check(path)
     assert code == 2
     assert err == [f"config error: {path}: communities[1].config: required key is missing (the community's config file)"]
+
+
+def test_a_community_config_naming_a_broken_district_file_is_refused_naming_the_key(tmp_path):
+    community(tmp_path, "chunhui", "春晖", district="district.yaml")
+    district(tmp_path, units=[{"name": "禁毒", "handles": ["毒品"], "bot": "nobody", "officers": ["张警官"]}])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
+        main(["check-config", str(tmp_path / "chunhui.yaml")])
+    assert ended.value.code == 2
+    assert any(line.endswith("district: " + str(tmp_path / "district.yaml") + ": units[0].bot: unknown bot "
+                             "'nobody' (communities: bureau, chunhui)") for line in err.getvalue().splitlines()), err.getvalue()
+
+
+def test_a_community_its_district_does_not_list_is_refused(tmp_path):
+    community(tmp_path, "heping", "和平", district="district.yaml")
+    district(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
+        main(["check-config", str(tmp_path / "heping.yaml")])
+    assert ended.value.code == 2 and "has no community with bot 'heping' (communities: bureau, chunhui)" in err.getvalue()
