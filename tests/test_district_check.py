@@ -138,3 +138,15 @@ def test_a_community_its_district_does_not_list_is_refused(tmp_path):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
         main(["check-config", str(tmp_path / "heping.yaml")])
     assert ended.value.code == 2 and "has no community with bot 'heping' (communities: bureau, chunhui)" in err.getvalue()
+
+
+def test_a_unit_officer_must_have_a_police_role(tmp_path):
+    community(tmp_path, "bureau", "分局")
+    community(tmp_path, "chunhui", "春晖")
+    raw = yaml.safe_load((tmp_path / "bureau.yaml").read_text(encoding="utf-8"))
+    officer = next(c for c in raw["contacts"] if c["name"] == "张警官")
+    officer["role"] = "resident"
+    (tmp_path / "bureau.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    code, _, err = check(district(tmp_path))
+    assert code == 2
+    assert any("units[0].officers[0]: '张警官' has the role 'resident'" in line for line in err), err

@@ -246,3 +246,25 @@ async def test_a_unit_officer_who_befriends_the_bot_under_a_nickname_still_gets_
         assert "已转bureau 机器人：禁毒王警官" in local_notice
     finally:
         await d.stop()
+
+
+async def test_a_unit_officer_without_a_police_role_is_not_sent_the_tip(db_url, tmp_path, monkeypatch):
+    import copy
+
+    import tests.district_fixtures as fixtures
+
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
+    bureau = copy.deepcopy(fixtures.BUREAU)
+    bureau["contacts"][0].pop("role")  # 禁毒王警官 listed as a unit officer, but a resident to the bot
+    monkeypatch.setattr(fixtures, "BUREAU", bureau)
+    d = fixtures.district_harness(db_url)
+    await d.start()
+    try:
+        d.take()
+        await report(d)
+        sent = d.take()
+        assert not [r for _, r in sent if r.out.contact_id == "wx_wang_jd"]
+        [local_notice] = [r.out.text for bot, r in sent if bot == "chunhui" and r.out.contact_id == "wx_liu"]
+        assert "没能转给" in local_notice  # the community's officer knows to phone the unit
+    finally:
+        await d.stop()
