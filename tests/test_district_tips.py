@@ -268,3 +268,14 @@ async def test_a_unit_officer_without_a_police_role_is_not_sent_the_tip(db_url, 
         assert "没能转给" in local_notice  # the community's officer knows to phone the unit
     finally:
         await d.stop()
+
+
+async def test_the_unit_hears_when_the_community_officer_closes_a_tip_routed_to_it(district):
+    d = district
+    await report(d)
+    d.take()
+    await d.say("刘警官", "/线索 结案 1 已核实处理")
+    sent = d.take()
+    [note] = [r.out.text for bot, r in sent if bot == "bureau" and r.out.contact_id == "wx_wang_jd"]
+    assert "#1" in note and "已核实处理" in note and "不用再处理" in note
+    assert _group_texts(sent) == []

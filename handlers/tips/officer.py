@@ -170,3 +170,9 @@ async def close(ctx: Context, n: str, text: str) -> None:
         note = OFFICER_TEXTS["unit_closed"].format(id=tip.id, category=tip.category, unit=tip.unit, text=result)
         for officer in await store.officer_ids(ctx.session, tip.bot):
             await ctx.send_to_contact(officer, note, source=store.NOTICE_SOURCE, bot=tip.bot)
+    elif tip.unit_bot is not None:  # the unit it was routed to hears it is closed, and how
+        unit = units.unit_for(ctx.app, tip.category)
+        note = OFFICER_TEXTS["community_closed"].format(id=tip.id, category=tip.category, text=result)
+        for officer_id, _ in (await units.unit_officers(ctx.app, ctx.session, unit) if unit else []):
+            if officer_id != ctx.sender.id:
+                await ctx.send_to_contact(officer_id, note, source=store.NOTICE_SOURCE, bot=tip.unit_bot)

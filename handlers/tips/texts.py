@@ -64,6 +64,7 @@ OFFICER_TEXTS = {
     "unit_notify": ("新线索 #{id}【{category}】来自{community} → {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n"
                     "查看全文：私聊我发 /线索 查看 {id}\n回复报告人：/线索 回复 {id} 文字（由我转告，不显示报告人是谁）"),
     "unit_closed": "线索 #{id}【{category}】已由{unit}结案：{text}",
+    "community_closed": "转给你们的线索 #{id}【{category}】社区民警已结案：{text}。这条不用再处理了。",
     "other_key": ("线索 #{id} 是 {bot} 机器人收到的，这边打不开（密钥不同）。"
                   "同一个分局的机器人要设置同一个 JINGMIN_SECRET_KEY。"),
     "from_bot": "（来自 {bot} 机器人）",
