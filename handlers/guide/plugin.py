@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -95,7 +96,9 @@ class GuideIndex:
     """The merged guide and its retriever; rebuilt when officers change an entry (see reload)."""
 
     def __init__(self, config_entries: list[GuideEntry], service_words: list[str], facts: LocalFacts,
-                 bot: str = "") -> None:
+                 bot: str = "", cache: Path | None = None) -> None:
+        """cache: where the guide trained for this community's own entries is kept (see retriever_for)."""
+        self.cache = cache
         self.base = with_config(list(builtin_entries()), config_entries)
         self.facts = facts
         self.bot = bot
@@ -126,7 +129,7 @@ class GuideIndex:
                                            questions=tuple(edit["questions"]), title=edit["title"])
         listed = list(entries.values())
         bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in listed])
-        return listed, entries, retriever_for(listed, _not_local(unrelated_questions(), listed)), bonus
+        return listed, entries, retriever_for(listed, _not_local(unrelated_questions(), listed), self.cache), bonus
 
     def _swap(self, built: tuple) -> None:
         self.entries, self.by_id, self.retriever, self.bonus = built
@@ -137,8 +140,8 @@ class GuideIndex:
     def match(self, text: str) -> Entry | None:
         """The entry that answers `text`, or None when the guide cannot tell with confidence."""
         retriever, by_id, bonus = self.retriever, self.by_id, self.bonus  # one consistent snapshot
-        hit = retriever.best(text, bonus)
-        return by_id[hit.entry_id] if confident(hit) else None
+        hit = retriever.answerable(text, bonus)
+        return by_id[hit.entry_id] if hit is not None else None
 
     def answer(self, entry: Entry) -> str:
         return render(entry, self.facts)
@@ -174,7 +177,7 @@ def check_services_named(config) -> list[str]:
 @plugin.provides(GuideIndex)
 async def build_index(app) -> GuideIndex:
     words = [w for s in bookable(app.config) for w in (s.name, *s.aliases)]
-    return GuideIndex(app.config.guide, words, LocalFacts.of(app.config.bot), app.name)
+    return GuideIndex(app.config.guide, words, LocalFacts.of(app.config.bot), app.name, app.config.data_path / "guide")
 
 
 @plugin.on_start
@@ -209,12 +212,11 @@ async def consult(ctx: Context, found: Classification) -> bool:
     return True
 
 
-@plugin.intent("other", priority=10)
+@plugin.intent("other", priority=10, said_to_bot=True)
 async def other_but_in_the_guide(ctx: Context, found: Classification) -> bool:
     """Said to the bot (in private, or @ it in a group) and read as nothing in particular, yet the
-    guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be."""
-    if ctx.group is not None and not ctx.message.mentions_bot:
-        return False
+    guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be: a
+    group's chatter is not even routed here."""
     if not _asks(ctx.text):  # "谢谢", "嗯嗯好的", "123": no question, whatever the index finds
         return False
     index = ctx.app.service(GuideIndex)
