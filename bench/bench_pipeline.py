@@ -95,7 +95,9 @@ async def run_once(n: int, actionable: float, groups: int, db_url: str) -> dict:
     elapsed = time.perf_counter() - start
     stats = await app.outbox.stats()
     await app.stop()
-    return {"per_second": n / elapsed, "queued": stats.pending}
+    # The bot's own peak (a child such as the guide's training is not the bot's memory).
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"per_second": n / elapsed, "queued": stats.pending, "rss_mb": rss_mb}
 
 
 @asynccontextmanager
@@ -152,6 +154,7 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
     if postgres:
         variants.append(("postgresql", groups))
     results: dict[tuple[str, int], list[float]] = {v: [] for v in variants}
+    memory: dict[tuple[str, int], list[float]] = {v: [] for v in variants}
     ratios: dict[str, list[float]] = {}
     for _ in range(rounds):
         this_round = {}
@@ -162,6 +165,7 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
                           baseline if db == "baseline" else None)
             this_round[(db, count)] = out["per_second"]
             results[(db, count)].append(out["per_second"])
+            memory[(db, count)].append(out.get("rss_mb", 0.0))
         base = this_round[("sqlite", groups)]
         for (db, count), value in this_round.items():
             if (db, count) != ("sqlite", groups):
@@ -171,7 +175,7 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
           f"peak RSS of a run {rss_mb:.0f} MB")
     for (db, count), values in results.items():
         print(f"  {db:10} {count:5} groups: median {statistics.median(values):7,.0f} msg/s  "
-              f"(rounds: {', '.join(f'{v:,.0f}' for v in values)})")
+              f"(rounds: {', '.join(f'{v:,.0f}' for v in values)}), bot's peak RSS {max(memory[(db, count)]):.0f} MB")
     for name, values in ratios.items():
         print(f"  {name}: median {statistics.median(values):.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
 

@@ -127,14 +127,17 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy")))
     assert done.stdout.strip() == "[]"
 
 
-def test_a_communitys_own_entries_are_trained_once_and_kept_in_its_data_directory(tmp_path, monkeypatch):
+def test_a_communitys_own_entries_are_trained_once_apart_and_kept_in_its_data_directory(tmp_path, monkeypatch):
     own = Entry("tushushi", "社区图书室", ("图书室", "借书"), ("社区图书室几点开门", "图书室在哪里借书"),
                 "社区图书室在活动中心二楼，每天九点到五点开放。", "config")
     entries = [*builtin_entries(), own]
+    monkeypatch.setattr(retrieval, "train_arrays", lambda *a: pytest.fail("trained in the bot's process"))
     first = retriever_for(entries, unrelated_questions(), tmp_path)
+    monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == [f"guide-{model_key(entries, unrelated_questions())}.npz"]
     monkeypatch.setattr(retrieval, "_built", type(retrieval._built)())  # a new process
     monkeypatch.setattr(retrieval, "train_arrays", lambda *a: pytest.fail("trained again"))
+    monkeypatch.setattr(retrieval, "_train_apart", lambda *a: pytest.fail("trained again"))
     again = retriever_for(entries, unrelated_questions(), tmp_path)
     assert again is not first
     assert again.answerable("请问图书室几点开门").entry_id == first.answerable("请问图书室几点开门").entry_id == own.id

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import math
+import os
 import re
+import subprocess
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -360,7 +364,8 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
     the App, a second bot on one process (and each test's bot) need not build it again. Trained
     only for entries not trained before: the built-in guide is shipped trained (model.npz), and
     what was trained for a community's own entries is kept in `cache` (its data directory).
-    Any change of an entry (an officer's edit) is a new key, so it is trained anew."""
+    Any change of an entry (an officer's edit) is a new key, so it is trained anew: with a `cache`,
+    in a process of its own, so the bot never loads scikit-learn (~75 MB it would keep)."""
     key = model_key(entries, unrelated)
     found = _built.get(key)
     if found is None:
@@ -368,10 +373,10 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
         arrays = load(MODEL_PATH, key)
         if arrays is None and saved is not None:
             arrays = load(saved, key)
+        if arrays is None and saved is not None:
+            arrays = _train_apart(entries, unrelated, key, saved)
         if arrays is None:
             arrays = train_arrays(entries, unrelated)
-            if saved is not None and len(arrays):
-                _keep(arrays, key, saved)
         found = _built[key] = Retriever(entries, unrelated, arrays)
         while len(_built) > _BUILT_KEEP:
             _built.popitem(last=False)
@@ -379,15 +384,44 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
     return found
 
 
-def _keep(arrays: dict, key: str, path: Path) -> None:
-    """Saved for the next start; only the latest few of a data directory are kept."""
+def _train_apart(entries: list[Matchable], unrelated: tuple[str, ...], key: str, path: Path) -> dict | None:
+    """Trained by a child process into `path` (kept for the next start: the latest few of the
+    directory), then loaded; None if that failed (then it is trained here)."""
+    plain = [{"id": e.id, "title": e.title, "keywords": list(e.keywords), "questions": list(e.questions),
+              "asked": list(getattr(e, "asked", ())), "answer": getattr(e, "answer", "") or ""} for e in entries]
+    job = json.dumps({"entries": plain, "unrelated": list(unrelated), "key": key, "path": str(path)})
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        save(arrays, key, path)
+        # This file run as a script: the guide package (the plugin, its storage) is not imported.
+        done = subprocess.run([sys.executable, __file__], input=job, capture_output=True, text=True, env=env, cwd=root, timeout=600)
+        if done.returncode:
+            raise OSError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
         for old in sorted(path.parent.glob("guide-*.npz"), key=lambda p: p.stat().st_mtime)[:-3]:
             old.unlink(missing_ok=True)
-    except OSError as exc:  # a read-only data directory: trained again at the next start
-        log.warning("guide: could not keep the trained guide in %s: %s", path.parent, exc)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("guide: training in %s failed (%s); training in the bot's process", path.parent, exc)
+        return None
+    return load(path, key)
+
+
+@dataclass(frozen=True)
+class _Plain:
+    id: str
+    title: str
+    keywords: tuple[str, ...]
+    questions: tuple[str, ...]
+    asked: tuple[str, ...]
+    answer: str
+
+
+def _train_job() -> None:
+    """The child of _train_apart: the job (JSON) on stdin, the arrays to its path."""
+    job = json.loads(sys.stdin.read())
+    entries = [_Plain(e["id"], e["title"], tuple(e["keywords"]), tuple(e["questions"]), tuple(e["asked"]), e["answer"])
+               for e in job["entries"]]
+    save(train_arrays(entries, tuple(job["unrelated"])), job["key"], Path(job["path"]))
 
 
 def train_arrays(entries: list[Matchable], unrelated: tuple[str, ...]) -> dict:
@@ -544,3 +578,7 @@ def _unit_rows(matrix):
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.diags(1.0 / norms) @ matrix
+
+
+if __name__ == "__main__":  # the child of _train_apart
+    _train_job()
