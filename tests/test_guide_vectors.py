@@ -131,6 +131,7 @@ def test_a_communitys_own_entries_are_trained_once_apart_and_kept_in_its_data_di
     own = Entry("tushushi", "社区图书室", ("图书室", "借书"), ("社区图书室几点开门", "图书室在哪里借书"),
                 "社区图书室在活动中心二楼，每天九点到五点开放。", "config")
     entries = [*builtin_entries(), own]
+    monkeypatch.setattr(retrieval, "TRAIN_APART", True)
     monkeypatch.setattr(retrieval, "train_arrays", lambda *a: pytest.fail("trained in the bot's process"))
     first = retriever_for(entries, unrelated_questions(), tmp_path)
     monkeypatch.undo()

@@ -355,6 +355,9 @@ def load(path: Path, key: str) -> dict | None:
         return None
 
 
+# A bot trains in a child process (see _train_apart); the test suite, which trains many guides and
+# has scikit-learn loaded anyway, trains in its own (a child costs ~3 s more to start).
+TRAIN_APART = True
 _built: OrderedDict[str, Retriever] = OrderedDict()
 _BUILT_KEEP = 4  # a few guides (each ~10 MB) per process
 
@@ -373,7 +376,7 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
         arrays = load(MODEL_PATH, key)
         if arrays is None and saved is not None:
             arrays = load(saved, key)
-        if arrays is None and saved is not None:
+        if arrays is None and saved is not None and TRAIN_APART:
             arrays = _train_apart(entries, unrelated, key, saved)
         if arrays is None:
             arrays = train_arrays(entries, unrelated)
