@@ -40,6 +40,7 @@ from handlers.guide.texts import REGISTER_TEXTS, TEXTS
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
 from storage.guide import GuideEdit, guide_edits
+from storage.db import add_row
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import ANSWERED, OPEN, Consultation, recorded_between
 
@@ -203,11 +204,11 @@ async def consult(ctx: Context, found: Classification) -> bool:
             await ctx.reply(menu_text(ctx.app, ctx.role))
             return True
         return False
-    row = await _record(ctx, None, OPEN, None)
+    row_id = await _record(ctx, None, OPEN, None)
     await ctx.reply(TEXTS["forwarded"])
     await ctx.notify_roles(OFFICER, TEXTS["officer_notice"].format(
-        id=row.id, where=where_asked(ctx, row.room_id), name=ctx.message.sender_name or ctx.sender.name or "居民",
-        text=preview(row.text)))
+        id=row_id, where=where_asked(ctx, ctx.message.room_id),
+        name=ctx.message.sender_name or ctx.sender.name or "居民", text=preview(mask_text(ctx.text))))
     await ctx.count("consultations", "forwarded")
     return True
 
@@ -252,14 +253,12 @@ def _worth_forwarding(ctx: Context, found: Classification, index: GuideIndex) ->
     return found.confidence >= GROUP_MIN_CONFIDENCE and index.is_police_business(ctx.text)
 
 
-async def _record(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> Consultation:
-    row = Consultation(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, asker_id=ctx.sender.id,
-                       text=mask_text(ctx.text), entry_id=entry_id, status=status, answer=answer,
-                       answered_at=ctx.now if status == ANSWERED else None,
-                       answered_by=GUIDE if status == ANSWERED else None)
-    ctx.session.add(row)
-    await ctx.session.flush()  # the officer's notice needs the number
-    return row
+async def _record(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> int:
+    """The consultation's row; its number is for the officer's notice."""
+    return await add_row(ctx.session, Consultation, bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id,
+                         asker_id=ctx.sender.id, text=mask_text(ctx.text), entry_id=entry_id, status=status,
+                         answer=answer, answered_at=ctx.now if status == ANSWERED else None,
+                         answered_by=GUIDE if status == ANSWERED else None)
 
 
 @plugin.command("咨询", roles=STAFF, summary="查看待回复的居民咨询")
