@@ -142,3 +142,26 @@ def test_a_communitys_own_entries_are_trained_once_apart_and_kept_in_its_data_di
     again = retriever_for(entries, unrelated_questions(), tmp_path)
     assert again is not first
     assert again.answerable("请问图书室几点开门").entry_id == first.answerable("请问图书室几点开门").entry_id == own.id
+
+
+async def test_a_first_start_answers_from_the_built_in_guide_while_its_own_entries_train(db_url, monkeypatch):
+    import asyncio
+
+    from bot.harness import Harness
+    from tests.conftest import make_config
+
+    monkeypatch.setattr(retrieval, "TRAIN_APART", True)  # as a bot does: in a child, in the background
+    config = make_config(db_url, guide=[
+        {"id": "hk-chusheng", "title": "新生儿落户", "questions": ["孩子出生了怎么上户口"],
+         "answer": "本社区新生儿落户：每周二、四到幸福路派出所户籍窗口。"},
+        {"id": "tushushi", "title": "社区图书室", "keywords": ["图书室"], "questions": ["社区图书室几点开门"],
+         "answer": "社区图书室在活动中心二楼，每天九点到五点开放。"}])
+    async with Harness(config) as bot:
+        [training] = [t for t in asyncio.all_tasks() if t.get_name() == "guide-training"]
+        # Meanwhile: a built-in question, with the community's own answer where it replaced one.
+        await bot.say("王阿姨", "宝宝刚生下来去哪报户口", room="幸福里居民群")
+        assert "每周二、四" in bot.texts_to("幸福里居民群", bot.take())[-1]
+        await training
+        await bot.say("陈大爷", "请问社区图书室几点开门？", room="幸福里居民群")
+        assert "九点到五点" in bot.texts_to("幸福里居民群", bot.take())[-1]
+    assert list((config.data_path / "guide").glob("guide-*.npz"))  # the next start need not train

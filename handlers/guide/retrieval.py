@@ -362,13 +362,15 @@ _built: OrderedDict[str, Retriever] = OrderedDict()
 _BUILT_KEEP = 4  # a few guides (each ~10 MB) per process
 
 
-def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cache: Path | None = None) -> Retriever:
+def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cache: Path | None = None,
+                  train: bool = True) -> Retriever | None:
     """The Retriever of these entries, built once per process for the same contents: a restart of
     the App, a second bot on one process (and each test's bot) need not build it again. Trained
     only for entries not trained before: the built-in guide is shipped trained (model.npz), and
     what was trained for a community's own entries is kept in `cache` (its data directory).
     Any change of an entry (an officer's edit) is a new key, so it is trained anew: with a `cache`,
-    in a process of its own, so the bot never loads scikit-learn (~75 MB it would keep)."""
+    in a process of its own, so the bot never loads scikit-learn (~75 MB it would keep).
+    train=False: None instead of training."""
     key = model_key(entries, unrelated)
     found = _built.get(key)
     if found is None:
@@ -376,6 +378,8 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
         arrays = load(MODEL_PATH, key)
         if arrays is None and saved is not None:
             arrays = load(saved, key)
+        if arrays is None and not train:
+            return None
         if arrays is None and saved is not None and TRAIN_APART:
             arrays = _train_apart(entries, unrelated, key, saved)
         if arrays is None:
