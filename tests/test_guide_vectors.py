@@ -151,6 +151,7 @@ async def test_a_first_start_answers_from_the_built_in_guide_while_its_own_entri
     from tests.conftest import make_config
 
     monkeypatch.setattr(retrieval, "TRAIN_APART", True)  # as a bot does: in a child, in the background
+    monkeypatch.setattr(retrieval, "_built", type(retrieval._built)())  # a new process
     config = make_config(db_url, guide=[
         {"id": "hk-chusheng", "title": "新生儿落户", "questions": ["孩子出生了怎么上户口"],
          "answer": "本社区新生儿落户：每周二、四到幸福路派出所户籍窗口。"},
