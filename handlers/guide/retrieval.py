@@ -12,6 +12,10 @@ punctuation, a whole story around one question. The question is first folded to 
 
 The answer is given only when the model is sure, or fairly sure with the nearest examples agreeing
 (see confident): a question the guide cannot place goes to the officer instead of a wrong answer.
+
+Both are trained with scikit-learn into plain arrays (train_arrays) and read with numpy alone: the
+built-in guide is shipped trained (model.npz, `jingmin guide-train`), a community's own entries are
+trained once in a child process and kept in its data directory (retriever_for).
 """
 
 from __future__ import annotations
@@ -183,7 +187,8 @@ GATE_SUPPORT = min(SURE_SUPPORT, AGREED_SUPPORT, MIN_SUPPORT)  # below it no gat
 MODEL_PATH = Path(__file__).with_name("model.npz")  # the built-in guide, trained (see `jingmin guide-train`)
 # What the arrays are made from besides the entries: a change of any of it is a new model.
 RECIPE = (CANON, sorted(STOPWORDS), GENERIC.pattern, _LONG_NUMBER.pattern, CHAR_WEIGHT, ANSWER_WEIGHT,
-          MODEL_C, MODEL_MIN_DF, segment.DOMAIN_WORDS, segment.DICTIONARY.stat().st_size, 2)
+          MODEL_C, MODEL_MIN_DF, segment.DOMAIN_WORDS, segment.DICTIONARY.stat().st_size,
+          2)  # the arrays' layout: raise it when train_arrays changes what it writes
 
 
 class Retriever:
