@@ -150,15 +150,15 @@ async def test_a_redelivery_older_than_the_remembered_ids_is_still_answered_once
 
 
 async def test_a_message_a_handler_only_looked_at_is_still_known_after_a_restart(bot, monkeypatch):
-    # A question about the street lights in a group without @ is no police business: the guide
+    # A question about the weather in a group without @ is no police business: the guide
     # looks at it and leaves it; its id must still be remembered, or a redelivery after a restart
     # would be looked at again as new. (The reading is fixed: this is about the router.)
     from handlers.intents import Classification
 
     real = bot.app.classify
     monkeypatch.setattr(bot.app, "classify",
-                        lambda text: Classification("consultation", 0.45) if text == "路灯是不是该换了" else real(text))
-    await bot.say("王阿姨", "路灯是不是该换了", room="幸福里居民群", message_id="look-1")
+                        lambda text: Classification("consultation", 0.45) if text == "明天会不会下雨啊" else real(text))
+    await bot.say("王阿姨", "明天会不会下雨啊", room="幸福里居民群", message_id="look-1")
     assert bot.take() == []
     await bot.restart()
     async with bot.app.sessions() as s:
