@@ -43,6 +43,7 @@ def district_harness(db_url: str, *, schedules: list | None = None, community_sc
         name = raw["bot"]["name"]
         pushes = {**sample_raw()["pushes"], "schedules": (community_schedules or {}).get(name, [])}
         sections = {**raw, "pushes": pushes}
+        sections.setdefault("appointments", {"reminder_before_minutes": 0})  # nobody books in these tests
         if outbox:
             sections["outbox"] = {**sample_raw()["outbox"], **outbox}
         configs.append(make_config(db_url, **sections))

@@ -25,6 +25,8 @@ def with_holidays(db_url, **sections):
     """Every plugin, the holidays one included (by path until the package is reinstalled)."""
     names = available()
     plugins = names if "holidays" in names else [*names, "handlers.holidays:plugin"]
+    # Nobody books here: no hour-before booking reminders running empty every slot of every day.
+    sections.setdefault("appointments", {"reminder_before_minutes": 0})
     return make_config(db_url, plugins=plugins, **sections)
 
 

@@ -27,7 +27,8 @@ async def count(bot, model, *where) -> int:
 
 @pytest.fixture
 async def bot(db_url):
-    harness = Harness(make_config(db_url), clock=FakeClock(START))
+    # Nobody books here: no hour-before booking reminders running empty every slot of every day.
+    harness = Harness(make_config(db_url, appointments={"reminder_before_minutes": 0}), clock=FakeClock(START))
     await harness.start()
     yield harness
     await harness.stop()
