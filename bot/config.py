@@ -273,6 +273,22 @@ def core_problems(config: Config) -> list[str]:
     return problems
 
 
+def _district_problems(config: Config) -> list[str]:
+    """The district file this config names must load, and name this bot among its communities."""
+    if not config.district:
+        return []
+    from bot.district import load_district  # bot.district builds on this module
+
+    try:
+        district = load_district(config.district)
+    except ConfigError as error:
+        return [f"district: {line}" for line in error.problems]
+    if district.communities and config.bot.name not in district.bots:
+        return [f"district: {config.district} has no community with bot '{config.bot.name}' "
+                f"(communities: {', '.join(district.bots)})"]
+    return []
+
+
 def duplicate_names(key: str, names: list[str]) -> list[str]:
     seen: set[str] = set()
     problems = []
@@ -356,7 +372,8 @@ def parse_config(raw: Any, env: dict[str, str] | None = None, *, plugins: list |
     except ValidationError as err:
         # Cross-reference problems raise ConfigError directly (pydantic does not wrap it).
         raise ConfigError(_format_errors(err)) from None
-    problems = core_problems(config) + [line for p in plugins for check in p.validators for line in check(config)]
+    problems = core_problems(config) + _district_problems(config)
+    problems += [line for p in plugins for check in p.validators for line in check(config)]
     if problems:
         raise ConfigError(problems)
     return config

@@ -40,6 +40,9 @@ class Directory:
         self.bot = bot
         self.people: dict[str, Person] = {}
         self.groups: dict[str, Group] = {}
+        # Contacts config names: they keep that name whatever their WeChat nickname (a district's
+        # other bots find a unit's officers by it, and officers are listed by it).
+        self.configured: frozenset[str] = frozenset()
 
     async def load(self, session: AsyncSession) -> None:
         for c in (await session.execute(select(Contact).where(Contact.bot == self.bot))).scalars():
@@ -56,6 +59,7 @@ class Directory:
             # A known group keeps the name WeChat last gave it (a rename), unless it had none.
             name = known.name if known is not None and known.name != known.id else g.name
             await self.save_group(session, Group(g.room_id, name, g.category, known.member_count if known else 0), now)
+        self.configured = frozenset(c.contact_id for c in config.contacts)
         for c in config.contacts:
             role = c.role if "role" in c.model_fields_set else self.role_of(c.contact_id)
             await self.save_person(session, Person(c.contact_id, c.name, role, c.friend), now, source="config")
@@ -90,7 +94,7 @@ class Directory:
         """Keep a contact a flow needs (a friend, someone in a dialog); keeps an existing role."""
         known = self.people.get(contact_id)
         person = known or Person(contact_id, name)
-        if name and person.name != name:
+        if name and person.name != name and contact_id not in self.configured:
             person = replace(person, name=name)
         if friend is not None:
             person = replace(person, is_friend=friend)

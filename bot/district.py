@@ -30,6 +30,10 @@ from pydantic import Field, ValidationError
 from bot.config import ConfigError, Strict, _format_errors, duplicate_names
 
 
+# Roles that may read and answer tips (bot.plugin.STAFF): what a unit's officers must have.
+UNIT_ROLES = frozenset({"officer", "staff"})
+
+
 class Community(Strict):
     bot: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
     config: str | None = None  # the community's config file; None in a scenario (bots inline)
@@ -182,11 +186,14 @@ def check_district(path: str | Path) -> tuple[District | None, dict[str, Any], l
         if unit.bot not in configs:
             continue
         config, shown = configs[unit.bot]
-        names = {c.name for c in config.contacts}
+        roles = {c.name: c.role for c in config.contacts}
         for j, officer in enumerate(unit.officers):
-            if officer not in names:
+            if officer not in roles:
                 problems.append(f"{path}: units[{i}].officers[{j}]: '{officer}' is not a contact in {shown} "
                                 f"(the config of bot '{unit.bot}')")
+            elif roles[officer] not in UNIT_ROLES:  # a resident could not open the tips sent to them
+                problems.append(f"{path}: units[{i}].officers[{j}]: '{officer}' has the role "
+                                f"'{roles[officer]}' in {shown}; a unit's officers need role officer or staff")
     if district.report_bot in configs and district.report_room:
         config, shown = configs[district.report_bot]
         if district.report_room not in {g.name for g in config.groups}:

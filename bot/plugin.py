@@ -114,6 +114,10 @@ class IntentSpec:
     handler: Handler
     priority: int = 0
     preempt: bool = False  # runs even inside a dialog or on a phrase match (emergencies)
+    said_to_bot: bool = False  # only for what is said to the bot: in private, or @ it in a group
+
+    def applies(self, msg) -> bool:
+        return not self.said_to_bot or msg.is_private or msg.mentions_bot
 
 
 @dataclass(frozen=True)
@@ -292,12 +296,14 @@ class Plugin:
 
         return register
 
-    def intent(self, intent: str, *, priority: int = 0, preempt: bool = False):
+    def intent(self, intent: str, *, priority: int = 0, preempt: bool = False, said_to_bot: bool = False):
         """preempt=True: every message classified `intent` reaches this handler first, even from
-        someone in the middle of a dialog or when a phrase matches (the dialog is left as it was)."""
+        someone in the middle of a dialog or when a phrase matches (the dialog is left as it was).
+        said_to_bot=True: only messages said to the bot (in private, or @ it in a group); the rest
+        of a group's talk of that intent is not even routed to it."""
 
         def register(fn: Handler) -> Handler:
-            self.intents.append(IntentSpec(intent, fn, priority, preempt))
+            self.intents.append(IntentSpec(intent, fn, priority, preempt, said_to_bot))
             return fn
 
         return register

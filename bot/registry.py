@@ -96,8 +96,10 @@ class Registry:
         """Intents with a handler that must see every such message (see Plugin.intent)."""
         return frozenset(i for i, specs in self._intents.items() if any(s.preempt for s in specs))
 
-    def intent_handlers(self, intent: str) -> list[IntentSpec]:
-        return self._intents.get(intent, [])
+    def intent_handlers(self, intent: str, msg=None) -> list[IntentSpec]:
+        """The handlers of `intent`; with `msg`, those for that message (see Plugin.intent's said_to_bot)."""
+        specs = self._intents.get(intent, [])
+        return specs if msg is None else [s for s in specs if s.applies(msg)]
 
     def command(self, name: str) -> CommandSpec | None:
         return next((c for c in self.commands if name in (c.name, *c.aliases)), None)

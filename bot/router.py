@@ -227,8 +227,8 @@ class Router:
         found = found or self.app.classify(text)
         if in_dialog:
             sure = found.intent in DIALOG_ASIDES and found.confidence >= ASIDE_CONFIDENCE
-            return ("intent", found) if sure and self.app.registry.intent_handlers(found.intent) else None
-        if self.app.registry.intent_handlers(found.intent) or msg.mentions_bot or msg.is_private:
+            return ("intent", found) if sure and self.app.registry.intent_handlers(found.intent, msg) else None
+        if self.app.registry.intent_handlers(found.intent, msg) or msg.mentions_bot or msg.is_private:
             return ("intent", found)
         return None
 
@@ -415,7 +415,7 @@ class Router:
                 return
         if found is None:
             found = self.app.classify(ctx.text)
-        for spec in self.app.registry.intent_handlers(found.intent):
+        for spec in self.app.registry.intent_handlers(found.intent, ctx.message):
             if await spec.handler(ctx, found):
                 return
         if ctx.message.mentions_bot:

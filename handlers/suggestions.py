@@ -17,6 +17,7 @@ from handlers.followup import (
     send_answer, source_name, where_asked,
 )
 from handlers.intents import Classification
+from storage.db import add_row
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import OPEN, Suggestion, recorded_between
 
@@ -59,14 +60,13 @@ async def understood(ctx: Context, found: Classification) -> bool:
 
 
 async def _record(ctx: Context, text: str) -> None:
-    row = Suggestion(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, author_id=ctx.sender.id,
-                     text=mask_text(text))
-    ctx.session.add(row)
-    await ctx.session.flush()
+    masked = mask_text(text)
+    row_id = await add_row(ctx.session, Suggestion, bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id,
+                           author_id=ctx.sender.id, text=masked)
     await ctx.reply(TEXTS["thanks"])
     await ctx.notify_roles({"officer"}, TEXTS["officer_notice"].format(
-        id=row.id, where=where_asked(ctx, row.room_id), name=ctx.message.sender_name or ctx.sender.name or "居民",
-        text=preview(row.text)))
+        id=row_id, where=where_asked(ctx, ctx.message.room_id),
+        name=ctx.message.sender_name or ctx.sender.name or "居民", text=preview(masked)))
     await ctx.count("suggestions")
 
 

@@ -1,5 +1,6 @@
 """Accounts of the officers' web console: a name, a role, an argon2 hash, and the count of wrong
-passwords in a row (the lock that follows them survives a restart)."""
+passwords in a row (the lock that follows them survives a restart). An account is one bot's: on a
+district's shared database 张所 of 春晖里 is not an account of any other community's console."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def account_of(actor_id: str | None) -> str | None:
 class ConsoleAccount(Base):
     __tablename__ = "console_accounts"
 
+    bot: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -35,9 +37,10 @@ class ConsoleAccount(Base):
     updated_at: Mapped[datetime] = mapped_column(Stamp)
 
 
-async def get_account(session: AsyncSession, name: str) -> ConsoleAccount | None:
-    return await session.get(ConsoleAccount, name)
+async def get_account(session: AsyncSession, bot: str, name: str) -> ConsoleAccount | None:
+    return await session.get(ConsoleAccount, (bot, name))
 
 
-async def all_accounts(session: AsyncSession) -> list[ConsoleAccount]:
-    return list((await session.execute(select(ConsoleAccount).order_by(ConsoleAccount.name))).scalars())
+async def all_accounts(session: AsyncSession, bot: str) -> list[ConsoleAccount]:
+    return list((await session.execute(select(ConsoleAccount).where(ConsoleAccount.bot == bot)
+                                       .order_by(ConsoleAccount.name))).scalars())

@@ -128,11 +128,13 @@ async def open_tips(session: AsyncSession, bot: str, limit: int = 30, units: Col
     )).scalars())
 
 
-async def config_contacts_named(session: AsyncSession, bot: str, names: Collection[str]) -> list[tuple[str, str]]:
-    """(contact id, name) of `bot`'s contacts from its config with these names: how another bot of
-    the district finds a unit's officers (their bot wrote them at its start)."""
+async def config_contacts_named(session: AsyncSession, bot: str, names: Collection[str],
+                                roles: Collection[str]) -> list[tuple[str, str]]:
+    """(contact id, name) of `bot`'s contacts from its config with these names and one of these
+    roles: how another bot of the district finds a unit's officers (their bot wrote them at start)."""
     rows = await session.execute(select(Contact.id, Contact.name).where(
-        Contact.bot == bot, Contact.name.in_(list(names)), Contact.role_source == "config").order_by(Contact.name))
+        Contact.bot == bot, Contact.name.in_(list(names)), Contact.role_source == "config",
+        Contact.role.in_(list(roles))).order_by(Contact.name))
     return [(i, n) for i, n in rows]
 
 

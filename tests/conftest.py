@@ -27,6 +27,14 @@ PG_URL = os.environ.get("JINGMIN_TEST_PG_URL")
 IN_CI = os.environ.get("CI") == "true"
 
 
+def pytest_configure(config) -> None:
+    # The suite trains many guides (each test's config): in the test process, not a child each
+    # (see handlers/guide/retrieval.py TRAIN_APART). Here, not at import: the benches import this file.
+    from handlers.guide import retrieval
+
+    retrieval.TRAIN_APART = False
+
+
 def _admin_sql(url: str, *statements: str) -> None:
     """Run statements, one after the other, on the server of `url` (asyncpg, as the bot connects)."""
     import asyncpg

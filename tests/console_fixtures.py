@@ -64,7 +64,7 @@ async def console_bot(tmp_path, **kw):
                         **kw) as bot:
         async with bot.app.sessions.begin() as session:
             for name, password in PASSWORDS.items():
-                await save_account(session, name, ROLES[name], password, bot.app.clock.now())
+                await save_account(session, bot.app.name, name, ROLES[name], password, bot.app.clock.now())
         server = WebServer(bot.app, bot.transport, bot.world)
         port = await server.start("127.0.0.1", 0)
         try:

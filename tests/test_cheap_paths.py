@@ -58,3 +58,15 @@ async def test_an_answered_question_is_a_few_statements(bot):
     assert len(writes) == 4, seen
     await bot.settle()
     assert "租房合同" in bot.texts_to("幸福里居民群")[-1]
+
+
+async def test_a_suggestion_is_a_few_statements_and_the_officer_gets_its_number(bot):
+    seen = statements(bot.app)
+    await bot.say("王阿姨", "建议：小区东门晚上太黑了，加个路灯吧", room="幸福里居民群", settle=False)
+    await bot.say("陈大爷", "建议：车棚装个充电桩吧", room="幸福里居民群", settle=False)
+    inserts = [s for s in seen if s.startswith("INSERT")]  # (the outbox's sender reads and sends meanwhile)
+    # each: the suggestion, the thanks, the officer's notice, its count, its message id; nothing read back
+    assert len(inserts) == 10 and not [s for s in seen if s.startswith("SELECT suggestions")], seen
+    await bot.settle()
+    notices = bot.texts_to("张警官")
+    assert "#1" in notices[0] and "路灯" in notices[0] and "#2" in notices[1] and "充电桩" in notices[1]

@@ -58,7 +58,7 @@ async def test_resetting_an_account_ends_its_sessions(tmp_path):
         await b.login("小刘")
         assert (await b.get("/console/", follow=False))[0] == 200
         async with bot.app.sessions.begin() as session:  # `jingmin console add-user 小刘 --role staff` again
-            await save_account(session, "小刘", "staff", "new-password-1", bot.app.clock.now() + timedelta(seconds=1))
+            await save_account(session, bot.app.name, "小刘", "staff", "new-password-1", bot.app.clock.now() + timedelta(seconds=1))
         assert (await b.get("/console/", follow=False))[0] == 302
 
 
@@ -296,15 +296,15 @@ async def test_accounts_and_their_lock_are_stored_on_both_databases(db_url):
         sessions = db.session_factory(engine)
         now = datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc)
         async with sessions.begin() as session:
-            assert await save_account(session, "张所", "officer", "jingwu-2026!", now) is True
+            assert await save_account(session, "jingmin", "张所", "officer", "jingwu-2026!", now) is True
         lock = dict(max_failures=5, lock=timedelta(minutes=15))
         for _ in range(5):
             async with sessions.begin() as session:
-                assert (await login(session, "张所", "guess", now, **lock)).account is None
+                assert (await login(session, "jingmin", "张所", "guess", now, **lock)).account is None
         async with sessions.begin() as session:
-            assert (await login(session, "张所", "jingwu-2026!", now, **lock)).locked
+            assert (await login(session, "jingmin", "张所", "jingwu-2026!", now, **lock)).locked
         async with sessions.begin() as session:
-            result = await login(session, "张所", "jingwu-2026!", now + timedelta(minutes=16), **lock)
+            result = await login(session, "jingmin", "张所", "jingwu-2026!", now + timedelta(minutes=16), **lock)
             assert result.account is not None and result.account.role == "officer"
             assert result.account.password_hash.startswith("$argon2id$")
     finally:
@@ -619,5 +619,56 @@ async def test_the_district_numbers_and_bots_are_read_on_both_databases(db_url):
             {"bot": "chunhui", "messages": 5, "consultations": 0, "suggestions": 0, "tips": 1, "bookings": 0}]
         assert earlier[0]["messages"] == 4  # private messages are no group messages
         assert found == ["xingfuli", "chunhui"]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_account_is_one_bots_on_a_shared_database(db_url):
+    from datetime import datetime, timedelta, timezone
+
+    from handlers.console.accounts import accounts, login, save_account
+    from storage import db
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.upgrade(engine)
+        sessions = db.session_factory(engine)
+        now = datetime(2026, 12, 7, 1, 30, tzinfo=timezone.utc)
+        lock = dict(max_failures=5, lock=timedelta(minutes=15))
+        async with sessions.begin() as session:
+            await save_account(session, "chunhui", "张所", "officer", "jingwu-2026!", now)
+            await save_account(session, "heping", "张所", "staff", "heping-2026!", now)
+        async with sessions.begin() as session:
+            # Another community's 张所 is another account: its password does not open this console.
+            assert (await login(session, "heping", "张所", "jingwu-2026!", now, **lock)).account is None
+            assert (await login(session, "bureau", "张所", "jingwu-2026!", now, **lock)).account is None
+            mine = (await login(session, "chunhui", "张所", "jingwu-2026!", now, **lock)).account
+            assert mine is not None and mine.role == "officer"
+            assert [(a.name, a.role) for a in await accounts(session, "heping")] == [("张所", "staff")]
+            assert await accounts(session, "bureau") == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.blank_database
+async def test_an_account_made_before_bots_were_told_apart_is_kept_for_the_databases_bot(db_url):
+    from sqlalchemy import text
+
+    from storage import db
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.upgrade(engine, "0015_tip_routing")
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO contacts (bot, id, name, role, is_friend, role_source, created_at) VALUES "
+                "('xingfuli', 'wx_zhang', '张警官', 'officer', true, 'config', '2026-12-01 00:00:00+00')"))
+            await conn.execute(text(
+                "INSERT INTO console_accounts (name, role, password_hash, failed_logins, created_at, updated_at) "
+                "VALUES ('张所', 'officer', 'h', 0, '2026-12-01 00:00:00+00', '2026-12-01 00:00:00+00')"))
+        await db.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT bot, name, role FROM console_accounts"))).all()
+        assert [tuple(r) for r in rows] == [("xingfuli", "张所", "officer")]
     finally:
         await engine.dispose()

@@ -7,6 +7,7 @@ import contextlib
 import io
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.cli import main
@@ -117,3 +118,35 @@ def test_a_community_without_a_config_file_is_named(tmp_path):
     code, _, err = check(path)
     assert code == 2
     assert err == [f"config error: {path}: communities[1].config: required key is missing (the community's config file)"]
+
+
+def test_a_community_config_naming_a_broken_district_file_is_refused_naming_the_key(tmp_path):
+    community(tmp_path, "chunhui", "春晖", district="district.yaml")
+    district(tmp_path, units=[{"name": "禁毒", "handles": ["毒品"], "bot": "nobody", "officers": ["张警官"]}])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
+        main(["check-config", str(tmp_path / "chunhui.yaml")])
+    assert ended.value.code == 2
+    assert any(line.endswith("district: " + str(tmp_path / "district.yaml") + ": units[0].bot: unknown bot "
+                             "'nobody' (communities: bureau, chunhui)") for line in err.getvalue().splitlines()), err.getvalue()
+
+
+def test_a_community_its_district_does_not_list_is_refused(tmp_path):
+    community(tmp_path, "heping", "和平", district="district.yaml")
+    district(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
+        main(["check-config", str(tmp_path / "heping.yaml")])
+    assert ended.value.code == 2 and "has no community with bot 'heping' (communities: bureau, chunhui)" in err.getvalue()
+
+
+def test_a_unit_officer_must_have_a_police_role(tmp_path):
+    community(tmp_path, "bureau", "分局")
+    community(tmp_path, "chunhui", "春晖")
+    raw = yaml.safe_load((tmp_path / "bureau.yaml").read_text(encoding="utf-8"))
+    officer = next(c for c in raw["contacts"] if c["name"] == "张警官")
+    officer["role"] = "resident"
+    (tmp_path / "bureau.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    code, _, err = check(district(tmp_path))
+    assert code == 2
+    assert any("units[0].officers[0]: '张警官' has the role 'resident'" in line for line in err), err

@@ -207,3 +207,75 @@ async def test_a_bot_with_another_key_says_so_instead_of_opening_the_tip(db_url,
         assert not [t for t in d.texts_to("王阿姨") if "民警回复" in t]
     finally:
         await d.stop()
+
+
+async def test_a_list_with_a_tip_sealed_by_another_key_still_lists(db_url, tmp_path, monkeypatch):
+    from bot.vault import test_key
+
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
+    d = district_harness(db_url)
+    d["bureau"].secret_key = test_key("the bureau set a key of its own")
+    await d.start()
+    try:
+        await report(d)
+        await d.say("禁毒王警官", "/线索")
+        listing = d.texts_to("禁毒王警官", bot="bureau")[-1]
+        assert "#1" in listing and "JINGMIN_SECRET_KEY" in listing and "出了点问题" not in listing
+    finally:
+        await d.stop()
+
+
+async def test_a_unit_officer_who_befriends_the_bot_under_a_nickname_still_gets_the_tips(db_url, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from bot.messages import FriendRequest
+
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
+    d = district_harness(db_url)
+    await d.start()
+    try:
+        bureau = d["bureau"]
+        await bureau.transport.deliver(FriendRequest("wx_wang_jd", "王强", "你好", bureau.clock.now()))
+        await d.settle()
+        await d.advance(timedelta(minutes=30))
+        d.take()
+        await report(d)
+        sent = d.take()
+        assert [r for bot, r in sent if bot == "bureau" and r.out.contact_id == "wx_wang_jd" and "#1" in r.out.text]
+        [local_notice] = [r.out.text for bot, r in sent if bot == "chunhui" and r.out.contact_id == "wx_liu"]
+        assert "已转bureau 机器人：禁毒王警官" in local_notice
+    finally:
+        await d.stop()
+
+
+async def test_a_unit_officer_without_a_police_role_is_not_sent_the_tip(db_url, tmp_path, monkeypatch):
+    import copy
+
+    import tests.district_fixtures as fixtures
+
+    monkeypatch.setattr("handlers.tips.attachments.ATTACHMENT_DIR", tmp_path / "tip-files")
+    bureau = copy.deepcopy(fixtures.BUREAU)
+    bureau["contacts"][0].pop("role")  # 禁毒王警官 listed as a unit officer, but a resident to the bot
+    monkeypatch.setattr(fixtures, "BUREAU", bureau)
+    d = fixtures.district_harness(db_url)
+    await d.start()
+    try:
+        d.take()
+        await report(d)
+        sent = d.take()
+        assert not [r for _, r in sent if r.out.contact_id == "wx_wang_jd"]
+        [local_notice] = [r.out.text for bot, r in sent if bot == "chunhui" and r.out.contact_id == "wx_liu"]
+        assert "没能转给" in local_notice  # the community's officer knows to phone the unit
+    finally:
+        await d.stop()
+
+
+async def test_the_unit_hears_when_the_community_officer_closes_a_tip_routed_to_it(district):
+    d = district
+    await report(d)
+    d.take()
+    await d.say("刘警官", "/线索 结案 1 已核实处理")
+    sent = d.take()
+    [note] = [r.out.text for bot, r in sent if bot == "bureau" and r.out.contact_id == "wx_wang_jd"]
+    assert "#1" in note and "已核实处理" in note and "不用再处理" in note
+    assert _group_texts(sent) == []

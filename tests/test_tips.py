@@ -196,7 +196,9 @@ async def test_routing_follows_the_category(bot):
     bot.take()
     await report(bot, category="2")
     sent = bot.take()
-    assert any("禁毒" in t and "#1" in t for t in bot.texts_to("禁毒大队工作群", sent))
+    [group_notice] = bot.texts_to("禁毒大队工作群", sent)
+    assert "禁毒" in group_notice and "#1" in group_notice
+    assert "地下室" not in group_notice and "1381" not in group_notice  # never what the tip says
     assert any("#1" in t for t in bot.texts_to("张警官", sent))
     assert bot.texts_to("幸福里居民群", sent) == [] and bot.texts_to("幸福里警务工作群", sent) == []
     await report(bot, category="1", body="有人在小区里推销高息理财，说保本年化20%")

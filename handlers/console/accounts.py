@@ -37,13 +37,14 @@ def check_new(name: str, role: str, password: str) -> None:
         raise AccountError(f"password: at least {MIN_PASSWORD} characters")
 
 
-async def save_account(session: AsyncSession, name: str, role: str, password: str, now: datetime) -> bool:
-    """Create the account or reset its role and password (and its lock); True when it is new."""
+async def save_account(session: AsyncSession, bot: str, name: str, role: str, password: str,
+                       now: datetime) -> bool:
+    """Create `bot`'s account or reset its role and password (and its lock); True when it is new."""
     check_new(name, role, password)
     hashed = await asyncio.to_thread(_hasher.hash, password)
-    account = await get_account(session, name)
+    account = await get_account(session, bot, name)
     if account is None:
-        session.add(ConsoleAccount(name=name, role=role, password_hash=hashed, failed_logins=0,
+        session.add(ConsoleAccount(bot=bot, name=name, role=role, password_hash=hashed, failed_logins=0,
                                    locked_until=None, created_at=now, updated_at=now))
         return True
     account.role, account.password_hash, account.updated_at = role, hashed, now
@@ -51,8 +52,8 @@ async def save_account(session: AsyncSession, name: str, role: str, password: st
     return False
 
 
-async def accounts(session: AsyncSession) -> list[ConsoleAccount]:
-    return await all_accounts(session)
+async def accounts(session: AsyncSession, bot: str) -> list[ConsoleAccount]:
+    return await all_accounts(session, bot)
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,11 @@ class LoginResult:
     locked: bool = False  # refused because of too many wrong passwords in a row
 
 
-async def login(session: AsyncSession, name: str, password: str, now: datetime, *,
+async def login(session: AsyncSession, bot: str, name: str, password: str, now: datetime, *,
                 max_failures: int, lock: timedelta) -> LoginResult:
     """Check a password; the `max_failures`-th wrong one in a row locks the account for `lock`,
     and while locked even the right password is refused (so guessing gains nothing)."""
-    account = await get_account(session, name)
+    account = await get_account(session, bot, name)
     if account is None:
         await asyncio.to_thread(_waste, password)  # as slow as a real check: names are not probed
         return LoginResult(None)

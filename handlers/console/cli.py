@@ -41,7 +41,7 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     try:
         password = _password(args.password_stdin)
         new = asyncio.run(with_database(config, lambda s: save_account(
-            s, args.name, args.role, password, SystemClock().now())))
+            s, config.bot.name, args.name, args.role, password, SystemClock().now())))
     except AccountError as error:
         print(f"jingmin: {error}", file=sys.stderr)
         return 2
@@ -51,7 +51,7 @@ def cmd_add_user(args: argparse.Namespace) -> int:
 
 def cmd_users(args: argparse.Namespace) -> int:
     config = load_or_exit(args.config)
-    rows = asyncio.run(with_database(config, accounts))
+    rows = asyncio.run(with_database(config, lambda s: accounts(s, config.bot.name)))
     if not rows:
         print("no console accounts (add one with: jingmin console add-user NAME --role officer)")
     for a in rows:

@@ -85,7 +85,7 @@ async def login_middleware(request: web.Request, handler):
     account = None
     if name:
         async with state.app.sessions() as db:
-            account = await get_account(db, name)
+            account = await get_account(db, state.app.name, name)
         if account is not None and session.get("version") != version(account):
             session.invalidate()  # reset from the command line since: every session of it ends
             account = None

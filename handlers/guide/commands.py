@@ -37,7 +37,7 @@ async def guide_list(ctx: Context) -> None:
                    summary="看一句话会用哪条指南回答")
 async def guide_search(ctx: Context, query: str) -> None:
     index = ctx.app.service(GuideIndex)
-    ranked = [(i, s) for i, s in index.retriever.ranked(query, 5) if s > 0.1]
+    ranked = [(i, s) for i, s in index.retriever.ranked(query, 5) if s > 0.1 and i in index.by_id]
     if not ranked:
         await ctx.reply(T["search_none"])
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from handlers.guide.library import builtin_entries, unrelated_questions
 from handlers.guide.plugin import plugin
-from handlers.guide.retrieval import Retriever, confident
+from handlers.guide.retrieval import MODEL_PATH, Retriever, confident, model_key, retriever_for, save, train_arrays
 
 UNCOVERED = "-"
 UNCOVERED_LABELS = frozenset({UNCOVERED, "none", "other", "uncovered"})
@@ -67,7 +67,7 @@ def read_questions(path: Path) -> list[tuple[str, str]]:
 
 
 def evaluate(rows: list[tuple[str, str]], retriever: Retriever | None = None) -> GuideScore:
-    retriever = retriever or Retriever(list(builtin_entries()), unrelated_questions())
+    retriever = retriever or retriever_for(list(builtin_entries()), unrelated_questions())
     score = GuideScore()
     for label, question in rows:
         hit = retriever.best(question)
@@ -112,4 +112,18 @@ def _print_evaluation(args) -> int:
     if args.mistakes:
         for expected, given, question in score.mistakes:
             print(f"{expected}\t{given or '(forwarded)'}\t{question}")
+    return 0
+
+
+@plugin.cli
+def guide_train_command(sub) -> None:
+    p = sub.add_parser("guide-train", help="train the built-in guide and ship it (handlers/guide/model.npz); "
+                                           "run after changing library.yaml, asking.yaml or unrelated.yaml")
+    p.set_defaults(func=_train_builtin)
+
+
+def _train_builtin(args) -> int:
+    entries, unrelated = list(builtin_entries()), unrelated_questions()
+    save(train_arrays(entries, unrelated), model_key(entries, unrelated), MODEL_PATH)
+    print(f"guide-train: {len(entries)} entries, written to {MODEL_PATH}")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -34,11 +35,13 @@ from handlers.guide.library import (
     BUILTIN, OFFICER_ADDED, Entry, LocalFacts, builtin_entries, builtin_title, edited, render, unrelated_questions,
     with_config,
 )
-from handlers.guide.retrieval import Hit, canonical, confident, retriever_for, words
+from handlers.guide import retrieval
+from handlers.guide.retrieval import Hit, canonical, retriever_for, words
 from handlers.guide.texts import REGISTER_TEXTS, TEXTS
 from handlers.intents import Classification
 from handlers.intents.normalize import normalize
 from storage.guide import GuideEdit, guide_edits
+from storage.db import add_row
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import ANSWERED, OPEN, Consultation, recorded_between
 
@@ -95,24 +98,47 @@ class GuideIndex:
     """The merged guide and its retriever; rebuilt when officers change an entry (see reload)."""
 
     def __init__(self, config_entries: list[GuideEntry], service_words: list[str], facts: LocalFacts,
-                 bot: str = "") -> None:
+                 bot: str = "", cache: Path | None = None) -> None:
+        """cache: where the guide trained for this community's own entries is kept (see retriever_for)."""
+        self.cache = cache
         self.base = with_config(list(builtin_entries()), config_entries)
         self.facts = facts
         self.bot = bot
         self.business_words = tuple(POLICE_BUSINESS) + tuple(normalize(w) for w in service_words if len(w) >= 2)
-        self.apply([])
+        self.generation = 0  # of the latest build asked for: an older one finishing later is not swapped in
+        self._swap(self._build([], train=not self._in_background()) or self._provisional([]))
 
-    def apply(self, edits: list[GuideEdit]) -> None:
-        """Lay officers' edits over the shipped entries and rebuild the retriever."""
-        self._swap(self._build([_plain(e) for e in edits]))
+    def _in_background(self) -> bool:
+        return self.cache is not None and retrieval.TRAIN_APART
+
+    async def start(self, app, session: AsyncSession) -> None:
+        """At the bot's start: the guide with officers' edits. Trained before (the usual restart):
+        at once. New entries (a first start, a changed config): the bot starts answering from the
+        built-in guide while they are trained in the background (a few seconds), then swaps them in."""
+        edits = [_plain(e) for e in await guide_edits(session, self.bot)]
+        built = self._build(edits, train=False)
+        if built is not None:
+            self.generation += 1
+            self._swap(built)
+        elif self._in_background():
+            self._swap(self._provisional(edits))
+            app.spawn(self._rebuild(edits), name="guide-training")
+        else:
+            await self._rebuild(edits)
 
     async def reload(self, session: AsyncSession) -> None:
-        """After an officer's change: rebuilt off the event loop (a second or so), then swapped in
+        """After an officer's change: rebuilt off the event loop (a few seconds), then swapped in
         at once, so a question asked meanwhile is answered from the guide as it was."""
-        edits = [_plain(e) for e in await guide_edits(session, self.bot)]
-        self._swap(await asyncio.to_thread(self._build, edits))
+        await self._rebuild([_plain(e) for e in await guide_edits(session, self.bot)])
 
-    def _build(self, edits: list[dict]) -> tuple:
+    async def _rebuild(self, edits: list[dict]) -> None:
+        self.generation += 1
+        generation = self.generation
+        built = await asyncio.to_thread(self._build, edits)
+        if generation == self.generation:
+            self._swap(built)
+
+    def _merged(self, edits: list[dict]) -> dict[str, Entry]:
         entries = {e.id: e for e in self.base}
         for edit in edits:
             entry_id = edit["entry_id"]
@@ -124,9 +150,24 @@ class GuideIndex:
             elif entry_id in entries:
                 entries[entry_id] = edited(entries[entry_id], answer=edit["answer"],
                                            questions=tuple(edit["questions"]), title=edit["title"])
+        return entries
+
+    def _build(self, edits: list[dict], train: bool = True) -> tuple | None:
+        """The merged guide and its retriever; None if that is not trained yet and `train` is False."""
+        entries = self._merged(edits)
         listed = list(entries.values())
         bonus = np.array([0.0 if e.source == BUILTIN else LOCAL_BONUS for e in listed])
-        return listed, entries, retriever_for(listed, _not_local(unrelated_questions(), listed)), bonus
+        retriever = retriever_for(listed, _not_local(unrelated_questions(), listed), self.cache, train=train)
+        return None if retriever is None else (listed, entries, retriever, bonus)
+
+    def _provisional(self, edits: list[dict]) -> tuple:
+        """Until the community's own entries are trained: the built-in guide's retriever (shipped
+        trained), answering with the community's version of an entry where it replaces a built-in
+        one; a built-in entry officers removed is not answered, their new ones not yet."""
+        entries = self._merged(edits)
+        builtin = list(builtin_entries())
+        bonus = np.array([LOCAL_BONUS if e.id in entries and entries[e.id].source != BUILTIN else 0.0 for e in builtin])
+        return list(entries.values()), entries, retriever_for(builtin, unrelated_questions()), bonus
 
     def _swap(self, built: tuple) -> None:
         self.entries, self.by_id, self.retriever, self.bonus = built
@@ -137,8 +178,8 @@ class GuideIndex:
     def match(self, text: str) -> Entry | None:
         """The entry that answers `text`, or None when the guide cannot tell with confidence."""
         retriever, by_id, bonus = self.retriever, self.by_id, self.bonus  # one consistent snapshot
-        hit = retriever.best(text, bonus)
-        return by_id[hit.entry_id] if confident(hit) else None
+        hit = retriever.answerable(text, bonus)
+        return by_id.get(hit.entry_id) if hit is not None else None
 
     def answer(self, entry: Entry) -> str:
         return render(entry, self.facts)
@@ -174,13 +215,13 @@ def check_services_named(config) -> list[str]:
 @plugin.provides(GuideIndex)
 async def build_index(app) -> GuideIndex:
     words = [w for s in bookable(app.config) for w in (s.name, *s.aliases)]
-    return GuideIndex(app.config.guide, words, LocalFacts.of(app.config.bot), app.name)
+    return GuideIndex(app.config.guide, words, LocalFacts.of(app.config.bot), app.name, app.config.data_path / "guide")
 
 
 @plugin.on_start
 async def load_officers_edits(app) -> None:
     async with app.sessions() as session:
-        await app.service(GuideIndex).reload(session)
+        await app.service(GuideIndex).start(app, session)
 
 
 @plugin.intent("consultation")
@@ -200,21 +241,20 @@ async def consult(ctx: Context, found: Classification) -> bool:
             await ctx.reply(menu_text(ctx.app, ctx.role))
             return True
         return False
-    row = await _record(ctx, None, OPEN, None)
+    row_id = await _record(ctx, None, OPEN, None)
     await ctx.reply(TEXTS["forwarded"])
     await ctx.notify_roles(OFFICER, TEXTS["officer_notice"].format(
-        id=row.id, where=where_asked(ctx, row.room_id), name=ctx.message.sender_name or ctx.sender.name or "居民",
-        text=preview(row.text)))
+        id=row_id, where=where_asked(ctx, ctx.message.room_id),
+        name=ctx.message.sender_name or ctx.sender.name or "居民", text=preview(mask_text(ctx.text))))
     await ctx.count("consultations", "forwarded")
     return True
 
 
-@plugin.intent("other", priority=10)
+@plugin.intent("other", priority=10, said_to_bot=True)
 async def other_but_in_the_guide(ctx: Context, found: Classification) -> bool:
     """Said to the bot (in private, or @ it in a group) and read as nothing in particular, yet the
-    guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be."""
-    if ctx.group is not None and not ctx.message.mentions_bot:
-        return False
+    guide knows the question with confidence (“96110是骗子吗”): answer it. Otherwise let it be: a
+    group's chatter is not even routed here."""
     if not _asks(ctx.text):  # "谢谢", "嗯嗯好的", "123": no question, whatever the index finds
         return False
     index = ctx.app.service(GuideIndex)
@@ -250,14 +290,12 @@ def _worth_forwarding(ctx: Context, found: Classification, index: GuideIndex) ->
     return found.confidence >= GROUP_MIN_CONFIDENCE and index.is_police_business(ctx.text)
 
 
-async def _record(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> Consultation:
-    row = Consultation(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, asker_id=ctx.sender.id,
-                       text=mask_text(ctx.text), entry_id=entry_id, status=status, answer=answer,
-                       answered_at=ctx.now if status == ANSWERED else None,
-                       answered_by=GUIDE if status == ANSWERED else None)
-    ctx.session.add(row)
-    await ctx.session.flush()  # the officer's notice needs the number
-    return row
+async def _record(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> int:
+    """The consultation's row; its number is for the officer's notice."""
+    return await add_row(ctx.session, Consultation, bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id,
+                         asker_id=ctx.sender.id, text=mask_text(ctx.text), entry_id=entry_id, status=status,
+                         answer=answer, answered_at=ctx.now if status == ANSWERED else None,
+                         answered_by=GUIDE if status == ANSWERED else None)
 
 
 @plugin.command("咨询", roles=STAFF, summary="查看待回复的居民咨询")

@@ -12,23 +12,36 @@ punctuation, a whole story around one question. The question is first folded to 
 
 The answer is given only when the model is sure, or fairly sure with the nearest examples agreeing
 (see confident): a question the guide cannot place goes to the officer instead of a wrong answer.
+
+Both are trained with scikit-learn into plain arrays (train_arrays) and read with numpy alone: the
+built-in guide is shipped trained (model.npz, `jingmin guide-train`), a community's own entries are
+trained once in a child process and kept in its data directory (retriever_for).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+import hashlib
+import io
+import json
+import logging
+import math
+import os
 import re
+import subprocess
+import sys
+from collections import OrderedDict
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
+from handlers.intents import segment
 from handlers.intents.normalize import normalize
 from handlers.intents.segment import tokens
+from handlers.intents.vectors import Columns, FeatureRows, Tfidf, char_grams
+
+log = logging.getLogger(__name__)
 
 # (pattern, canonical word). Order matters: longer, more specific patterns first.
 CANON: tuple[tuple[str, str], ...] = (
@@ -170,82 +183,83 @@ AGREED = -0.5  # a decision from which it is believed when the nearest examples 
 AGREED_SUPPORT = 0.3  # ... and the entry covers this much of the question
 
 
+GATE_SUPPORT = min(SURE_SUPPORT, AGREED_SUPPORT, MIN_SUPPORT)  # below it no gate answers (see answerable)
+MODEL_PATH = Path(__file__).with_name("model.npz")  # the built-in guide, trained (see `jingmin guide-train`)
+# What the arrays are made from besides the entries: a change of any of it is a new model.
+RECIPE = (CANON, sorted(STOPWORDS), GENERIC.pattern, _LONG_NUMBER.pattern, CHAR_WEIGHT, ANSWER_WEIGHT,
+          MODEL_C, MODEL_MIN_DF, segment.DOMAIN_WORDS, segment.DICTIONARY.stat().st_size,
+          2)  # the arrays' layout: raise it when train_arrays changes what it writes
+
+
 class Retriever:
-    """Built from the entries in a second or two (jieba); rebuilt when officers change the guide."""
+    """The entries' vectors and model as plain arrays: trained in a second or two (jieba,
+    scikit-learn) when the entries are new, else loaded (the built-in guide is shipped trained,
+    model.npz). Questions are scored with numpy alone (handlers/intents/vectors.py)."""
 
-    def __init__(self, entries: list[Matchable], unrelated: tuple[str, ...] = ()) -> None:
-        """unrelated: questions no entry answers (see EntryModel)."""
-        examples, owners = [], []
-        for i, entry in enumerate(entries):
-            for text in (entry.title, *entry.keywords, *entry.questions, *getattr(entry, "asked", ())):
-                if canonical(text):
-                    examples.append(canonical(text))
-                    owners.append(i)
-        self.ids = [e.id for e in entries] if examples else []  # nothing to match on: matches nothing
-        if not examples:
+    def __init__(self, entries: list[Matchable], unrelated: tuple[str, ...] = (), arrays=None) -> None:
+        """unrelated: questions no entry answers (see EntryModel); arrays: trained before (see save)."""
+        if arrays is None:
+            arrays = train_arrays(entries, unrelated)
+        self.ids = [e.id for e in entries] if len(arrays) else []  # nothing to match on: matches nothing
+        if not self.ids:
             return
-        self.owners = np.array(owners, dtype=np.int64)
-        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
-        self.words = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-        self.chars.fit(examples)
-        self.words.fit(examples)
-        self.examples = self._vectors(examples)
-        # An entry's profile: all its examples at once, for questions that mix their words.
-        onehot = sp.csr_matrix((np.ones(len(owners)), (self.owners, np.arange(len(owners)))),
-                               shape=(len(entries), len(owners)))
-        profiles = _unit_rows(onehot @ self.examples)
-        if ANSWER_WEIGHT:  # the answer's words help a little: it describes the situation too
-            said = self._vectors([canonical(getattr(e, "answer", "") or "") for e in entries])
-            profiles = _unit_rows(profiles + ANSWER_WEIGHT * said)
-        self.profiles = profiles
-        # What each entry talks about: the n-grams of its examples once the question words are gone.
-        self.topics = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), binary=True, use_idf=True)
-        # An entry's answer counts too: it names what the entry is about (工本费, 拍照, 户口本 ...).
-        answers = [content(canonical(getattr(e, "answer", "") or "")) for e in entries]
-        present = self.topics.fit_transform([content(t) for t in examples] + answers)
-        present.data[:] = 1.0
-        own = sp.hstack([onehot, sp.identity(len(entries), format="csr")]).tocsr()
-        self.vocabulary = (own @ present).tocsr()
-        self.vocabulary.data[:] = 1.0
-        self.idf = self.topics.idf_
+        self.chars, self.words = Tfidf.load(arrays, "chars_"), Tfidf.load(arrays, "words_")
+        self.owners = np.asarray(arrays["owners"], dtype=np.int64)
+        self.examples, self.profiles = Columns.load(arrays, "examples_"), Columns.load(arrays, "profiles_")
+        self.topics, self.vocabulary = Tfidf.load(arrays, "topics_"), Columns.load(arrays, "vocabulary_")
+        self.idf = self.topics.idf
         self.unknown_weight = UNKNOWN_WEIGHT * float(self.idf.max()) if len(self.idf) else 1.0
-        self.grams = self.topics.build_analyzer()
-        self.model = EntryModel(examples, owners, unrelated) if len(set(owners)) > 1 else None
+        self.model = EntryModel(arrays) if "model_coef" in arrays else None
 
-    def _vectors(self, texts: list[str]) -> sp.csr_matrix:
-        chars = self.chars.transform(texts) * CHAR_WEIGHT
-        word_vectors = self.words.transform(texts) * (1 - CHAR_WEIGHT)
-        return _unit_rows(sp.hstack([chars, word_vectors]).tocsr())
+    def _vector(self, folded: str, cut: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """A canonical text (and its words) as the examples are: char 2-3-grams and words, unit length."""
+        char_ids, char_w = self.chars.weights(char_grams(folded, 2, 3))
+        word_ids, word_w = self.words.weights(cut)
+        ids = np.concatenate([char_ids, word_ids + len(self.chars)])
+        w = np.concatenate([char_w * CHAR_WEIGHT, word_w * (1 - CHAR_WEIGHT)])
+        norm = math.sqrt(float(w @ w))
+        return ids, (w / norm if norm > 0 else w)
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Per entry: the score (0..1) and the support (see Hit)."""
         if not self.ids:
             return np.zeros(0), np.zeros(0)
-        scores, support = self._scores([canonical(text)])
-        return scores[0], support[0]
+        folded = canonical(text)
+        return self._score(folded, words(folded)), self._coverage(folded)
 
-    def _scores(self, folded: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per canonical text and entry: score and support (one vector pass for all texts)."""
-        query = self._vectors(folded).T
-        similar = (self.examples @ query).toarray()  # examples x texts
-        best = np.zeros((len(self.ids), len(folded)))
-        np.maximum.at(best, self.owners, similar)
-        profile = (self.profiles @ query).toarray()
-        scores = ((1 - PROFILE_WEIGHT) * best + PROFILE_WEIGHT * profile).T
-        return scores, np.array([self._coverage(t) for t in folded])
+    def _score(self, folded: str, cut: list[str]) -> np.ndarray:
+        """Per entry: the best example's similarity and the whole entry's, mixed."""
+        ids, w = self._vector(folded, cut)
+        best = np.zeros(len(self.ids))
+        np.maximum.at(best, self.owners, self.examples.dot(ids, w))
+        return (1 - PROFILE_WEIGHT) * best + PROFILE_WEIGHT * self.profiles.dot(ids, w)
 
-    def _coverage(self, text: str) -> np.ndarray:
+    def _coverage(self, folded: str) -> np.ndarray:
         """Per entry: the share of what the question is about (its content n-grams, weighted by
         rarity) that the entry's examples also talk about. “派出所能办结婚登记吗” shares 派出所 with
         the entry on the station's address, not 结婚登记: low coverage, not answered from it."""
-        grams = set(self.grams(content(text)))
+        grams = set(char_grams(content(folded), 1, 2))
         if not grams:
             return np.zeros(len(self.ids))
-        known = [self.topics.vocabulary_[g] for g in grams if g in self.topics.vocabulary_]
-        total = float(self.idf[known].sum()) + self.unknown_weight * (len(grams) - len(known))
-        query = np.zeros(len(self.idf))
-        query[known] = self.idf[known]
-        return self.vocabulary @ query / total
+        get = self.topics.index.get
+        known = np.fromiter((i for i in map(get, grams) if i is not None), dtype=np.intp)
+        weights = self.idf[known]
+        total = float(weights.sum()) + self.unknown_weight * (len(grams) - len(known))
+        return self.vocabulary.dot(known, weights) / total
+
+    def answerable(self, text: str, bonus: np.ndarray | None = None) -> Hit | None:
+        """The best entry if it may be answered (see `confident`), else None. Cheap for chatter:
+        an entry is answered only if it covers enough of the question (the support), so a text that
+        no entry covers enough, whole or in pieces, is let go before any segmentation or scoring."""
+        folded = canonical(text)
+        if not self.ids or not folded:
+            return None
+        texts = [folded, *_pieces(folded, WINDOW)]
+        support = [self._coverage(t) for t in texts]
+        if max(float(s.max()) for s in support) < GATE_SUPPORT:
+            return None
+        hit = self._best(folded, texts, support, bonus)
+        return hit if confident(hit) else None
 
     def best(self, text: str, bonus: np.ndarray | None = None) -> Hit | None:
         """The best entry, whether or not it is good enough (see `confident`): the entry model's
@@ -253,21 +267,26 @@ class Retriever:
         folded = canonical(text)
         if not self.ids or not folded:
             return None
-        nearest, scores, support = self._nearest(folded, bonus)
+        texts = [folded, *_pieces(folded, WINDOW)]
+        return self._best(folded, texts, [self._coverage(t) for t in texts], bonus)
+
+    def _best(self, folded: str, texts: list[str], support: list[np.ndarray], bonus: np.ndarray | None) -> Hit:
+        cut = _Words()  # each text is segmented once, for the vectors and for the model
+        nearest, scores = self._nearest(texts, support, bonus, cut)
         if self.model is None:
             return nearest
-        decision = self._decisions(folded, bonus, nearest.entry_id)
+        decision = self._decisions(folded, bonus, nearest.entry_id, cut)
         top = int(np.argmax(decision))
         if self.ids[top] == nearest.entry_id:
             return replace(nearest, decision=float(decision[top]))
-        return Hit(self.ids[top], float(scores[top]), nearest.score, float(support[top]),
+        return Hit(self.ids[top], float(scores[top]), nearest.score, float(support[0][top]),
                    float(decision[top]), nearest.entry_id)
 
-    def _decisions(self, folded: str, bonus: np.ndarray | None, nearest: str) -> np.ndarray:
+    def _decisions(self, folded: str, bonus: np.ndarray | None, nearest: str, cut: _Words) -> np.ndarray:
         """The model's decisions; for a long message, the entry both the model and the nearest
         examples choose also gets its best piece's: the question is one clause of the story, and
         the rest of it only dilutes the decision."""
-        decisions = self.model.decisions([folded, *_pieces(folded, MODEL_WINDOW)])
+        decisions = self.model.decisions([folded, *_pieces(folded, MODEL_WINDOW)], cut)
         decision, top = decisions[0], int(np.argmax(decisions[0]))
         if self.ids[top] == nearest:
             for piece in decisions[1:]:
@@ -281,15 +300,19 @@ class Retriever:
 
     def nearest(self, folded: str, bonus: np.ndarray | None = None) -> Hit | None:
         """The entry whose examples are most similar to a canonical text."""
-        return self._nearest(folded, bonus)[0] if self.ids and folded else None
+        if not self.ids or not folded:
+            return None
+        texts = [folded, *_pieces(folded, WINDOW)]
+        return self._nearest(texts, [self._coverage(t) for t in texts], bonus, _Words())[0]
 
-    def _nearest(self, folded: str, bonus: np.ndarray | None) -> tuple[Hit, np.ndarray, np.ndarray]:
-        """The nearest entry, and the whole message's scores and support. A long message
-        (voice-to-text, a resident telling the whole story) is also read in overlapping pieces:
-        the question is often one clause of it, and the piece that says it is judged alone."""
-        scores, support = self._scores([folded, *_pieces(folded, WINDOW)])
-        if bonus is not None and len(bonus) == scores.shape[1]:
-            scores = scores + bonus
+    def _nearest(self, texts: list[str], support: list[np.ndarray], bonus: np.ndarray | None,
+                 cut: _Words) -> tuple[Hit, np.ndarray]:
+        """The nearest entry, and the whole message's scores. A long message (voice-to-text, a
+        resident telling the whole story) is also read in overlapping pieces (texts[1:]): the
+        question is often one clause of it, and the piece that says it is judged alone."""
+        scores = [self._score(t, cut[t]) for t in texts]
+        if bonus is not None and len(bonus) == len(self.ids):
+            scores = [s + bonus for s in scores]
         whole = hit = _hit(self.ids, scores[0], support[0])
         for row in range(1, len(scores)):
             piece = _hit(self.ids, scores[row], support[row])
@@ -297,30 +320,183 @@ class Retriever:
             # “要准备些什么材料去哪里办” would pick any entry about materials.
             if piece.entry_id == whole.entry_id and piece.score + piece.support > hit.score + hit.support:
                 hit = Hit(piece.entry_id, piece.score, whole.runner_up, piece.support)
-        return hit, scores[0], support[0]
+        return hit, scores[0]
 
     def ranked(self, text: str, n: int = 5) -> list[tuple[str, float]]:
         scores, _ = self.scores(text)
         return [(self.ids[i], float(scores[i])) for i in np.argsort(-scores)[:n]]
 
 
-_built: OrderedDict[tuple, Retriever] = OrderedDict()
-_BUILT_KEEP = 4  # a few guides (each a second or two of training and ~15 MB) per process
+class _Words(dict):
+    """words() of each text asked for, cut once."""
+
+    def __missing__(self, text: str) -> list[str]:
+        self[text] = found = words(text)
+        return found
 
 
-def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = ()) -> Retriever:
-    """The Retriever of these entries, built once per process for the same contents: a restart of
-    the App, a second bot on one process (and each test's bot) need not train the same model again.
-    Any change of an entry (an officer's edit) is a new key, so it is built anew."""
+def model_key(entries: list[Matchable], unrelated: tuple[str, ...] = ()) -> str:
+    """What a trained guide is made from: the entries' every text, the unrelated questions and the recipe."""
     key = (tuple((e.id, e.title, tuple(e.keywords), tuple(e.questions), tuple(getattr(e, "asked", ())),
-                  getattr(e, "answer", "") or "") for e in entries), tuple(unrelated))
+                  getattr(e, "answer", "") or "") for e in entries), tuple(unrelated), RECIPE)
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+
+
+def save(arrays: dict, key: str, path: Path) -> None:
+    """Arrays only (no pickle: loading runs no code), written whole or not at all."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, key=np.array(key), **arrays)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(path)
+
+
+def load(path: Path, key: str) -> dict | None:
+    """The arrays saved at `path` if they were trained from `key`'s entries, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files if k != "key"} if str(z["key"]) == key else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# A bot trains in a child process (see _train_apart); the test suite, which trains many guides and
+# has scikit-learn loaded anyway, trains in its own (a child costs ~3 s more to start).
+TRAIN_APART = True
+_built: OrderedDict[str, Retriever] = OrderedDict()
+_BUILT_KEEP = 4  # a few guides (each ~10 MB) per process
+
+
+def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cache: Path | None = None,
+                  train: bool = True) -> Retriever | None:
+    """The Retriever of these entries, built once per process for the same contents: a restart of
+    the App, a second bot on one process (and each test's bot) need not build it again. Trained
+    only for entries not trained before: the built-in guide is shipped trained (model.npz), and
+    what was trained for a community's own entries is kept in `cache` (its data directory).
+    Any change of an entry (an officer's edit) is a new key, so it is trained anew: with a `cache`,
+    in a process of its own, so the bot never loads scikit-learn (~75 MB it would keep).
+    train=False: None instead of training."""
+    key = model_key(entries, unrelated)
     found = _built.get(key)
     if found is None:
-        found = _built[key] = Retriever(entries, unrelated)
+        saved = cache / f"guide-{key}.npz" if cache is not None else None
+        arrays = load(MODEL_PATH, key)
+        if arrays is None and saved is not None:
+            arrays = load(saved, key)
+        if arrays is None and not train:
+            return None
+        if arrays is None and saved is not None and TRAIN_APART:
+            arrays = _train_apart(entries, unrelated, key, saved)
+        if arrays is None:
+            arrays = train_arrays(entries, unrelated)
+        found = _built[key] = Retriever(entries, unrelated, arrays)
         while len(_built) > _BUILT_KEEP:
             _built.popitem(last=False)
     _built.move_to_end(key)
     return found
+
+
+def _train_apart(entries: list[Matchable], unrelated: tuple[str, ...], key: str, path: Path) -> dict | None:
+    """Trained by a child process into `path` (kept for the next start: the latest few of the
+    directory), then loaded; None if that failed (then it is trained here)."""
+    plain = [{"id": e.id, "title": e.title, "keywords": list(e.keywords), "questions": list(e.questions),
+              "asked": list(getattr(e, "asked", ())), "answer": getattr(e, "answer", "") or ""} for e in entries]
+    job = json.dumps({"entries": plain, "unrelated": list(unrelated), "key": key, "path": str(path)})
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # This file run as a script: the guide package (the plugin, its storage) is not imported.
+        done = subprocess.run([sys.executable, __file__], input=job, capture_output=True, text=True, env=env, cwd=root, timeout=600)
+        if done.returncode:
+            raise OSError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
+        for old in sorted(path.parent.glob("guide-*.npz"), key=lambda p: p.stat().st_mtime)[:-3]:
+            old.unlink(missing_ok=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("guide: training in %s failed (%s); training in the bot's process", path.parent, exc)
+        return None
+    return load(path, key)
+
+
+@dataclass(frozen=True)
+class _Plain:
+    id: str
+    title: str
+    keywords: tuple[str, ...]
+    questions: tuple[str, ...]
+    asked: tuple[str, ...]
+    answer: str
+
+
+def _train_job() -> None:
+    """The child of _train_apart: the job (JSON) on stdin, the arrays to its path."""
+    job = json.loads(sys.stdin.read())
+    entries = [_Plain(e["id"], e["title"], tuple(e["keywords"]), tuple(e["questions"]), tuple(e["asked"]), e["answer"])
+               for e in job["entries"]]
+    save(train_arrays(entries, tuple(job["unrelated"])), job["key"], Path(job["path"]))
+
+
+def train_arrays(entries: list[Matchable], unrelated: tuple[str, ...]) -> dict:
+    """The arrays of a Retriever (see Retriever.__init__), from the entries' texts. Uses scipy and
+    scikit-learn, imported here only: a bot whose guide is trained before never loads them."""
+    import scipy.sparse as sp
+
+    examples, owners = [], []
+    for i, entry in enumerate(entries):
+        for text in (entry.title, *entry.keywords, *entry.questions, *getattr(entry, "asked", ())):
+            if canonical(text):
+                examples.append(canonical(text))
+                owners.append(i)
+    if not examples:
+        return {}
+    arrays: dict = {"owners": np.array(owners, dtype=np.int64)}
+    cut = _Words()
+    chars = Tfidf.fit([char_grams(t, 2, 3) for t in examples], sublinear=True)
+    word_vectors = Tfidf.fit([cut[t] for t in examples], sublinear=True)
+    chars.save(arrays, "chars_")
+    word_vectors.save(arrays, "words_")
+    probe = Retriever.__new__(Retriever)  # only its _vector, for the examples as for questions
+    probe.chars, probe.words = chars, word_vectors
+    dim = len(chars) + len(word_vectors)
+
+    def matrix(texts: list[str]):
+        rows = [probe._vector(t, words(t)) for t in texts]
+        return _csr(rows, dim)
+
+    vectors = matrix(examples)
+    Columns.of(vectors).save(arrays, "examples_")
+    # An entry's profile: all its examples at once, for questions that mix their words.
+    onehot = sp.csr_matrix((np.ones(len(owners)), (owners, np.arange(len(owners)))), shape=(len(entries), len(owners)))
+    profiles = _unit_rows(onehot @ vectors)
+    if ANSWER_WEIGHT:  # the answer's words help a little: it describes the situation too
+        said = matrix([canonical(getattr(e, "answer", "") or "") for e in entries])
+        profiles = _unit_rows(profiles + ANSWER_WEIGHT * said)
+    Columns.of(profiles).save(arrays, "profiles_")
+    # What each entry talks about: the n-grams of its examples once the question words are gone,
+    # and of its answer (it names what the entry is about: 工本费, 拍照, 户口本 ...).
+    answers = [content(canonical(getattr(e, "answer", "") or "")) for e in entries]
+    documents = [set(char_grams(content(t), 1, 2)) for t in examples] + [set(char_grams(a, 1, 2)) for a in answers]
+    topics = Tfidf.fit([list(d) for d in documents], binary=True)
+    topics.save(arrays, "topics_")
+    talks: list[set[int]] = [set() for _ in entries]
+    for owner, grams in zip(owners + list(range(len(entries))), documents):
+        talks[owner].update(topics.index[g] for g in grams)
+    pairs = [(e, g) for e, grams in enumerate(talks) for g in grams]
+    rows, cols = (np.array(c, dtype=np.int64) for c in zip(*pairs)) if pairs else (np.zeros(0, np.int64),) * 2
+    Columns.of(sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(entries), len(topics)))
+               ).save(arrays, "vocabulary_")
+    if len(set(owners)) > 1:
+        EntryModel.train(examples, owners, unrelated, cut, arrays)
+    return arrays
+
+
+def _csr(rows: list[tuple[np.ndarray, np.ndarray]], dim: int):
+    import scipy.sparse as sp
+
+    indptr = np.cumsum([0] + [len(ids) for ids, _ in rows])
+    indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, np.intp)
+    data = np.concatenate([w for _, w in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), dim))
 
 
 class EntryModel:
@@ -329,24 +505,48 @@ class EntryModel:
     tell entries apart (驾 from 身份, 迁出 from 迁入) and which say nothing, so it places situations
     and odd wordings better; it trains in about a second, so it is rebuilt with the guide."""
 
-    def __init__(self, examples: list[str], owners: list[int], unrelated: tuple[str, ...] = ()) -> None:
-        self.size = max(owners) + 1
+    def __init__(self, arrays) -> None:
+        self.chars, self.words = Tfidf.load(arrays, "model_chars_"), Tfidf.load(arrays, "model_words_")
+        self.coef = FeatureRows(np.asarray(arrays["model_coef"]))  # features x classes (float32)
+        self.intercept = np.asarray(arrays["model_intercept"], dtype=np.float64)
+        self.classes = np.asarray(arrays["model_classes"], dtype=np.intp)
+        self.size = int(arrays["model_size"])
+
+    @staticmethod
+    def train(examples: list[str], owners: list[int], unrelated: tuple[str, ...], cut: _Words, arrays: dict) -> None:
+        from sklearn.svm import LinearSVC
+
+        size = max(owners) + 1
         # Questions of other offices (社保, 结婚登记 ...) are one more class, “not the guide”: what
         # shares words with an entry but is about something else is then placed there, not on the entry.
         unrelated = [t for t in (canonical(u) for u in unrelated) if t]
-        texts, labels = examples + unrelated, owners + [self.size] * len(unrelated)
-        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=MODEL_MIN_DF)
-        self.words = TfidfVectorizer(analyzer=words, sublinear_tf=True, min_df=MODEL_MIN_DF)
-        features = sp.hstack([self.chars.fit_transform(texts), self.words.fit_transform(texts)]).tocsr()
-        self.svm = LinearSVC(C=MODEL_C).fit(features, labels)
-        self.svm.coef_ = self.svm.coef_.astype(np.float32)  # half the memory, the same choices
-        self.classes = self.svm.classes_
+        texts, labels = examples + unrelated, owners + [size] * len(unrelated)
+        chars = Tfidf.fit([char_grams(t, 1, 3) for t in texts], sublinear=True)
+        word_vectors = Tfidf.fit([cut[t] for t in texts], sublinear=True)
+        rows = []
+        for t in texts:
+            char_ids, char_w = chars.weights(char_grams(t, 1, 3))
+            word_ids, word_w = word_vectors.weights(cut[t])
+            rows.append((np.concatenate([char_ids, word_ids + len(chars)]), np.concatenate([char_w, word_w])))
+        svm = LinearSVC(C=MODEL_C, random_state=0).fit(_csr(rows, len(chars) + len(word_vectors)), labels)
+        chars.save(arrays, "model_chars_")
+        word_vectors.save(arrays, "model_words_")
+        arrays["model_coef"] = np.ascontiguousarray(svm.coef_.T, dtype=np.float32)  # half the memory, the same choices
+        arrays["model_intercept"] = svm.intercept_.astype(np.float64)
+        arrays["model_classes"] = svm.classes_.astype(np.int64)
+        arrays["model_size"] = np.array(size)
 
-    def decisions(self, folded: list[str]) -> np.ndarray:
+    def decisions(self, folded: list[str], cut: _Words | None = None) -> np.ndarray:
         """Per canonical text and entry, how strongly the model says the text is about the entry
         (above 0: yes). Where “not the guide” wins, every entry is put below it: none is answered."""
-        features = sp.hstack([self.chars.transform(folded), self.words.transform(folded)]).tocsr()
-        raw = np.asarray(features @ self.svm.coef_.T) + self.svm.intercept_  # decision_function, unchecked
+        cut = _Words() if cut is None else cut
+        raw = []
+        for text in folded:
+            char_ids, char_w = self.chars.weights(char_grams(text, 1, 3))
+            word_ids, word_w = self.words.weights(cut[text])
+            ids = np.concatenate([char_ids, word_ids + len(self.chars)])
+            raw.append(self.coef.weighted(ids, np.concatenate([char_w, word_w])) + self.intercept)
+        raw = np.array(raw)
         if len(self.classes) == 2:  # a binary SVM gives one value: for the second class
             raw = np.hstack([-raw, raw])
         values = np.full((len(folded), self.size + 1), -10.0)
@@ -384,7 +584,13 @@ def _hit(ids: list[str], scores: np.ndarray, support: np.ndarray) -> Hit:
     return Hit(ids[top], float(scores[top]), runner, float(support[top]))
 
 
-def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+def _unit_rows(matrix):
+    import scipy.sparse as sp
+
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.diags(1.0 / norms) @ matrix
+
+
+if __name__ == "__main__":  # the child of _train_apart
+    _train_job()

@@ -13,12 +13,12 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from handlers.intents import rules, segment
+from handlers.intents.vectors import FeatureRows
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
 NGRAMS = (1, 2, 3, 4)
@@ -92,10 +92,8 @@ class LinearModel:
         # lookup is a C-level map with a default; each row holds its coefficients times its idf
         # and times the calibration slope, and the squared idf last, so one gather and one sum
         # give both the decision and the l2 norm.
-        n = len(self.idf)
         rows = np.hstack([self.coef * self.idf[:, None] * self.calib_a[None, :], (self.idf * self.idf)[:, None]])
-        object.__setattr__(self, "_absent", n)
-        object.__setattr__(self, "_rows", np.vstack([rows, np.zeros((1, rows.shape[1]))]))
+        object.__setattr__(self, "_rows", FeatureRows(rows, self.index))
         object.__setattr__(self, "_z0", self.calib_a * self.intercept + self.calib_b)
 
     def text_features(self, norm: str) -> list[str]:
@@ -118,9 +116,7 @@ class LinearModel:
         if self.signal_weight:  # a separate signal block: the general path
             z = self.calib_a * self.decision(norm) + self.calib_b
         else:  # the same sums as decision(), with the calibration folded in (see __post_init__)
-            found = self.text_features(norm)
-            idx = np.fromiter(map(self.index.get, found, repeat(self._absent)), dtype=np.intp, count=len(found))
-            total = self._rows.take(idx, axis=0).sum(axis=0)
+            total = self._rows.total(self.text_features(norm))
             z = self._z0 + total[:-1] / math.sqrt(total[-1]) if total[-1] > 0 else self._z0
         p = 1.0 / (1.0 + np.exp(z))
         total = p.sum()

@@ -233,8 +233,9 @@ def _new_tip(ctx: Context, data: dict[str, Any], receipt: str) -> store.Tip:
 
 
 async def route_tip(ctx: Context, tip: store.Tip) -> None:
-    """The unit's group (when configured) and every officer privately, with a masked summary; a
-    tip of a district unit goes to the unit's officers through their bot instead of any group."""
+    """Every officer privately, with a masked summary, and the unit's group (when configured) that
+    there is one, without a word of it; a tip of a district unit goes to the unit's officers
+    through their bot instead of any group."""
     route = ctx.app.config.tips.routes.get(tip.category)
     fields = dict(id=tip.id, category=tip.category, at=receipts.local_stamp(tip.created_at, ctx.app.clock.tz),
                   summary=receipts.summarise(ctx.app.vault.decrypt(tip.body_enc)),
@@ -248,7 +249,8 @@ async def route_tip(ctx: Context, tip: store.Tip) -> None:
     if route and route.room:
         group = ctx.app.directory.group_named(route.room)
         if group is not None:
-            await ctx.send_to_group(group.id, text, source=store.NOTICE_SOURCE)
+            await ctx.send_to_group(group.id, OFFICER_TEXTS["group_notify"].format(unit=unit, **fields),
+                                    source=store.NOTICE_SOURCE)
     for officer in ctx.app.directory.with_roles({"officer"}):
         if officer.id not in told:
             await ctx.send_to_contact(officer.id, text, source=store.NOTICE_SOURCE)

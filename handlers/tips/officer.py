@@ -39,9 +39,17 @@ async def list_open(ctx: Context) -> None:
         lines.append(OFFICER_TEXTS["list_line"].format(
             id=t.id, category=t.category + (OFFICER_TEXTS["from_bot"].format(bot=t.bot) if t.bot != ctx.app.name else ""),
             at=receipts.local_stamp(t.created_at, tz),
-            summary=receipts.summarise(ctx.app.vault.decrypt(t.body_enc)),
+            summary=_summary(ctx, t),
             overdue=OFFICER_TEXTS["overdue"].format(hours=hours) if overdue else ""))
     await ctx.reply("\n".join(lines))
+
+
+def _summary(ctx: Context, tip: store.Tip) -> str:
+    """The list's one-line summary; a tip another bot sealed with another key says so instead."""
+    try:
+        return receipts.summarise(ctx.app.vault.decrypt(tip.body_enc))
+    except VaultError:
+        return OFFICER_TEXTS["sealed"].format(bot=tip.bot)
 
 
 async def _tip(ctx: Context, n: str) -> store.Tip | None:
@@ -162,3 +170,9 @@ async def close(ctx: Context, n: str, text: str) -> None:
         note = OFFICER_TEXTS["unit_closed"].format(id=tip.id, category=tip.category, unit=tip.unit, text=result)
         for officer in await store.officer_ids(ctx.session, tip.bot):
             await ctx.send_to_contact(officer, note, source=store.NOTICE_SOURCE, bot=tip.bot)
+    elif tip.unit_bot is not None:  # the unit it was routed to hears it is closed, and how
+        unit = units.unit_for(ctx.app, tip.category)
+        note = OFFICER_TEXTS["community_closed"].format(id=tip.id, category=tip.category, text=result)
+        for officer_id, _ in (await units.unit_officers(ctx.app, ctx.session, unit) if unit else []):
+            if officer_id != ctx.sender.id:
+                await ctx.send_to_contact(officer_id, note, source=store.NOTICE_SOURCE, bot=tip.unit_bot)

@@ -55,12 +55,16 @@ TEXTS = {
 OFFICER_TEXTS = {
     "report_line": "待处理线索{open}条，其中超期{overdue}条（超过{hours}小时未回复）",
     "notify": "新线索 #{id}【{category}】→ {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n查看全文：私聊我发 /线索 查看 {id}",
+    # The unit's group hears that there is a tip, never what it says (a group has more than police in it).
+    "group_notify": "新线索 #{id}【{category}】→ {unit}，{at}。内容不在群里发，请民警私聊我发 /线索 查看 {id}",
     "routed": "{unit}（已转{bot_label}：{officers}）",
     "routed_nobody": "{unit}（没能转给{bot_label}：那边还没有登记{officers}，请电话联系）",
     "unit_bot_label": "{bot} 机器人",
+    "sealed": "（{bot} 机器人用另一把密钥加密，这里打不开：请让各机器人用同一个 JINGMIN_SECRET_KEY）",
     "unit_notify": ("新线索 #{id}【{category}】来自{community} → {unit}\n时间：{at}\n摘要：{summary}\n{identity}\n"
                     "查看全文：私聊我发 /线索 查看 {id}\n回复报告人：/线索 回复 {id} 文字（由我转告，不显示报告人是谁）"),
     "unit_closed": "线索 #{id}【{category}】已由{unit}结案：{text}",
+    "community_closed": "转给你们的线索 #{id}【{category}】社区民警已结案：{text}。这条不用再处理了。",
     "other_key": ("线索 #{id} 是 {bot} 机器人收到的，这边打不开（密钥不同）。"
                   "同一个分局的机器人要设置同一个 JINGMIN_SECRET_KEY。"),
     "from_bot": "（来自 {bot} 机器人）",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.district import Unit
+from bot.district import UNIT_ROLES, Unit
 from storage import tips as store
 
 if TYPE_CHECKING:
@@ -40,5 +40,6 @@ async def unit_officers(app: App, session, unit: Unit) -> list[tuple[str, str]]:
     """(contact id, name) of the unit's officers in its bot: from this bot's config when it is the
     unit's bot, else from the contacts the unit's bot wrote at its start."""
     if unit.bot == app.name:
-        return [(c.contact_id, c.name) for c in app.config.contacts if c.name in unit.officers]
-    return await store.config_contacts_named(session, unit.bot, unit.officers)
+        return [(c.contact_id, c.name) for c in app.config.contacts
+                if c.name in unit.officers and c.role in UNIT_ROLES]
+    return await store.config_contacts_named(session, unit.bot, unit.officers, UNIT_ROLES)

@@ -26,10 +26,10 @@ async def login_post(request: web.Request) -> web.Response:
     now = state.app.clock.now()
     settings = state.settings
     async with state.app.sessions.begin() as db:
-        result = await account_store.login(db, name, password, now, max_failures=settings.max_failures,
+        result = await account_store.login(db, state.app.name, name, password, now, max_failures=settings.max_failures,
                                            lock=timedelta(minutes=settings.lock_minutes))
         outcome = "ok" if result.account else ("refused: locked" if result.locked else "refused: password")
-        known = result.account or await account_store.get_account(db, name)
+        known = result.account or await account_store.get_account(db, state.app.name, name)
         if known is not None:  # a name no account has is not written down (it may be a typed password)
             db.add(AuditEntry(bot=state.app.name, at=now, actor_id=actor_id(name)[:128], actor_role=known.role,
                               room_id=None, command="控制台 登录", args="", outcome=outcome))
