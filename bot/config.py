@@ -109,7 +109,7 @@ class DatabaseSettings(Strict):
     # lock for good), and how many more it may open at a peak. A district of N bots needs up to
     # N x (pool_size + max_overflow) of the server's max_connections (see bench/bench_district_load.py).
     pool_size: int = Field(2, ge=2, le=100)
-    max_overflow: int = Field(1, ge=0, le=100)
+    max_overflow: int = Field(2, ge=0, le=100)
 
     @field_validator("url")
     @classmethod

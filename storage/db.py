@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def create_engine(url: str, pool_size: int = 2, max_overflow: int = 1) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2) -> AsyncEngine:
     """hide_parameters: an error's text never carries the values of its statement (a tip's body,
     a reporter's contact id); bot.logs redacts what a driver puts in its own messages.
 
