@@ -95,7 +95,8 @@ class App:
     # ---- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.engine = db.create_engine(self.config.database_url)
+        database = self.config.database
+        self.engine = db.create_engine(self.config.database_url, database.pool_size, database.max_overflow)
         wechat = self.config.wechat
         self.instance = InstanceLock(self.engine, self.name, note=f"web {wechat.web_host}:{wechat.web_port}")
         try:

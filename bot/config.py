@@ -105,6 +105,11 @@ class BotSettings(Strict):
 
 class DatabaseSettings(Strict):
     url: str | None = None  # default: a SQLite file in data_dir (Config.database_url)
+    # PostgreSQL only: connections this bot's process keeps open (one of them holds the instance
+    # lock for good), and how many more it may open at a peak. A district of N bots needs up to
+    # N x (pool_size + max_overflow) of the server's max_connections (see bench/bench_district_load.py).
+    pool_size: int = Field(2, ge=2, le=100)
+    max_overflow: int = Field(2, ge=0, le=100)
 
     @field_validator("url")
     @classmethod

@@ -20,9 +20,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2) -> AsyncEngine:
     """hide_parameters: an error's text never carries the values of its statement (a tip's body,
-    a reporter's contact id); bot.logs redacts what a driver puts in its own messages."""
+    a reporter's contact id); bot.logs redacts what a driver puts in its own messages.
+
+    PostgreSQL: at most pool_size + max_overflow connections (config database.pool_size and
+    max_overflow); a district's bots share the server's max_connections."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -30,7 +33,8 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True, hide_parameters=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
