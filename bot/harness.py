@@ -25,6 +25,19 @@ class HarnessError(Exception):
     pass
 
 
+async def _settle_clock(harness) -> None:
+    """Quiesce, then move the clock from one wake-up to the next while something is due within
+    SETTLE_HORIZON (pacing, a reminder): one bot's Harness or a DistrictHarness alike."""
+    await harness._quiesce()
+    horizon = harness.clock.now() + SETTLE_HORIZON
+    while await harness._has_due_before(horizon):
+        nxt = harness.clock.next_wake()
+        if nxt is None or nxt > horizon:
+            break
+        harness._move(nxt)
+        await harness._quiesce()
+
+
 class Harness:
     def __init__(self, config: Config, *, clock: FakeClock | None = None, secret_key: str | None = None,
                  seed: int = 0, app_factory=None, district=None) -> None:
@@ -133,14 +146,7 @@ class Harness:
     async def settle(self) -> None:
         """Let the bot finish what it is doing now, moving the clock only as pacing requires."""
         app = self._running()
-        await self._quiesce()
-        horizon = self.clock.now() + SETTLE_HORIZON
-        while await self._has_due_before(horizon):
-            nxt = self.clock.next_wake()
-            if nxt is None or nxt > horizon:
-                break
-            self._move(nxt)
-            await self._quiesce()
+        await _settle_clock(self)
         await app.tally.flush()
 
     def _move(self, when: datetime) -> None:
@@ -271,14 +277,7 @@ class DistrictHarness:
         return found[0]
 
     async def settle(self) -> None:
-        await self._quiesce()
-        horizon = self.clock.now() + SETTLE_HORIZON
-        while await self._has_due_before(horizon):
-            nxt = self.clock.next_wake()
-            if nxt is None or nxt > horizon:
-                break
-            self._move(nxt)
-            await self._quiesce()
+        await _settle_clock(self)
         for h in self.bots.values():
             await h._running().tally.flush()
 
