@@ -12,14 +12,19 @@ from bot.registry import Registry
 DEFAULT_CONFIG = "config.yaml"
 
 
-def load_or_exit(path: str) -> Config:
-    """The config, or one `config error: key: problem` line per problem and exit code 2."""
+def _or_exit(load: Callable[[str], Any], path: str) -> Any:
+    """`load(path)`, or one `config error: …` line per problem and exit code 2."""
     try:
-        return load_config(path)
+        return load(path)
     except ConfigError as err:
         for line in err.problems:
             print(f"config error: {line}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def load_or_exit(path: str) -> Config:
+    """The config, or one `config error: key: problem` line per problem and exit code 2."""
+    return _or_exit(load_config, path)
 
 
 def registry_for(config: Config) -> Registry:
@@ -62,9 +67,4 @@ def load_district_or_exit(path: str):
     """The district file, or one `config error: FILE: key: problem` line per problem and exit code 2."""
     from bot.district import load_district
 
-    try:
-        return load_district(path)
-    except ConfigError as err:
-        for line in err.problems:
-            print(f"config error: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+    return _or_exit(load_district, path)

@@ -38,6 +38,20 @@ async def _settle_clock(harness) -> None:
         await harness._quiesce()
 
 
+async def _run_clock_until(harness, target: datetime, due_jobs) -> None:
+    """Move the clock to `target`, stopping at every wake-up and at every time `due_jobs()` (the
+    schedulers' next due times) names on the way, quiescing at each stop."""
+    while True:
+        await harness._quiesce()
+        upcoming = [t for t in (harness.clock.next_wake(), *due_jobs()) if t is not None]
+        nxt = min(upcoming) if upcoming else None
+        if nxt is None or nxt > target:
+            break
+        harness._move(max(nxt, harness.clock.now()))
+    harness._move(target)
+    await harness._quiesce()
+
+
 class Harness:
     def __init__(self, config: Config, *, clock: FakeClock | None = None, secret_key: str | None = None,
                  seed: int = 0, app_factory=None, district=None) -> None:
@@ -132,16 +146,7 @@ class Harness:
 
     async def run_until(self, target: datetime) -> None:
         """Move the clock to `target`, stopping at every due job and paced send on the way."""
-        app = self._running()
-        while True:
-            await self._quiesce()
-            upcoming = [t for t in (self.clock.next_wake(), app.scheduler.next_due()) if t is not None]
-            nxt = min(upcoming) if upcoming else None
-            if nxt is None or nxt > target:
-                break
-            self._move(max(nxt, self.clock.now()))
-        self._move(target)
-        await self._quiesce()
+        await _run_clock_until(self, target, lambda: [self._running().scheduler.next_due()])
 
     async def settle(self) -> None:
         """Let the bot finish what it is doing now, moving the clock only as pacing requires."""
@@ -285,16 +290,7 @@ class DistrictHarness:
         await self.run_until(self.clock.now() + delta)
 
     async def run_until(self, target: datetime) -> None:
-        while True:
-            await self._quiesce()
-            upcoming = [t for t in (self.clock.next_wake(), *(h._running().scheduler.next_due()
-                                                              for h in self.bots.values())) if t is not None]
-            nxt = min(upcoming) if upcoming else None
-            if nxt is None or nxt > target:
-                break
-            self._move(max(nxt, self.clock.now()))
-        self._move(target)
-        await self._quiesce()
+        await _run_clock_until(self, target, lambda: [h._running().scheduler.next_due() for h in self.bots.values()])
 
     def _move(self, when: datetime) -> None:
         self.clock.set(when)

@@ -116,10 +116,7 @@ def _visible(bot: str, units: Collection[str]):
 
 
 async def get(session: AsyncSession, bot: str, tip_id: int, units: Collection[str] = ()) -> Tip | None:
-    tip = await session.get(Tip, tip_id)
-    if tip is None:
-        return None
-    return tip if tip.bot == bot or (tip.unit_bot == bot and tip.unit in units) else None
+    return (await session.execute(select(Tip).where(Tip.id == tip_id, _visible(bot, units)))).scalar_one_or_none()
 
 
 async def open_tips(session: AsyncSession, bot: str, limit: int = 30, units: Collection[str] = ()) -> list[Tip]:

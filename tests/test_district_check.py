@@ -44,6 +44,14 @@ def check(path: str) -> tuple[int, str, list[str]]:
     return code, out.getvalue(), err.getvalue().splitlines()
 
 
+def check_community(config: Path) -> tuple[int, list[str]]:
+    """`jingmin check-config CONFIG` of one community: (exit code, the lines on stderr)."""
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
+        main(["check-config", str(config)])
+    return ended.value.code, err.getvalue().splitlines()
+
+
 def both(tmp_path: Path) -> None:
     community(tmp_path, "bureau", "分局")
     community(tmp_path, "chunhui", "春晖")
@@ -123,21 +131,17 @@ def test_a_community_without_a_config_file_is_named(tmp_path):
 def test_a_community_config_naming_a_broken_district_file_is_refused_naming_the_key(tmp_path):
     community(tmp_path, "chunhui", "春晖", district="district.yaml")
     district(tmp_path, units=[{"name": "禁毒", "handles": ["毒品"], "bot": "nobody", "officers": ["张警官"]}])
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
-        main(["check-config", str(tmp_path / "chunhui.yaml")])
-    assert ended.value.code == 2
+    code, err = check_community(tmp_path / "chunhui.yaml")
+    assert code == 2
     assert any(line.endswith("district: " + str(tmp_path / "district.yaml") + ": units[0].bot: unknown bot "
-                             "'nobody' (communities: bureau, chunhui)") for line in err.getvalue().splitlines()), err.getvalue()
+                             "'nobody' (communities: bureau, chunhui)") for line in err), err
 
 
 def test_a_community_its_district_does_not_list_is_refused(tmp_path):
     community(tmp_path, "heping", "和平", district="district.yaml")
     district(tmp_path)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as ended:
-        main(["check-config", str(tmp_path / "heping.yaml")])
-    assert ended.value.code == 2 and "has no community with bot 'heping' (communities: bureau, chunhui)" in err.getvalue()
+    code, err = check_community(tmp_path / "heping.yaml")
+    assert code == 2 and any("has no community with bot 'heping' (communities: bureau, chunhui)" in line for line in err)
 
 
 def test_a_unit_officer_must_have_a_police_role(tmp_path):

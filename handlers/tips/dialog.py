@@ -261,7 +261,7 @@ async def _to_unit(ctx: Context, tip: store.Tip, fields: dict) -> tuple[str, set
     officers see it (routed, and to whom, or that nobody could be reached), and whom of this bot's
     contacts the unit's notice already told."""
     app = ctx.app
-    unit = app.district.unit_for(tip.category) if app.district else None
+    unit = units.unit_for(app, tip.category)
     label = OFFICER_TEXTS["unit_bot_label"].format(bot=tip.unit_bot) if tip.unit_bot != app.name else ""
     officers = await units.unit_officers(app, ctx.session, unit) if unit else []
     if not officers:
