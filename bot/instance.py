@@ -109,7 +109,10 @@ class InstanceLock:
                 holder = (await conn.execute(text(
                     "SELECT a.application_name, a.client_addr, a.pid FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                    "AND l.classid::bigint = :hi AND l.objid::bigint = :lo"),
+                    "AND l.classid::bigint = :hi AND l.objid::bigint = :lo "
+                    # Advisory locks are per database: the same bot name on another database of
+                    # the server holds a lock of the same key, and is not the one in the way.
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
                     {"hi": key >> 32, "lo": key & 0xFFFFFFFF})).first()
                 who = f"{holder[0] or '?'} (database session {holder[2]})" if holder else "another process"
                 raise AlreadyRunning(f"bot '{self.bot}' is already running on this database: {who}")
