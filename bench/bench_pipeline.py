@@ -1,7 +1,7 @@
 """Core pipeline throughput: mixed group messages through the router on the in-memory transport.
 
     .venv/bin/python bench/bench_pipeline.py [--messages 20000] [--actionable 0.07] [--rounds 5]
-        [--groups 4] [--compare-groups 1000] [--postgres postgresql+asyncpg://…/db]
+        [--groups 4] [--compare-groups 1000] [--postgres postgresql+asyncpg://…/db] [--per-chat]
 
 Every text is unique (a number at its end, as people's messages differ), so the router's 10 s
 redelivery check drops nothing: with repeated texts it dropped 30 % of the messages and inflated
@@ -37,7 +37,9 @@ from bot.logs import setup_logging  # noqa: E402
 from bot.messages import IncomingMessage, MessageKind  # noqa: E402
 from bot.transport import MemoryTransport  # noqa: E402
 from bot.vault import test_key  # noqa: E402
-from tests.conftest import make_config  # noqa: E402
+from bot.config import parse_config  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHATTER = ["早上好", "今天天气不错", "吃了吗", "哈哈哈", "收到", "谢谢张警官", "👍👍", "楼下快递到了吗",
            "明天几点集合", "好的好的", "我家孩子放学了", "小区里的桂花开了真香"]
@@ -70,14 +72,39 @@ def make_messages(n: int, rooms: list[tuple[str, str]], rng: random.Random,
     return messages
 
 
+def make_config(db_url: str, data_dir: str, **sections):
+    """The sample community of config.yaml on `db_url` (as tests.conftest.make_config, without
+    importing pytest into the process whose memory is measured)."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw.update(database={"url": db_url}, data_dir=data_dir, **sections)
+    return parse_config(raw, env={})
+
+
 def groups_config(count: int) -> list[dict]:
     """`count` resident groups, alike: so that 4 and 1000 groups get the same mix of work."""
     return [{"name": f"居民{i}群", "category": "resident"} for i in range(count)]
 
 
-async def run_once(n: int, actionable: float, groups: int, db_url: str) -> dict:
+async def _per_chat(handle, messages: list[IncomingMessage]) -> None:
+    """As bot.wechaty_transport hands on a burst: one queue per chat, each drained in order by a
+    task of its own, so that different chats' messages overlap where they wait for the database."""
+    queues: dict[str, list[IncomingMessage]] = {}
+    for msg in messages:
+        queues.setdefault(msg.chat_key, []).append(msg)
+
+    async def drain(queue: list[IncomingMessage]) -> None:
+        for msg in queue:
+            await handle(msg)
+
+    await asyncio.gather(*(drain(q) for q in queues.values()))
+
+
+async def run_once(n: int, actionable: float, groups: int, db_url: str, per_chat: bool = False) -> dict:
     officer = {"name": "张警官", "id": "wx_zhang", "role": "officer"}
-    config = make_config(db_url, groups=groups_config(groups), contacts=[officer])
+    config = make_config(db_url, tempfile.mkdtemp(prefix="jingmin-bench-"), groups=groups_config(groups),
+                         contacts=[officer])
     clock = SystemClock()
     transport = MemoryTransport(clock.now)
     app = App(config, transport, secret_key=test_key(), clock=clock)
@@ -93,8 +120,11 @@ async def run_once(n: int, actionable: float, groups: int, db_url: str) -> dict:
         await app.router.handle_event(IncomingMessage(**{**warm.__dict__, "id": "w" + warm.id, "text": "w" + warm.text}))
     await app.tally.flush()
     start = time.perf_counter()
-    for msg in messages:
-        await app.router.handle_event(msg)
+    if per_chat:
+        await _per_chat(app.router.handle_event, messages)
+    else:
+        for msg in messages:
+            await app.router.handle_event(msg)
     await app.tally.flush()
     elapsed = time.perf_counter() - start
     stats = await app.outbox.stats()
@@ -128,27 +158,28 @@ async def pg_database(url: str):
         await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def one_run(n: int, actionable: float, groups: int, db: str, postgres: str | None, code: str | None = None) -> dict:
+def one_run(n: int, actionable: float, groups: int, db: str, postgres: str | None, code: str | None = None,
+            per_chat: bool = False) -> dict:
     args = [sys.executable, __file__, "--single", db, "--messages", str(n), "--actionable", str(actionable),
-            "--groups", str(groups)] + (["--postgres", postgres] if postgres else [])
+            "--groups", str(groups)] + (["--postgres", postgres] if postgres else []) + (["--per-chat"] if per_chat else [])
     env = {**os.environ, "BENCH_CODE": code} if code else None
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-async def single(n: int, actionable: float, groups: int, db: str, postgres: str | None) -> None:
+async def single(n: int, actionable: float, groups: int, db: str, postgres: str | None, per_chat: bool) -> None:
     setup_logging("WARNING")
     if db == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            out = await run_once(n, actionable, groups, f"sqlite+aiosqlite:///{tmp}/bench.db")
+            out = await run_once(n, actionable, groups, f"sqlite+aiosqlite:///{tmp}/bench.db", per_chat)
     else:
         async with pg_database(postgres) as url:
-            out = await run_once(n, actionable, groups, url)
+            out = await run_once(n, actionable, groups, url, per_chat)
     print(json.dumps(out))
 
 
 async def main(n: int, actionable: float, rounds: int, groups: int, compare_groups: int | None,
-               postgres: str | None, baseline: str | None = None) -> None:
+               postgres: str | None, baseline: str | None = None, per_chat: bool = False) -> None:
     setup_logging("WARNING")
     variants = [("sqlite", groups)]
     if baseline:
@@ -166,7 +197,7 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
             # Each run in a fresh process: a second App in one process would pay for the first
             # one's garbage, and whichever ran later would look slower.
             out = one_run(n, actionable, count, "sqlite" if db == "baseline" else db, postgres,
-                          baseline if db == "baseline" else None)
+                          baseline if db == "baseline" else None, per_chat)
             this_round[(db, count)] = out["per_second"]
             results[(db, count)].append(out["per_second"])
             memory[(db, count)].append(out.get("rss_mb", 0.0))
@@ -175,7 +206,8 @@ async def main(n: int, actionable: float, rounds: int, groups: int, compare_grou
             if (db, count) != ("sqlite", groups):
                 ratios.setdefault(f"{db} {count} groups / sqlite {groups} groups", []).append(value / base)
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"messages: {n} per run ({actionable:.0%} actionable, unique texts), {rounds} rounds, "
+    print(f"messages: {n} per run ({actionable:.0%} actionable, unique texts, "
+          f"{'each chat in its own task, as the transport hands them on' if per_chat else 'one at a time'}), {rounds} rounds, "
           f"peak RSS of a run {rss_mb:.0f} MB")
     for (db, count), values in results.items():
         print(f"  {db:10} {count:5} groups: median {statistics.median(values):7,.0f} msg/s  "
@@ -193,10 +225,12 @@ if __name__ == "__main__":
     parser.add_argument("--compare-groups", type=int, help="also run with this many groups (ratio to --groups)")
     parser.add_argument("--postgres", help="also run on this PostgreSQL server (a fresh database each run)")
     parser.add_argument("--baseline", help="also run the bot of this checkout (e.g. the main branch) on SQLite")
+    parser.add_argument("--per-chat", action="store_true",
+                        help="hand the messages on as the transport does: one task per chat (default: one at a time)")
     parser.add_argument("--single", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)  # one run, JSON out
     args = parser.parse_args()
     if args.single:
-        asyncio.run(single(args.messages, args.actionable, args.groups, args.single, args.postgres))
+        asyncio.run(single(args.messages, args.actionable, args.groups, args.single, args.postgres, args.per_chat))
         sys.exit(0)
     asyncio.run(main(args.messages, args.actionable, args.rounds, args.groups, args.compare_groups, args.postgres,
-                     args.baseline))
+                     args.baseline, args.per_chat))

@@ -10,8 +10,6 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import registers
@@ -47,6 +45,10 @@ def write_register(register: Register, rows: list[RegisterRow], tz: tzinfo, out_
     csv_path, xlsx_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
     with csv_path.open("w", encoding=CSV_ENCODING, newline="") as f:
         csv.writer(f).writerows(table)
+    # openpyxl costs 28 MB of a running bot's memory: imported only when a register is written.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     ws = wb.active
     ws.title = register.title

@@ -15,22 +15,30 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
+from storage import sqlite_inline
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_timeout: float = 30.0) -> AsyncEngine:
     """hide_parameters: an error's text never carries the values of its statement (a tip's body,
     a reporter's contact id); bot.logs redacts what a driver puts in its own messages.
 
     PostgreSQL: at most pool_size + max_overflow connections (config database.pool_size and
-    max_overflow); a district's bots share the server's max_connections."""
+    max_overflow); a district's bots share the server's max_connections. SQLite: one connection,
+    waiting up to `lock_timeout` seconds for another's write lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        if parsed.database and parsed.database != ":memory:":
+            # One connection, its statements run inline (storage.sqlite_inline: why one).
+            engine = create_async_engine(url, async_creator=sqlite_inline.creator(parsed.database, lock_timeout),
+                                         pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": lock_timeout}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
@@ -64,7 +72,9 @@ async def add_row(session: AsyncSession, model, **values) -> int:
     for a row nothing reads back through the ORM, the ORM's add and flush cost several times the
     insert. Column defaults apply as with the ORM. Returns the row's id."""
     conn = await session.connection()
-    result = await conn.execute(model.__table__.insert().values(**values))
+    # Values as parameters, not .values(): the statement is then built once and its compiled
+    # form cached; building an insert with values costs more than running it.
+    result = await conn.execute(model.__table__.insert(), values)
     return result.inserted_primary_key[0]
 
 

@@ -9,10 +9,26 @@ process, into a tokenizer of our own so other jieba users keep the default dicti
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 
-import jieba
+
+def _import_jieba():
+    """jieba reads its files through pkg_resources when it can import it: 12 MB of a running
+    bot's memory for what a plain open() does (its own fallback, used here)."""
+    saved = sys.modules.get("pkg_resources")
+    if saved is None:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # import fails: the fallback
+    try:
+        import jieba
+    finally:
+        if saved is None:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 DICTIONARY = Path(__file__).with_name("jieba_dict_small.txt")
 _tokenizer = jieba.Tokenizer(dictionary=str(DICTIONARY))
