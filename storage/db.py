@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import cache
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -137,8 +140,23 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
+@cache
+def head_revision() -> str:
+    """The newest migration's revision (reading the scripts costs a tenth of a second: once)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(sync_conn) -> str | None:
+    return MigrationContext.configure(sync_conn).get_current_revision()
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; run at every start so a new version migrates itself."""
+    """Bring the schema to `revision`; run at every start so a new version migrates itself.
+    A database already at the head is only looked at (a restart loads no migration script)."""
+    if revision == "head":
+        async with engine.connect() as conn:
+            if await conn.run_sync(current_revision) == head_revision():
+                return
 
     def run(sync_conn) -> None:
         cfg = alembic_config()

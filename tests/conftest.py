@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -80,27 +81,144 @@ def _migrated_template(url: str) -> str:
 
         asyncio.run(migrate())
         atexit.register(_admin_sql, url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        atexit.register(_drop_reusable, url)
+        _fingerprints[url] = _fingerprint_of(template_url)
         _templates[url] = name
     return _templates[url]
+
+
+_sqlite_template: list[Path] = []
+
+
+def migrated_sqlite(path: Path) -> str:
+    """A SQLite file at `path` with the schema at head, copied from one migrated per test process
+    (as for PostgreSQL: the migrations cost more than many a test)."""
+    if not _sqlite_template:
+        from storage import db
+
+        folder = Path(tempfile.mkdtemp(prefix="jingmin-tmpl-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / "template.db"
+
+        async def migrate() -> None:
+            engine = db.create_engine(f"sqlite+aiosqlite:///{template}")
+            try:
+                await db.upgrade(engine)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(migrate())
+        _sqlite_template.append(template)
+    for suffix in ("", "-wal"):  # closed cleanly there is no -wal; if there were, it belongs to it
+        source = _sqlite_template[0].with_name(_sqlite_template[0].name + suffix)
+        if source.exists():
+            shutil.copyfile(source, path.with_name(path.name + suffix))
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _fingerprint_of(database_url: str) -> str:
+    import asyncpg
+
+    parsed = make_url(database_url)
+
+    async def run() -> str:
+        conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                     password=parsed.password, database=parsed.database, timeout=5)
+        try:
+            return await conn.fetchval(_FINGERPRINT)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _drop_reusable(url: str) -> None:
+    for name in _reusable.get(url, []):
+        _admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
 def fresh_postgres(url: str, *, migrated: bool = False):
     """A throw-away database per test: tests (and parallel runs) never see each other's rows.
-    `migrated`: a copy of a database with the schema at head (what the bot would make at start)."""
-    name = f"jingmin_t_{uuid.uuid4().hex[:12]}"
-    template = f' TEMPLATE "{_migrated_template(url)}"' if migrated else ""
-    _admin_sql(url, f'CREATE DATABASE "{name}"{template}', _NO_FSYNC.format(name=name))
+    `migrated`: a database with the schema at head (what the bot would make at start), empty.
+
+    Creating and dropping a database cost half a second a test (a thousand PostgreSQL tests): a
+    migrated one is emptied after its test instead (its other sessions ended, every row deleted,
+    sequences restarted) and given to the next test of this process; one whose schema the test
+    changed, or that could not be emptied, is dropped."""
+    if migrated:
+        name = _reusable[url].pop() if _reusable.get(url) else _create(url, migrated=True)
+    else:
+        name = _create(url, migrated=False)
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        _admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if migrated and _emptied(url, name):
+            _reusable.setdefault(url, []).append(name)
+        else:
+            _admin_sql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_reusable: dict[str, list[str]] = {}  # server URL -> emptied migrated databases, free for a test
+_fingerprints: dict[str, str] = {}
+
+# Columns and types of every table, and the migration it stands at.
+_FINGERPRINT = """SELECT md5(coalesce((SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ','
+                     ORDER BY table_name, column_name) FROM information_schema.columns
+                     WHERE table_schema = 'public'), '') || coalesce((SELECT string_agg(version_num, ',')
+                     FROM alembic_version), ''))"""
+_EMPTY = """DO $$ DECLARE r record; BEGIN
+  PERFORM set_config('session_replication_role', 'replica', true);  -- no foreign-key order needed
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('DELETE FROM %I', r.tablename);
+  END LOOP;
+  FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+    EXECUTE format('ALTER SEQUENCE %I RESTART', r.sequencename);
+  END LOOP;
+END $$"""
+
+
+def _create(url: str, *, migrated: bool) -> str:
+    name = f"jingmin_t_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{_migrated_template(url)}"' if migrated else ""
+    _admin_sql(url, f'CREATE DATABASE "{name}"{template}', _NO_FSYNC.format(name=name))
+    return name
+
+
+def _emptied(url: str, name: str) -> bool:
+    """End the test's leftover sessions on `name` and delete its rows; False if its schema is not
+    the template's any more (or anything failed): it is dropped instead."""
+    import asyncpg
+
+    parsed = make_url(url)
+
+    async def run() -> bool:
+        conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                     password=parsed.password, database=name, timeout=5)
+        try:
+            await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+            if await conn.fetchval(_FINGERPRINT) != _fingerprints[url]:
+                return False
+            async with conn.transaction():
+                await conn.execute(_EMPTY)
+            return True
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
+    except Exception:  # noqa: BLE001 - whatever went wrong, a new database is the safe answer
+        return False
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
+        if "blank_database" in request.keywords:
+            yield f"sqlite+aiosqlite:///{tmp_path / 'jingmin.db'}"
+        else:
+            yield migrated_sqlite(tmp_path / "jingmin.db")
         return
     if not PG_URL:
         if IN_CI:
