@@ -162,11 +162,20 @@ def fresh_postgres(url: str, *, migrated: bool = False):
 _reusable: dict[str, list[str]] = {}  # server URL -> emptied migrated databases, free for a test
 _fingerprints: dict[str, str] = {}
 
-# Columns and types of every table, and the migration it stands at.
-_FINGERPRINT = """SELECT md5(coalesce((SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ','
-                     ORDER BY table_name, column_name) FROM information_schema.columns
-                     WHERE table_schema = 'public'), '') || coalesce((SELECT string_agg(version_num, ',')
-                     FROM alembic_version), ''))"""
+# Every table's columns and types, constraints, indexes, triggers, functions and sequences, and
+# the migration it stands at: a test that added a failing constraint or dropped a table has
+# changed one of them, and its database is not given to another test.
+_FINGERPRINT = """SELECT md5(concat_ws('|',
+  (SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, column_name)
+     FROM information_schema.columns WHERE table_schema = 'public'),
+  (SELECT string_agg(conrelid::regclass::text || '.' || conname || ':' || pg_get_constraintdef(oid), ','
+     ORDER BY conrelid::regclass::text, conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace),
+  (SELECT string_agg(indexdef, ',' ORDER BY indexdef) FROM pg_indexes WHERE schemaname = 'public'),
+  (SELECT string_agg(tgrelid::regclass::text || '.' || tgname, ',' ORDER BY tgrelid::regclass::text, tgname)
+     FROM pg_trigger WHERE NOT tgisinternal),
+  (SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace),
+  (SELECT string_agg(sequencename, ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'public'),
+  (SELECT string_agg(version_num, ',') FROM alembic_version)))"""
 _EMPTY = """DO $$ DECLARE r record; BEGIN
   PERFORM set_config('session_replication_role', 'replica', true);  -- no foreign-key order needed
   FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
