@@ -36,10 +36,11 @@ def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_time
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        if parsed.database and parsed.database != ":memory:":
-            # One connection, its statements run inline (storage.sqlite_inline: why one).
+            # One connection, its statements run inline, each transaction BEGIN IMMEDIATE
+            # (storage.sqlite_inline says why).
             engine = create_async_engine(url, async_creator=sqlite_inline.creator(parsed.database, lock_timeout),
                                          pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
+            event.listen(engine.sync_engine, "begin", sqlite_inline.begin_immediately)
         else:
             engine = create_async_engine(url, connect_args={"timeout": lock_timeout}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

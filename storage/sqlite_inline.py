@@ -14,6 +14,10 @@ asynchronously (1 ms, growing to 20 ms, up to `timeout`), and the loop goes on m
 engine keeps one connection per bot (storage.db.create_engine): a second session of the same
 bot waits at the pool instead. The tally's flush (storage.sqlite_direct) writes on a connection
 of its own in a worker thread; it holds the lock only for its C work.
+
+Every transaction begins with BEGIN IMMEDIATE (`begin_immediately`): a deferred one that read
+before the tally committed could not write at all afterwards (SQLITE_BUSY_SNAPSHOT in WAL mode:
+the resident would be told something went wrong). Readers are not held up by it in WAL mode.
 """
 
 from __future__ import annotations
@@ -46,7 +50,9 @@ async def _when_unlocked(call: Callable[[], T], timeout: float) -> T:
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "database is locked" in str(error)
+    """Plain SQLITE_BUSY, which waiting cures; not SQLITE_BUSY_SNAPSHOT (a transaction that read
+    before another committed), which no wait does (BEGIN IMMEDIATE, below, prevents it)."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
 class InlineCursor:
@@ -160,5 +166,12 @@ def creator(path: str, timeout: float = 30.0) -> Callable[[], Any]:
     async def connect() -> InlineConnection:
         # timeout 0: no busy handler (see above). check_same_thread off: the pool may close a
         # connection from the garbage collector's thread.
-        return InlineConnection(sqlite3.connect(path, timeout=0, check_same_thread=False), timeout)
+        # isolation_level None: sqlite3 opens no transaction of its own; begin_immediately does.
+        conn = sqlite3.connect(path, timeout=0, check_same_thread=False, isolation_level=None)
+        return InlineConnection(conn, timeout)
     return connect
+
+
+def begin_immediately(connection) -> None:
+    """The engine's "begin" event: take the write lock when the transaction starts."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -91,3 +91,33 @@ async def test_a_lock_never_released_fails_with_the_transient_error_after_the_ti
         other.close()
         await engine.dispose()
 
+
+
+async def test_a_transaction_that_read_first_can_still_write_after_another_connection_committed(tmp_path):
+    """A handler reads, the tally's flush commits on its own connection, the handler writes: in a
+    deferred transaction SQLite refuses that write (SQLITE_BUSY_SNAPSHOT) and the resident would
+    hear that something went wrong."""
+    path = tmp_path / "snap.db"
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE notes (who TEXT)"))
+        tally = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+
+        def flush() -> None:
+            tally.execute("BEGIN IMMEDIATE")
+            tally.execute("INSERT INTO notes VALUES ('tally')")
+            tally.execute("COMMIT")
+
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM notes"))
+            flushing = asyncio.create_task(asyncio.to_thread(flush))  # waits for the handler's lock
+            await asyncio.sleep(0.05)
+            await conn.execute(text("INSERT INTO notes VALUES ('handler')"))
+        await flushing
+        tally.close()
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT who FROM notes ORDER BY rowid"))).scalars().all()
+        assert rows == ["handler", "tally"]
+    finally:
+        await engine.dispose()
