@@ -301,6 +301,11 @@ class Router:
             await self._apologise(msg, ctx.reply_source if ctx is not None else "reply")
             self.app.outbox.wake()
             return
+        except BaseException:
+            # Cancelled (the bot stopping, a timeout): the open transaction must give back its
+            # connection (on SQLite the bot's only one) and its write lock, as a crash would.
+            await self._close(session)
+            raise
         await self._close(session)
         if acted:
             self.app.outbox.wake()
