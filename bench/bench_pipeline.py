@@ -101,10 +101,9 @@ async def _per_chat(handle, messages: list[IncomingMessage]) -> None:
     await asyncio.gather(*(drain(q) for q in queues.values()))
 
 
-async def run_once(n: int, actionable: float, groups: int, db_url: str, per_chat: bool = False) -> dict:
+async def run_once(n: int, actionable: float, groups: int, db_url: str, data_dir: str, per_chat: bool = False) -> dict:
     officer = {"name": "张警官", "id": "wx_zhang", "role": "officer"}
-    config = make_config(db_url, tempfile.mkdtemp(prefix="jingmin-bench-"), groups=groups_config(groups),
-                         contacts=[officer])
+    config = make_config(db_url, data_dir, groups=groups_config(groups), contacts=[officer])
     clock = SystemClock()
     transport = MemoryTransport(clock.now)
     app = App(config, transport, secret_key=test_key(), clock=clock)
@@ -169,12 +168,12 @@ def one_run(n: int, actionable: float, groups: int, db: str, postgres: str | Non
 
 async def single(n: int, actionable: float, groups: int, db: str, postgres: str | None, per_chat: bool) -> None:
     setup_logging("WARNING")
-    if db == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            out = await run_once(n, actionable, groups, f"sqlite+aiosqlite:///{tmp}/bench.db", per_chat)
-    else:
-        async with pg_database(postgres) as url:
-            out = await run_once(n, actionable, groups, url, per_chat)
+    with tempfile.TemporaryDirectory() as tmp:  # the run's data_dir, and its SQLite file
+        if db == "sqlite":
+            out = await run_once(n, actionable, groups, f"sqlite+aiosqlite:///{tmp}/bench.db", tmp, per_chat)
+        else:
+            async with pg_database(postgres) as url:
+                out = await run_once(n, actionable, groups, url, tmp, per_chat)
     print(json.dumps(out))
 
 

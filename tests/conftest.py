@@ -36,25 +36,49 @@ def pytest_configure(config) -> None:
     retrieval.TRAIN_APART = False
 
 
-def _admin_sql(url: str, *statements: str) -> None:
-    """Run statements, one after the other, on the server of `url` (asyncpg, as the bot connects)."""
+def _on_database(url: str, work):
+    """`await work(conn)` on an asyncpg connection to the database `url` names (as the bot connects)."""
     import asyncpg
 
     parsed = make_url(url)
 
-    async def run() -> None:
+    async def run():
         conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
                                      password=parsed.password, database=parsed.database, timeout=5)
         try:
-            for statement in statements:
-                await conn.execute(statement)
+            return await work(conn)
         finally:
             await conn.close()
 
+    return asyncio.run(run())
+
+
+def _admin_sql(url: str, *statements: str) -> None:
+    """Run statements, one after the other, on the server of `url`."""
+    import asyncpg
+
+    async def run(conn) -> None:
+        for statement in statements:
+            await conn.execute(statement)
+
     try:
-        asyncio.run(run())
+        _on_database(url, run)
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(f"PostgreSQL at JINGMIN_TEST_PG_URL: {exc}".splitlines()[0])
+
+
+def _migrate(database_url: str) -> None:
+    """The schema at head in the database `database_url` names, as the bot makes it at start."""
+    from storage import db
+
+    async def run() -> None:
+        engine = db.create_engine(database_url)
+        try:
+            await db.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 # A throw-away database is thrown away: no need to wait for the disk at every commit.
@@ -66,23 +90,13 @@ def _migrated_template(url: str) -> str:
     """One database per test process with the schema at head, copied for each test: running
     fourteen migrations for every PostgreSQL test cost more than most tests themselves."""
     if url not in _templates:
-        from storage import db
-
         name = f"jingmin_tmpl_{uuid.uuid4().hex[:12]}"
         _admin_sql(url, f'CREATE DATABASE "{name}"', _NO_FSYNC.format(name=name))
         template_url = make_url(url).set(database=name).render_as_string(hide_password=False)
-
-        async def migrate() -> None:
-            engine = db.create_engine(template_url)
-            try:
-                await db.upgrade(engine)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(migrate())
+        _migrate(template_url)
         atexit.register(_admin_sql, url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         atexit.register(_drop_reusable, url)
-        _fingerprints[url] = _fingerprint_of(template_url)
+        _fingerprints[url] = _on_database(template_url, lambda conn: conn.fetchval(_FINGERPRINT))
         _templates[url] = name
     return _templates[url]
 
@@ -94,42 +108,16 @@ def migrated_sqlite(path: Path) -> str:
     """A SQLite file at `path` with the schema at head, copied from one migrated per test process
     (as for PostgreSQL: the migrations cost more than many a test)."""
     if not _sqlite_template:
-        from storage import db
-
         folder = Path(tempfile.mkdtemp(prefix="jingmin-tmpl-"))
         atexit.register(shutil.rmtree, folder, True)
         template = folder / "template.db"
-
-        async def migrate() -> None:
-            engine = db.create_engine(f"sqlite+aiosqlite:///{template}")
-            try:
-                await db.upgrade(engine)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(migrate())
+        _migrate(f"sqlite+aiosqlite:///{template}")
         _sqlite_template.append(template)
     for suffix in ("", "-wal"):  # closed cleanly there is no -wal; if there were, it belongs to it
         source = _sqlite_template[0].with_name(_sqlite_template[0].name + suffix)
         if source.exists():
             shutil.copyfile(source, path.with_name(path.name + suffix))
     return f"sqlite+aiosqlite:///{path}"
-
-
-def _fingerprint_of(database_url: str) -> str:
-    import asyncpg
-
-    parsed = make_url(database_url)
-
-    async def run() -> str:
-        conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                     password=parsed.password, database=parsed.database, timeout=5)
-        try:
-            return await conn.fetchval(_FINGERPRINT)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def _drop_reusable(url: str) -> None:
@@ -197,26 +185,17 @@ def _create(url: str, *, migrated: bool) -> str:
 def _emptied(url: str, name: str) -> bool:
     """End the test's leftover sessions on `name` and delete its rows; False if its schema is not
     the template's any more (or anything failed): it is dropped instead."""
-    import asyncpg
-
-    parsed = make_url(url)
-
-    async def run() -> bool:
-        conn = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                     password=parsed.password, database=name, timeout=5)
-        try:
-            await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-            if await conn.fetchval(_FINGERPRINT) != _fingerprints[url]:
-                return False
-            async with conn.transaction():
-                await conn.execute(_EMPTY)
-            return True
-        finally:
-            await conn.close()
+    async def run(conn) -> bool:
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        if await conn.fetchval(_FINGERPRINT) != _fingerprints[url]:
+            return False
+        async with conn.transaction():
+            await conn.execute(_EMPTY)
+        return True
 
     try:
-        return asyncio.run(run())
+        return _on_database(make_url(url).set(database=name).render_as_string(hide_password=False), run)
     except Exception:  # noqa: BLE001 - whatever went wrong, a new database is the safe answer
         return False
 
