@@ -51,24 +51,49 @@ def storable_name(value: str) -> str:
     return _NAME_JUNK.sub("", storable_text(value, NAME_MAX * 4)).strip()[:NAME_MAX]
 
 
+def _plan(cls) -> tuple[tuple[str, str], ...]:
+    """The fields of an event class that are checked, with what they hold."""
+    kinds = [(f.name, "id" if f.name in _ID_FIELDS else "name" if f.name in _NAME_FIELDS else "text")
+             for f in fields(cls) if f.name in _ID_FIELDS | _NAME_FIELDS | _TEXT_FIELDS]
+    return tuple(kinds)
+
+
+_PLANS = {cls: _plan(cls) for cls in EVENTS}
+
+
 def admit(event):
     """The event as the bot may store it, or None (logged) when one of its ids cannot be kept."""
-    if not isinstance(event, EVENTS):
-        return event
+    plan = _PLANS.get(type(event))
+    if plan is None:
+        if not isinstance(event, EVENTS):
+            return event
+        plan = _PLANS[type(event)] = _plan(type(event))  # a subclass: planned once
     changes = {}
-    for f in fields(event):
-        value = getattr(event, f.name)
-        if value is None or not isinstance(value, (str, tuple)):
+    for name, _ in plan:
+        value = getattr(event, name)
+        if value is None or not isinstance(value, (str, tuple)) or _clean_already(name, value):
             continue
         try:
-            new = _clean(f.name, value)
+            new = _clean(name, value)
         except Unstorable:
             log.warning("event dropped: an id that cannot be stored", extra={
-                "event": type(event).__name__, "field": f.name, "length": len(value) if isinstance(value, str) else None})
+                "event": type(event).__name__, "field": name, "length": len(value) if isinstance(value, str) else None})
             return None
         if new != value:
-            changes[f.name] = new
+            changes[name] = new
     return replace(event, **changes) if changes else event
+
+
+def _clean_already(name: str, value) -> bool:
+    """What nearly every message is: nothing to change (a shortcut past _clean, same answer)."""
+    if not isinstance(value, str) or name == "request_id":
+        return False
+    if name in _ID_FIELDS:
+        return storable_id(value)
+    if name in _NAME_FIELDS:
+        return len(value) <= NAME_MAX and not _NAME_JUNK.search(value) and not _SURROGATE.search(value) \
+            and value == value.strip()
+    return len(value) <= TEXT_MAX and "\x00" not in value and not _SURROGATE.search(value)
 
 
 def _clean(name: str, value):

@@ -197,8 +197,10 @@ class Router:
         if self._preempting and msg.kind == MessageKind.TEXT and text and parse_command(text) is None:
             found = self.app.classify(text)
             # A cry for help is never swallowed by a dialog or phrase. Inside a dialog the bar is
-            # higher: a tip's "what happened" is told in the words of a crime ("老有人撬电动车").
-            if found.intent in self._preempting and (not in_dialog or found.confidence >= IN_DIALOG_PREEMPT_MIN):
+            # higher: a tip's "what happened" is told in the words of a crime ("老有人撬电动车"),
+            # not with a call for help ("救命 厨房着火了").
+            if found.intent in self._preempting and (not in_dialog or found.confidence >= IN_DIALOG_PREEMPT_MIN
+                                                     or getattr(found, "urgent", False)):
                 return ("urgent", found)
         if in_dialog:
             return ("dialog", None)

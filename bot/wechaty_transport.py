@@ -276,8 +276,8 @@ class WechatyTransport(Transport):
 
     def _dropped(self, error: BaseException | None, delay: float) -> None:
         """One connection attempt ended: one log line per cause and outage."""
+        metrics.RECONNECTS.inc()  # first: the drop happened even if reading its cause fails
         failure = classify_failure(error)
-        metrics.RECONNECTS.inc()
         self._set_connected(False, failure.line)
         if not self._ever_up and failure.kind in FATAL_AT_START:
             self._fatal = failure.line  # start() raises it: no log line of its own

@@ -106,6 +106,19 @@ async def test_full_dialog_gives_a_receipt_and_notifies_the_officer(bot):
             Counter.metric == "tips", Counter.key == "毒品", Counter.hour == -1))).scalar_one() == 1
 
 
+async def test_what_happened_told_in_a_crimes_words_is_the_answer_not_an_alarm(bot):
+    """Inside the dialog only a call for help preempts it ("救命", "快来"): the story of a theft
+    is what the dialog asked for."""
+    await bot.say(REPORTER, "我要举报")
+    await bot.say(REPORTER, "4")
+    assert "发生了什么" in bot.texts_to(REPORTER)[-1]
+    bot.take()
+    await bot.say(REPORTER, "老有人撬电动车")
+    sent = bot.take()
+    assert "跳过" in bot.texts_to(REPORTER, sent)[-1]
+    assert not bot.texts_to("张警官", sent) and "110" not in "".join(bot.texts_to(REPORTER, sent))
+
+
 async def test_back_cancel_and_restart_follow_the_dialog_rules(bot):
     await bot.say(REPORTER, "线索")
     await bot.say(REPORTER, "诈骗")

@@ -60,6 +60,7 @@ class Classification:
     confidence: float
     detail: str | None = None  # emergency: '110'|'119'|'120'; scam: the family such as '刷单返利'
     kind: str | None = None  # emergency: fire|gas|trapped|medical|violence|burglary|missing|self_harm
+    urgent: bool = False  # emergency: the writer calls for help or says it is happening now ("救命", "快来")
 
 
 class Classifier:
@@ -129,9 +130,10 @@ def _says_something(norm: str) -> bool:
 
 def _emergency(norm: str, confidence: float) -> Classification:
     kind = rules.emergency_kind(norm)
+    urgent = bool(URGENT & rules.signals(norm))
     if kind is None:  # "救命", "快报警": no danger named, the police dispatch the rest
-        return Classification("emergency", round(confidence, 3), "110", None)
-    return Classification("emergency", round(confidence, 3), kind.service, kind.name)
+        return Classification("emergency", round(confidence, 3), "110", None, urgent)
+    return Classification("emergency", round(confidence, 3), kind.service, kind.name, urgent)
 
 
 _default: Classifier | None = None
