@@ -4,6 +4,7 @@ in chat. Every test is a conversation on both databases."""
 
 from __future__ import annotations
 
+import pytest
 
 from bot.harness import Harness
 from handlers.guide.library import LocalFacts, builtin_entries, render
@@ -62,6 +63,20 @@ async def test_a_question_the_guide_cannot_place_goes_to_the_officer_not_to_a_wr
     [row] = await rows(bot, Consultation)
     assert (row.status, row.entry_id) == ("open", None)
     assert await counts(bot, "consultations") == {"forwarded": 1}
+
+
+@pytest.mark.parametrize("question, entry", [
+    ("台湾通行证还有好几年 但是签注过期了 重新签要带啥", "cj-taiwan"),
+    ("港澳通行证办好了还要另外办签注是吧 第一次去不太懂", "cj-gangao-qianzhu"),
+])
+async def test_a_community_with_entries_of_its_own_still_answers_from_the_library(bot, question, entry):
+    """The sample community's own entries (居住证, 身份证, 无犯罪, 警务室 hours) are preferred on
+    their topics only: lifted everywhere, they outranked the library's entry and then, covering
+    nothing of the question, answered nothing (it went to the officer)."""
+    await bot.say("小周", question, room=RESIDENTS)
+    sent = bot.take()
+    assert bot.texts_to(RESIDENTS, sent) and not bot.texts_to("张警官", sent)
+    assert await counts(bot, "consultation_topics") == {entry: 1}
 
 
 async def test_neighbours_asking_about_a_neighbours_keys_get_no_guide_answer(bot):

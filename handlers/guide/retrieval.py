@@ -172,7 +172,7 @@ LONG_MESSAGE = 30  # characters (without punctuation) from which a message is al
 UNKNOWN_WEIGHT = 0.6  # an n-gram no entry has, against the rarest one an entry has (see _coverage)
 PROFILE_WEIGHT = 0.6  # the whole entry vs its best example
 MODEL_C = 1.0  # the entry model's regularisation (LinearSVC C)
-LOCAL_LIFT = 5.0  # times the plugin's bonus (0.1) for local entries: half a decision unit
+LOCAL_LIFT = 5.0  # times the plugin's bonus (LOCAL_BONUS, 0.2) for local entries on their topic: one decision unit
 MODEL_MIN_DF = 1  # examples an n-gram or word must occur in (2 loses 3-4 points on both files)
 MODEL_WINDOW = 20  # characters of a piece of a long message, for the model (see _decisions)
 # The model's gate, chosen on both evaluation files (tests/test_guide_accuracy.py) for few wrong
@@ -275,17 +275,19 @@ class Retriever:
         nearest, scores = self._nearest(texts, support, bonus, cut)
         if self.model is None:
             return nearest
-        decision = self._decisions(folded, bonus, nearest.entry_id, cut)
+        decision = self._decisions(folded, bonus, nearest.entry_id, cut, support[0])
         top = int(np.argmax(decision))
         if self.ids[top] == nearest.entry_id:
             return replace(nearest, decision=float(decision[top]))
         return Hit(self.ids[top], float(scores[top]), nearest.score, float(support[0][top]),
                    float(decision[top]), nearest.entry_id)
 
-    def _decisions(self, folded: str, bonus: np.ndarray | None, nearest: str, cut: _Words) -> np.ndarray:
+    def _decisions(self, folded: str, bonus: np.ndarray | None, nearest: str, cut: _Words,
+                   support: np.ndarray | None = None) -> np.ndarray:
         """The model's decisions; for a long message, the entry both the model and the nearest
         examples choose also gets its best piece's: the question is one clause of the story, and
-        the rest of it only dilutes the decision."""
+        the rest of it only dilutes the decision. `support`: how much of the question each entry
+        covers (a community's own entry is lifted only where it covers some)."""
         decisions = self.model.decisions([folded, *_pieces(folded, MODEL_WINDOW)], cut)
         decision, top = decisions[0], int(np.argmax(decisions[0]))
         if self.ids[top] == nearest:
@@ -295,7 +297,12 @@ class Retriever:
         if bonus is not None and len(bonus) == len(decision):
             # A community's own entry has a few examples against a built-in's dozens: the model
             # leans to the built-in on a shared topic, so the local one is lifted on the model's scale.
-            decision = decision + bonus * LOCAL_LIFT
+            # Only on its topic: lifted everywhere, the config's 警务室 hours outranked every built-in
+            # entry for a question about dog licences, and then (covering none of it) answered nothing.
+            lift = bonus * LOCAL_LIFT
+            if support is not None and len(support) == len(lift):
+                lift = np.where(support >= GATE_SUPPORT, lift, 0.0)
+            decision = decision + lift
         return decision
 
     def nearest(self, folded: str, bonus: np.ndarray | None = None) -> Hit | None:
