@@ -79,6 +79,15 @@ async def test_a_community_with_entries_of_its_own_still_answers_from_the_librar
     assert await counts(bot, "consultation_topics") == {entry: 1}
 
 
+async def test_a_greeting_with_a_number_gets_no_answer_from_the_communitys_own_entry(bot):
+    """“吃了吗 17” shares a “17” and a “了” with the 警务室 hours (…17:00…): on its own entry's
+    topic the community's entry is lifted half a decision unit, which is not enough to make the
+    model sure of a question it knows nothing of (a whole unit made it answer the greeting)."""
+    for said in ("吃了吗 17", "吃了吗 1234", "吃了吗 40"):
+        await bot.say("小周", said, room=RESIDENTS)
+    assert bot.take() == []
+
+
 async def test_neighbours_asking_about_a_neighbours_keys_get_no_guide_answer(bot):
     await bot.say("小周", "请问谁家丢了钥匙？", room=RESIDENTS)
     assert bot.take() == []
