@@ -3,9 +3,9 @@
     python bench/eval_group_questions.py FILE.tsv      # lines: none|service TAB text
     python bench/eval_group_questions.py FILE.tsv --list   # and each line's outcome (dev files only)
 
-Each line is said by a resident in a group of its own, through the whole bot (classifier, guide, every
-plugin) on a fresh SQLite database. It prints, for `none` (neighbours' questions the guide does
-not cover) and `service` (questions about a police or public service), how many the bot answered
+Each line is said by a resident in a group of its own, through the whole bot (classifier,
+guide, every plugin) on a fresh SQLite database. It prints, for `none` (neighbours' questions the
+guide does not cover) and `service` (questions about a police or public service), how many the bot answered
 in the group from the guide, forwarded to the officer, or replied to otherwise, and how many it
 let be. Run by hand; the file is written blind (bench/heldout/README.md).
 """
@@ -65,8 +65,10 @@ async def evaluate(lines: list[tuple[str, str]], listing: list | None = None) ->
 
 def main() -> None:
     lines = []
-    for raw in Path(sys.argv[1]).read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(Path(sys.argv[1]).read_text(encoding="utf-8").splitlines(), 1):
         if raw.strip():
+            if "\t" not in raw:
+                sys.exit(f"error: {sys.argv[1]}:{number}: expected label TAB text")
             label, text = raw.split("\t", 1)
             lines.append((label.strip(), text.strip()))
     listing = [] if "--list" in sys.argv else None
