@@ -7,7 +7,9 @@ Each line is said by a resident in a group of its own, through the whole bot (cl
 guide, every plugin) on a fresh SQLite database. It prints, for `none` (neighbours' questions the
 guide does not cover) and `service` (questions about a police or public service), how many the bot answered
 in the group from the guide, forwarded to the officer, or replied to otherwise, and how many it
-let be. Run by hand; the file is written blind (bench/heldout/README.md).
+let be. Run by hand. bench/heldout/neighbour_questions.tsv is written blind (bench/heldout/README.md);
+bench/dev/service_questions.tsv (150 casual service questions by a helper, labelled by topic) is for
+looking at with --list, and has been looked at.
 """
 
 from __future__ import annotations
