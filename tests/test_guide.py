@@ -80,9 +80,9 @@ async def test_a_community_with_entries_of_its_own_still_answers_from_the_librar
 
 
 async def test_a_greeting_with_a_number_gets_no_answer_from_the_communitys_own_entry(bot):
-    """“吃了吗 17” shares a “17” and a “了” with the 警务室 hours (…17:00…): on its own entry's
-    topic the community's entry is lifted half a decision unit, which is not enough to make the
-    model sure of a question it knows nothing of (a whole unit made it answer the greeting)."""
+    """“吃了吗 17” shares a “17” and a “了” with the 警务室 hours (…17:00…), so the community's entry
+    is lifted there; the lift may choose the entry but not make the model sure of a question it
+    knows nothing of (counted as sureness, it answered the greeting with the hours)."""
     for said in ("吃了吗 17", "吃了吗 1234", "吃了吗 40"):
         await bot.say("小周", said, room=RESIDENTS)
     assert bot.take() == []
