@@ -44,34 +44,36 @@ def storable_id(value: str) -> bool:
 
 
 def storable_text(value: str, limit: int = TEXT_MAX) -> str:
+    if len(value) <= limit and "\x00" not in value and not _SURROGATE.search(value):
+        return value  # nearly every text: nothing to change, and no copy made
     return _SURROGATE.sub("\ufffd", value[:limit]).replace("\x00", "")
 
 
 def storable_name(value: str) -> str:
+    if len(value) <= NAME_MAX and not _NAME_JUNK.search(value) and not _SURROGATE.search(value) \
+            and value == value.strip():
+        return value  # nearly every name: nothing to change
     return _NAME_JUNK.sub("", storable_text(value, NAME_MAX * 4)).strip()[:NAME_MAX]
 
 
-def _plan(cls) -> tuple[tuple[str, str], ...]:
-    """The fields of an event class that are checked, with what they hold."""
-    kinds = [(f.name, "id" if f.name in _ID_FIELDS else "name" if f.name in _NAME_FIELDS else "text")
-             for f in fields(cls) if f.name in _ID_FIELDS | _NAME_FIELDS | _TEXT_FIELDS]
-    return tuple(kinds)
+def _checked_fields(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name in _ID_FIELDS | _NAME_FIELDS | _TEXT_FIELDS)
 
 
-_PLANS = {cls: _plan(cls) for cls in EVENTS}
+_CHECKED = {cls: _checked_fields(cls) for cls in EVENTS}
 
 
 def admit(event):
     """The event as the bot may store it, or None (logged) when one of its ids cannot be kept."""
-    plan = _PLANS.get(type(event))
-    if plan is None:
+    checked = _CHECKED.get(type(event))
+    if checked is None:
         if not isinstance(event, EVENTS):
             return event
-        plan = _PLANS[type(event)] = _plan(type(event))  # a subclass: planned once
+        checked = _CHECKED[type(event)] = _checked_fields(type(event))  # a subclass: listed once
     changes = {}
-    for name, _ in plan:
+    for name in checked:
         value = getattr(event, name)
-        if value is None or not isinstance(value, (str, tuple)) or _clean_already(name, value):
+        if value is None or not isinstance(value, (str, tuple)):
             continue
         try:
             new = _clean(name, value)
@@ -79,21 +81,9 @@ def admit(event):
             log.warning("event dropped: an id that cannot be stored", extra={
                 "event": type(event).__name__, "field": name, "length": len(value) if isinstance(value, str) else None})
             return None
-        if new != value:
+        if new is not value and new != value:
             changes[name] = new
     return replace(event, **changes) if changes else event
-
-
-def _clean_already(name: str, value) -> bool:
-    """What nearly every message is: nothing to change (a shortcut past _clean, same answer)."""
-    if not isinstance(value, str) or name == "request_id":
-        return False
-    if name in _ID_FIELDS:
-        return storable_id(value)
-    if name in _NAME_FIELDS:
-        return len(value) <= NAME_MAX and not _NAME_JUNK.search(value) and not _SURROGATE.search(value) \
-            and value == value.strip()
-    return len(value) <= TEXT_MAX and "\x00" not in value and not _SURROGATE.search(value)
 
 
 def _clean(name: str, value):
