@@ -52,6 +52,7 @@ class Unclassified:
     intent = "other"
     confidence = 0.0
     detail: dict = {}
+    urgent = False  # an emergency's call for help (handlers.intents.Classification.urgent)
 
 
 class App:

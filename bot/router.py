@@ -200,7 +200,7 @@ class Router:
             # higher: a tip's "what happened" is told in the words of a crime ("老有人撬电动车"),
             # not with a call for help ("救命 厨房着火了").
             if found.intent in self._preempting and (not in_dialog or found.confidence >= IN_DIALOG_PREEMPT_MIN
-                                                     or getattr(found, "urgent", False)):
+                                                     or found.urgent):
                 return ("urgent", found)
         if in_dialog:
             return ("dialog", None)
