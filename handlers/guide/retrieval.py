@@ -286,7 +286,7 @@ class Retriever:
         return Hit(self.ids[top], float(scores[top]), nearest.score, float(support[0][top]), sure, nearest.entry_id)
 
     def _decisions(self, folded: str, bonus: np.ndarray | None, nearest: str, cut: _Words,
-                   support: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                   support: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's decisions, and the best of them before a community's own entries were
         lifted; for a long message, the entry both the model and the nearest examples choose
         also gets its best piece's: the question is one clause of the story, and the rest of it
@@ -304,10 +304,7 @@ class Retriever:
             # Only where it covers the question: lifted everywhere, the config's 警务室 hours
             # outranked every built-in entry for a question about dog licences, and then (covering
             # none of it) answered nothing.
-            lift = bonus * LOCAL_LIFT
-            if support is not None and len(support) == len(lift):
-                lift = np.where(support >= GATE_SUPPORT, lift, 0.0)
-            return decision + lift, float(decision.max())
+            return decision + np.where(support >= GATE_SUPPORT, bonus * LOCAL_LIFT, 0.0), float(decision.max())
         return decision, float(decision.max())
 
     def nearest(self, folded: str, bonus: np.ndarray | None = None) -> Hit | None:
