@@ -38,15 +38,7 @@ from bot.messages import IncomingMessage, MessageKind  # noqa: E402
 from bot.transport import MemoryTransport  # noqa: E402
 from bot.vault import test_key  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-
-try:
-    from bot.runner import freeze_startup_objects  # noqa: E402
-except ImportError:  # a --baseline checkout from before it
-    import gc
-
-    def freeze_startup_objects() -> None:
-        gc.collect()
-        gc.freeze()
+from bot.runner import freeze_startup_objects  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -92,7 +92,6 @@ async def test_a_lock_never_released_fails_with_the_transient_error_after_the_ti
         await engine.dispose()
 
 
-
 async def test_a_transaction_that_read_first_can_still_write_after_another_connection_committed(tmp_path):
     """A handler reads, the tally's flush commits on its own connection, the handler writes: in a
     deferred transaction SQLite refuses that write (SQLITE_BUSY_SNAPSHOT) and the resident would
