@@ -43,8 +43,9 @@ from bot.messages import Outgoing
 from bot.quiet import quiet_end
 from bot.transport import Transport, TransportError
 from storage.db import after_commit
+from storage.later import insert_later
 from storage.models import OutboxMessage
-from storage.upsert import insert_ignoring
+from storage.upsert import insert_ignoring, plain_insert
 
 log = logging.getLogger(__name__)
 
@@ -166,11 +167,11 @@ class Outbox:
             for i, piece in enumerate(pieces)
         ]
         table = OutboxMessage.__table__
-        conn = await session.connection()  # Core on the connection: no ORM identity is needed
-        if dedup_key is None:
-            await conn.execute(table.insert(), rows)  # one statement for every piece
+        if dedup_key is None:  # Core, with the transaction's other rows: no ORM identity is needed
+            await insert_later(session, plain_insert(table), rows)
             added = len(rows)
         else:
+            conn = await session.connection()
             stmt = insert_ignoring(conn.dialect.name, table, ("bot", "dedup_key"))
             added = 0
             for row in rows:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
@@ -29,9 +30,10 @@ from bot.messages import (
     FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
 )
 from bot.plugin import CommandSpec, SubcommandSpec
-from storage.models import AuditEntry, ProcessedMessage
 from storage.db import has_work
-from storage.upsert import insert_ignoring
+from storage.later import insert_later
+from storage.models import AuditEntry, ProcessedMessage
+from storage.upsert import insert_ignoring, plain_insert
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -289,9 +291,7 @@ class Router:
             await ctx.flush_counts()
             acted = session is not None and has_work(session)
             if acted:
-                if not await self._first_time(session, msg):
-                    raise _AlreadyHandled
-                await session.commit()
+                await self._commit_first_time(session, msg)
         except _AlreadyHandled:
             await self._close(session)
             log.info("message handled before; this run rolled back", extra={"message_id": msg.id})
@@ -329,6 +329,19 @@ class Router:
         if msg.kind != MessageKind.TEXT or not text:
             return None
         return self._route_of(msg, text, in_dialog=True, strong=strong)
+
+    async def _commit_first_time(self, session, msg: IncomingMessage) -> None:
+        """Commit with the message's id, or raise _AlreadyHandled: another run has committed it
+        (a redelivery). The id is a plain insert among the transaction's others (storage.later:
+        on PostgreSQL one statement for all of them), so a second one fails as a whole."""
+        try:
+            await insert_later(session, plain_insert(ProcessedMessage.__table__),
+                               {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
+            await session.commit()
+        except IntegrityError as error:
+            if ProcessedMessage.__tablename__ not in str(error.orig):
+                raise
+            raise _AlreadyHandled from None
 
     async def _first_time(self, session, msg: IncomingMessage) -> bool:
         # Core on the session's connection: no ORM identity is needed, and the ORM's execute

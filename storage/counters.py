@@ -11,6 +11,7 @@ from functools import cache
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.later import insert_later
 from storage.models import ActiveSender, Counter, ProcessedMessage, Room, Stamp
 from storage.upsert import insert_for, insert_ignoring, insert_on
 
@@ -45,8 +46,8 @@ async def bump_many(session: AsyncSession, bot: str, increments: dict[CountKey, 
          "metric": k.metric, "key": k.key, "value": n}
         for k, n in sorted(increments.items(), key=lambda kv: (kv[0].day, kv[0].hour, kv[0].room_id, kv[0].metric, kv[0].key))
     ]
-    conn = await session.connection()  # Core on the connection: the ORM's execute costs more than the upsert
-    await conn.execute(_upsert(conn.dialect.name), rows)
+    # Core, with the transaction's other rows: the ORM's execute costs more than the upsert
+    await insert_later(session, _upsert(session.bind.dialect.name), rows)
 
 
 async def bump(session: AsyncSession, bot: str, at: datetime, metric: str, *, room_id: str | None = None,

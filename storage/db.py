@@ -19,20 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from storage import sqlite_inline
+from storage import later, sqlite_inline
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_timeout: float = 30.0) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_timeout: float = 30.0,
+                  synchronous_commit: bool | None = None) -> AsyncEngine:
     """hide_parameters: an error's text never carries the values of its statement (a tip's body,
     a reporter's contact id); bot.logs redacts what a driver puts in its own messages.
 
     PostgreSQL: at most pool_size + max_overflow connections (config database.pool_size and
-    max_overflow); a district's bots share the server's max_connections. SQLite: one connection,
-    waiting up to `lock_timeout` seconds for another's write lock."""
+    max_overflow); a district's bots share the server's max_connections. `synchronous_commit`
+    (database.synchronous_commit): the server's setting of that name on the bot's connections, on
+    or off; None leaves the server's.
+    SQLite: one connection, waiting up to `lock_timeout` seconds for another's write lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -49,7 +52,10 @@ def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_time
     if parsed.get_driver_name() != "asyncpg":
         return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
                                    hide_parameters=True)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True)
+    settings = {} if synchronous_commit is None else {
+        "server_settings": {"synchronous_commit": "on" if synchronous_commit else "off"}}
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True,
+                                 connect_args=settings)
     event.listen(engine.sync_engine, "connect", _fresh)
     event.listen(engine.sync_engine, "checkout", _ping_asyncpg)
     return engine
@@ -83,12 +89,26 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 class _Session(Session):
-    """A session that notes when its transaction first takes a connection (see `has_work`)."""
+    """A session that notes when its transaction first takes a connection (see `has_work`), and
+    sends the rows of storage.later when it commits."""
+
+    writes_later = True
 
 
 @event.listens_for(_Session, "after_begin")
 def _took_connection(session: Session, _transaction, _connection) -> None:
     session.info["connected"] = True
+
+
+@event.listens_for(_Session, "before_commit")
+def _write_later(session: Session) -> None:
+    later.write_pending(session, at_commit=True)
+
+
+@event.listens_for(_Session, "after_transaction_end")
+def _forget_later(session: Session, transaction) -> None:
+    if transaction.parent is None:  # rolled back or closed: what waited is gone with it
+        later.forget_pending(session)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -111,7 +131,8 @@ def has_work(session: AsyncSession) -> bool:
 
     A handler that looked and decided to do nothing leaves it False: its caller can then skip
     the transaction's own bookkeeping (and SQLite's BEGIN/COMMIT never happen at all)."""
-    return bool(session.info.get("connected") or session.new or session.dirty or session.deleted)
+    return bool(session.info.get("connected") or later.has_pending(session) or session.new or session.dirty
+                or session.deleted)
 
 
 def after_commit(session: AsyncSession, action: Callable[[], object]) -> None:

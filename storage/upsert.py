@@ -18,6 +18,12 @@ def insert_for(session: AsyncSession):
 
 
 @cache
+def plain_insert(table: Table):
+    """INSERT into `table`, built once (storage.later knows a statement by its object)."""
+    return table.insert()
+
+
+@cache
 def insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...] | None = None):
     """INSERT ... ON CONFLICT DO NOTHING into `table`, built once per dialect (building one is
     not cheap on a hot path). Execute it with a dict of values (rowcount: 1 if inserted, 0 if

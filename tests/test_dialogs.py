@@ -220,7 +220,7 @@ async def test_a_failed_transaction_does_not_make_the_dialog_forget_its_row(chat
     async def failing(self, session, msg):
         raise RuntimeError("database went away before the commit")
 
-    monkeypatch.setattr("bot.router.Router._first_time", failing)
+    monkeypatch.setattr("bot.router.Router._commit_first_time", failing)
     await say(chat, "5")
     monkeypatch.undo()
     assert [r.state for r in await rows(chat)] == ["floor"]

@@ -42,8 +42,10 @@ from handlers.intents import Classification
 from handlers.intents.normalize import normalize
 from storage.guide import GuideEdit, guide_edits
 from storage.db import add_row
+from storage.later import insert_later
 from storage.registers import RegisterRow, day_bounds
 from storage.understanding import ANSWERED, OPEN, Consultation, recorded_between
+from storage.upsert import plain_insert
 
 
 class GuideEntry(Strict):
@@ -277,7 +279,8 @@ def _asks(text: str) -> bool:
 
 async def _answer(ctx: Context, index: GuideIndex, entry: Entry) -> None:
     answer = index.answer(entry)
-    await _record(ctx, entry.id, ANSWERED, answer)
+    # No number is told for an answered question: its row goes in with the reply's (storage.later)
+    await insert_later(ctx.session, plain_insert(Consultation.__table__), _row(ctx, entry.id, ANSWERED, answer))
     await ctx.reply(TEXTS["answer"].format(answer=answer))
     await ctx.count("consultations", "answered")
     await ctx.count("consultation_topics", entry.id)
@@ -292,10 +295,13 @@ def _worth_forwarding(ctx: Context, found: Classification, index: GuideIndex) ->
 
 async def _record(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> int:
     """The consultation's row; its number is for the officer's notice."""
-    return await add_row(ctx.session, Consultation, bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id,
-                         asker_id=ctx.sender.id, text=mask_text(ctx.text), entry_id=entry_id, status=status,
-                         answer=answer, answered_at=ctx.now if status == ANSWERED else None,
-                         answered_by=GUIDE if status == ANSWERED else None)
+    return await add_row(ctx.session, Consultation, **_row(ctx, entry_id, status, answer))
+
+
+def _row(ctx: Context, entry_id: str | None, status: str, answer: str | None) -> dict:
+    return dict(bot=ctx.app.name, at=ctx.now, room_id=ctx.message.room_id, asker_id=ctx.sender.id,
+                text=mask_text(ctx.text), entry_id=entry_id, status=status, answer=answer,
+                answered_at=ctx.now if status == ANSWERED else None, answered_by=GUIDE if status == ANSWERED else None)
 
 
 @plugin.command("咨询", roles=STAFF, summary="查看待回复的居民咨询")
