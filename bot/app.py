@@ -97,7 +97,8 @@ class App:
 
     async def start(self) -> None:
         database = self.config.database
-        self.engine = db.create_engine(self.config.database_url, database.pool_size, database.max_overflow)
+        self.engine = db.create_engine(self.config.database_url, database.pool_size, database.max_overflow,
+                                       synchronous_commit=database.synchronous_commit)
         wechat = self.config.wechat
         self.instance = InstanceLock(self.engine, self.name, note=f"web {wechat.web_host}:{wechat.web_port}")
         try:

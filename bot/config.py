@@ -110,6 +110,11 @@ class DatabaseSettings(Strict):
     # N x (pool_size + max_overflow) of the server's max_connections (see bench/bench_district_load.py).
     pool_size: int = Field(2, ge=2, le=100)
     max_overflow: int = Field(2, ge=0, le=100)
+    # PostgreSQL only: false commits without waiting for the server's disk (its synchronous_commit
+    # off): the embedded SQLite's own durability (WAL, synchronous NORMAL). A crash of the bot
+    # loses nothing either way; a crash of the server may lose the last fraction of a second of
+    # commits (answers, counts, records), never the database's consistency. Unset: the server's.
+    synchronous_commit: bool | None = None
 
     @field_validator("url")
     @classmethod

@@ -217,6 +217,17 @@ def db_url(request, tmp_path):
         yield url
 
 
+@pytest.fixture
+def pg_url():
+    """PostgreSQL only (pg_terminate_backend, advisory locks, its settings): a database of this test's own."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but JINGMIN_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL")
+    with fresh_postgres(PG_URL) as url:  # not one of the reused ones: a test may change its settings
+        yield url
+
+
 def sample_raw() -> dict:
     return yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 

@@ -89,3 +89,33 @@ async def test_a_bot_holds_no_more_connections_than_its_pool_allows(db_url):
             assert peak == 2  # the lock's and one for the work, which the ten chats took in turn
     finally:
         await bot.stop()
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "on"), (False, "off"), (True, "on")])
+async def test_synchronous_commit_reaches_the_bots_connections_and_it_still_answers(pg_url, setting, expected):
+    # PostgreSQL's setting: the embedded SQLite has its own (WAL, synchronous NORMAL)
+    import asyncpg
+
+    url = make_url(pg_url)
+    admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=url.database)
+    try:  # the test databases commit without waiting for the disk (tests.conftest): as a stock server here
+        await admin.execute(f'ALTER DATABASE "{url.database}" RESET synchronous_commit')
+    finally:
+        await admin.close()
+    database = {"url": pg_url, **({} if setting is None else {"synchronous_commit": setting})}
+    bot = Harness(make_config(pg_url, database=database))
+    app = await bot.start()
+    try:
+        async with app.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar_one() == expected
+        await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群")
+        assert "租房合同" in bot.texts_to("幸福里居民群")[-1]
+    finally:
+        await bot.stop()
+
+
+def test_a_bad_synchronous_commit_names_the_key():
+    raw = sample_raw()
+    raw["database"] = {"url": "postgresql+asyncpg://db/x", "synchronous_commit": "sometimes"}
+    [problem] = problems_of(raw)
+    assert problem.startswith("database.synchronous_commit:")

@@ -23,7 +23,7 @@ from bot.directory import Person
 from bot.harness import Harness
 from bot.instance import AlreadyRunning
 from storage.models import Contact, Room, ScheduledJob
-from tests.conftest import IN_CI, PG_URL, ROOT, fresh_postgres, make_config, sample_raw
+from tests.conftest import ROOT, make_config, sample_raw
 
 OFFICER, WORK = "张警官", "幸福里警务工作群"
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
@@ -44,17 +44,6 @@ async def _terminate_connections(bot: Harness) -> int:
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))).scalar_one()
     return killed
-
-
-@pytest.fixture
-def pg_url():
-    """PostgreSQL only (pg_terminate_backend, advisory locks): a database of this test's own."""
-    if not PG_URL:
-        if IN_CI:
-            pytest.fail("CI=true but JINGMIN_TEST_PG_URL is not set")
-        pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL")
-    with fresh_postgres(PG_URL) as url:
-        yield url
 
 
 @pytest.fixture
