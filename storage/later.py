@@ -97,7 +97,7 @@ class _Shape:
     casts: tuple[str, ...]  # the array type of each column, in order: VARCHAR[] …
     tail: str  # ) ON CONFLICT …
     columns: tuple[str, ...]
-    defaults: tuple[Callable[[], Any] | None, ...]  # for a column a row does not name
+    defaults: tuple[Callable[[], Any], ...]  # for a column a row does not name (or a KeyError)
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     def arrays(self, rows: list[dict]) -> list[list]:
@@ -108,12 +108,15 @@ class _Shape:
         return out
 
 
-_SHAPES: dict[tuple[int, tuple[str, ...]], tuple[Insert, _Shape]] = {}  # the insert kept: its id stays its
+# By the insert's id and the rows' keys; the insert is kept beside its shape, so its id is never reused
+_SHAPES: dict[tuple[int, tuple[str, ...]], tuple[Insert, _Shape]] = {}
 _VALUES = re.compile(r" VALUES \(([^()]*)\)")
 _BIND = re.compile(r"^\$(\d+)::([A-Z][A-Z ]*)$")
 
 
 def _shape(dialect: Dialect, stmt: Insert, keys: tuple[str, ...]) -> _Shape:
+    """The insert compiled once for rows with `keys`: its VALUES (…) becomes unnest(…) of arrays,
+    each placeholder's cast an array's. Anything else in the text is refused, not guessed at."""
     found = _SHAPES.get((id(stmt), keys))
     if found is not None and found[0] is stmt:
         return found[1]
@@ -142,8 +145,9 @@ def _shape(dialect: Dialect, stmt: Insert, keys: tuple[str, ...]) -> _Shape:
         processors.append(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
     start, end = _VALUES.search(text).span()
     tail = text[end:]
-    shape = _Shape(table=table.name, merges="DO UPDATE" not in tail, head=f"{text[:start]} SELECT * FROM unnest(", casts=tuple(f"{p.group(2)}[]" for p in parsed),
-                   tail=f"){tail}", columns=tuple(names), defaults=tuple(defaults), processors=tuple(processors))
+    shape = _Shape(table=table.name, merges="DO UPDATE" not in tail, head=f"{text[:start]} SELECT * FROM unnest(",
+                   casts=tuple(f"{p.group(2)}[]" for p in parsed), tail=f"){tail}", columns=tuple(names),
+                   defaults=tuple(defaults), processors=tuple(processors))
     _SHAPES[(id(stmt), keys)] = (stmt, shape)
     return shape
 

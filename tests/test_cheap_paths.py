@@ -84,8 +84,8 @@ async def test_a_suggestion_is_a_few_statements_and_the_officer_gets_its_number(
     # (the tally writes meanwhile: only these tables are looked at)
     ours = [t for t in seen if set(t) <= {"suggestions", "outbox", "counters", "processed_messages"}]
     rest = ["outbox", "counters", "processed_messages"]
-    each = [["suggestions"], rest] if bot.app.engine.dialect.name == "postgresql" else [["suggestions"], ["outbox"], ["outbox"],
-                                                                        ["counters"], ["processed_messages"]]
+    each = ([["suggestions"], rest] if bot.app.engine.dialect.name == "postgresql"
+            else [["suggestions"], ["outbox"], ["outbox"], ["counters"], ["processed_messages"]])
     assert ours == each + each, seen
     assert not [s for s in read if s.startswith("SELECT suggestions")], read
     await bot.settle()
