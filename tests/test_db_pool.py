@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import ConfigError, parse_config
 from bot.harness import Harness
-from tests.conftest import make_config, sample_raw
+from tests.conftest import _admin_sql, make_config, sample_raw
 
 
 def problems_of(raw) -> list[str]:
@@ -93,15 +93,10 @@ async def test_a_bot_holds_no_more_connections_than_its_pool_allows(db_url):
 
 @pytest.mark.parametrize("setting, expected", [(None, "on"), (False, "off"), (True, "on")])
 async def test_synchronous_commit_reaches_the_bots_connections_and_it_still_answers(pg_url, setting, expected):
-    # PostgreSQL's setting: the embedded SQLite has its own (WAL, synchronous NORMAL)
-    import asyncpg
-
-    url = make_url(pg_url)
-    admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, database=url.database)
-    try:  # the test databases commit without waiting for the disk (tests.conftest): as a stock server here
-        await admin.execute(f'ALTER DATABASE "{url.database}" RESET synchronous_commit')
-    finally:
-        await admin.close()
+    # PostgreSQL's setting: the embedded SQLite has its own (WAL, synchronous NORMAL). The test
+    # databases commit without waiting for the disk (tests.conftest): as a stock server here.
+    name = make_url(pg_url).database
+    await asyncio.to_thread(_admin_sql, pg_url, f'ALTER DATABASE "{name}" RESET synchronous_commit')
     database = {"url": pg_url, **({} if setting is None else {"synchronous_commit": setting})}
     bot = Harness(make_config(pg_url, database=database))
     app = await bot.start()
