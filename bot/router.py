@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
@@ -251,7 +251,12 @@ class Router:
                     return words
         return None
 
-    async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route) -> None:
+    async def _handle(self, msg: IncomingMessage, group: Group | None, text: str, route,
+                      again: bool = True) -> None:
+        """Run the message's route in one transaction. If the database connection turns out lost
+        (the server closed it since its last use, see storage.db), the message is handled once
+        more from the start: nothing of the first run was committed, or if its commit did reach
+        the server, the second run finds the message id and stops."""
         kind, detail = route
         acted = False
         session = None
@@ -297,8 +302,11 @@ class Router:
             log.info("message handled before; this run rolled back", extra={"message_id": msg.id})
             self.app.outbox.wake()  # it may have been told of rows that are now gone: it looks again
             return
-        except Exception:
+        except Exception as error:
             await self._close(session)  # first: the apology must not wait for this one's lock
+            if again and isinstance(error, DBAPIError) and error.connection_invalidated:
+                log.warning("database connection lost; handling the message again", extra={"message_id": msg.id})
+                return await self._handle(msg, group, text, route, again=False)
             log.exception("handler failed", extra={"message_id": msg.id, "route": kind})
             await self._apologise(msg, ctx.reply_source if ctx is not None else "reply")
             self.app.outbox.wake()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable
 
 from sqlalchemy import Insert
@@ -88,7 +89,7 @@ def forget_pending(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per insert and keys (_SHAPES): known by identity
 class _Shape:
     """One insert's text for rows given as arrays, and how to turn rows into those arrays."""
     table: str
@@ -161,12 +162,21 @@ def _missing(name: str) -> Callable[[], Any]:
 def _combined(parts: list[tuple[_Shape, list[dict]]]) -> tuple[str, list]:
     """The inserts as one statement: all but the last as data-modifying WITH queries (PostgreSQL
     runs every one of them, referenced or not), and its parameters: one array per column."""
-    texts, params = [], []
+    params = []
     for shape, rows in parts:
-        placeholders = ", ".join(f"${len(params) + i + 1}::{cast}" for i, cast in enumerate(shape.casts))
-        texts.append(f"{shape.head}{placeholders}{shape.tail}")
         params.extend(shape.arrays(rows))
+    return _text(tuple(shape for shape, _ in parts)), params
+
+
+@cache
+def _text(shapes: tuple[_Shape, ...]) -> str:
+    """The statement's text, for these tables and columns in this order (a handful of them)."""
+    texts, n = [], 0
+    for shape in shapes:
+        placeholders = ", ".join(f"${n + i + 1}::{cast}" for i, cast in enumerate(shape.casts))
+        texts.append(f"{shape.head}{placeholders}{shape.tail}")
+        n += len(shape.casts)
     if len(texts) == 1:
-        return texts[0], params
+        return texts[0]
     ctes = ", ".join(f"w{i} AS ({t})" for i, t in enumerate(texts[:-1]))
-    return f"WITH {ctes} {texts[-1]}", params
+    return f"WITH {ctes} {texts[-1]}"

@@ -8,9 +8,11 @@ The kill -9 and gateway tests with real processes are in tests/test_faults_proce
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -23,7 +25,8 @@ from bot.directory import Person
 from bot.harness import Harness
 from bot.instance import AlreadyRunning
 from storage.models import Contact, Room, ScheduledJob
-from tests.conftest import ROOT, make_config, sample_raw
+from storage.understanding import Consultation
+from tests.conftest import ROOT, _on_database, make_config, sample_raw
 
 OFFICER, WORK = "张警官", "幸福里警务工作群"
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
@@ -85,6 +88,31 @@ async def test_a_push_now_and_its_summary_survive_a_terminated_connection(pg_bot
     assert any("今晚停电检修" in t for t in bot.texts_to("幸福里居民群"))
     officer = bot.texts_to(OFFICER) + bot.texts_to(WORK)
     assert any("推送" in t and ("完成" in t or "已发" in t or "成功" in t) for t in officer), officer[-3:]
+
+
+async def test_a_question_right_after_the_server_dropped_the_connection_is_answered(pg_bot, caplog):
+    """The pool does not ping a connection it used a moment ago (storage.db). Here the server
+    ends it in that moment, before the bot can notice (this loop is blocked meanwhile): the
+    first statement fails, and the router handles the message again on a new connection."""
+    bot = pg_bot
+    await bot.say("王阿姨", "请问办理居住证需要带什么材料？", "幸福里居民群")
+    url = bot.app.engine.url.render_as_string(hide_password=False)
+
+    async def terminate(conn) -> None:  # and wait (5 s at most) until each of them has gone
+        await conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    outside = threading.Thread(target=_on_database, args=(url, terminate))
+    outside.start()
+    outside.join()  # on purpose without await: the bot's loop does not run until it is done
+    with caplog.at_level(logging.WARNING):
+        await bot.say("陈大爷", "请问办理居住证需要带什么材料？", "幸福里居民群")
+    answers = bot.texts_to("幸福里居民群")
+    assert "租房合同" in answers[-1] and "租房合同" in answers[-2]
+    assert not [t for t in answers if "系统刚才出了点问题" in t]
+    assert "handling the message again" in caplog.text  # the path this test is for was taken
+    async with bot.app.sessions() as s:
+        assert len((await s.execute(select(Consultation.id))).all()) == 2
 
 
 # ---- in-memory state follows the commit ----------------------------------------------------------
