@@ -98,7 +98,7 @@ def _ping_asyncpg(_dbapi_conn, record, _proxy) -> None:
     if time.monotonic() - record.info.get("checked_in", float("-inf")) < RECENTLY_USED:
         return
     try:
-        await_only(record.driver_connection.fetchrow(";"))
+        await_only(conn.fetchrow(";"))
     except Exception as error:
         raise DisconnectionError(f"pooled connection lost ({type(error).__name__})") from error
 

@@ -2,8 +2,8 @@
 
 An answered question writes four rows (the consultation, the reply in the outbox, its counts, the
 message id), each an INSERT of its own: on PostgreSQL that is BEGIN, four round trips and a
-COMMIT, plus the checkout ping. `insert_later` keeps such rows until the transaction commits; then
-they go in as one statement, each table's rows as arrays:
+COMMIT (and the checkout ping, on a connection idle a while). `insert_later` keeps such rows
+until the transaction commits; then they go in as one statement, each table's rows as arrays:
 
     WITH w0 AS (INSERT INTO consultations (…) SELECT * FROM unnest($1::VARCHAR[], …)),
          w1 AS (INSERT INTO outbox (…) SELECT * FROM unnest(…))
