@@ -138,7 +138,10 @@ class GuideIndex:
         generation = self.generation
         built = await asyncio.to_thread(self._build, edits)
         if generation == self.generation:
+            before = self.retriever
             self._swap(built)
+            if before is not self.retriever:
+                retrieval.forget(before)  # ~25 MB no longer answering (kept on disk if trained here)
 
     def _merged(self, edits: list[dict]) -> dict[str, Entry]:
         entries = {e.id: e for e in self.base}

@@ -39,7 +39,7 @@ import numpy as np
 from handlers.intents import segment
 from handlers.intents.normalize import normalize
 from handlers.intents.segment import tokens
-from handlers.intents.vectors import Columns, FeatureRows, Tfidf, char_grams
+from handlers.intents.vectors import Columns, Tfidf, char_grams
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +373,7 @@ def load(path: Path, key: str) -> dict | None:
 # has scikit-learn loaded anyway, trains in its own (a child costs ~3 s more to start).
 TRAIN_APART = True
 _built: OrderedDict[str, Retriever] = OrderedDict()
-_BUILT_KEEP = 4  # a few guides (each ~10 MB) per process
+_BUILT_KEEP = 4  # a few guides (each ~25 MB) per process
 
 
 def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cache: Path | None = None,
@@ -403,6 +403,14 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
             _built.popitem(last=False)
     _built.move_to_end(key)
     return found
+
+
+def forget(retriever: Retriever) -> None:
+    """Drop a guide no longer answering from the process's cache: the built-in one answering while
+    a community's own entries were trained, or the guide as it was before an officer's edit (its
+    arrays stay in the data directory, see retriever_for). A bot still using it keeps it."""
+    for key in [k for k, r in _built.items() if r is retriever]:
+        del _built[key]
 
 
 def _train_apart(entries: list[Matchable], unrelated: tuple[str, ...], key: str, path: Path) -> dict | None:
@@ -516,7 +524,10 @@ class EntryModel:
 
     def __init__(self, arrays) -> None:
         self.chars, self.words = Tfidf.load(arrays, "model_chars_"), Tfidf.load(arrays, "model_words_")
-        self.coef = FeatureRows(np.asarray(arrays["model_coef"]))  # features x classes (float32)
+        # features x classes (float32), used as loaded: only known features are looked up, so it
+        # needs no zero row for unknown ones (FeatureRows would copy it to add one: 16 MB more
+        # at the moment a trained guide is swapped in beside the one answering meanwhile).
+        self.coef = np.asarray(arrays["model_coef"])
         self.intercept = np.asarray(arrays["model_intercept"], dtype=np.float64)
         self.classes = np.asarray(arrays["model_classes"], dtype=np.intp)
         self.size = int(arrays["model_size"])
@@ -554,7 +565,7 @@ class EntryModel:
             char_ids, char_w = self.chars.weights(char_grams(text, 1, 3))
             word_ids, word_w = self.words.weights(cut[text])
             ids = np.concatenate([char_ids, word_ids + len(self.chars)])
-            raw.append(self.coef.weighted(ids, np.concatenate([char_w, word_w])) + self.intercept)
+            raw.append(np.concatenate([char_w, word_w]) @ self.coef.take(ids, axis=0) + self.intercept)
         raw = np.array(raw)
         if len(self.classes) == 2:  # a binary SVM gives one value: for the second class
             raw = np.hstack([-raw, raw])
