@@ -168,7 +168,9 @@ class Outbox:
         ]
         table = OutboxMessage.__table__
         if dedup_key is None:  # Core, with the transaction's other rows: no ORM identity is needed
-            await insert_later(session, plain_insert(table), rows)
+            # A reply to someone who just wrote is routine (storage.later): lost in a server crash,
+            # they ask again. A notice, a push, an emergency's reply wait for the server's disk.
+            await insert_later(session, plain_insert(table), rows, routine=source == "reply" and priority < EMERGENCY)
             added = len(rows)
         else:
             conn = await session.connection()

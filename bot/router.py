@@ -344,7 +344,7 @@ class Router:
         on PostgreSQL one statement for all of them), so a second one fails as a whole."""
         try:
             await insert_later(session, plain_insert(ProcessedMessage.__table__),
-                               {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()})
+                               {"bot": self.app.name, "id": msg.id, "received_at": self.app.clock.now()}, routine=True)
             await session.commit()
         except IntegrityError as error:
             if ProcessedMessage.__tablename__ not in str(error.orig):

@@ -6,8 +6,8 @@ loses at most the last flush interval of these counts; actions (bookings, tips .
 buffered.
 
 A flush costs a bounded number of statements whatever the number of groups (one upsert of the
-counters, one insert of the senders, one of the ids, one update of the rooms), and only one flush
-is ever pending. A batch the database refuses for what is in it (one bad id) is split and
+counters, one insert of the senders, one of the ids, one update of the rooms; on PostgreSQL the
+first three go in as one statement of arrays, storage.later), and only one flush is ever pending. A batch the database refuses for what is in it (one bad id) is split and
 retried, so that one item is dropped and logged and the rest are written; a batch it refuses
 because it is down or locked is kept for the next flush, within `max_buffer` items.
 """

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.later import insert_later
 from storage.models import ActiveSender, Counter, ProcessedMessage, Room, Stamp
-from storage.upsert import insert_for, insert_ignoring, insert_on
+from storage.upsert import insert_ignoring, insert_on
 
 WHOLE_DAY = -1
 
@@ -47,7 +47,7 @@ async def bump_many(session: AsyncSession, bot: str, increments: dict[CountKey, 
         for k, n in sorted(increments.items(), key=lambda kv: (kv[0].day, kv[0].hour, kv[0].room_id, kv[0].metric, kv[0].key))
     ]
     # Core, with the transaction's other rows: the ORM's execute costs more than the upsert
-    await insert_later(session, _upsert(session.bind.dialect.name), rows)
+    await insert_later(session, _upsert(session.bind.dialect.name), rows, routine=True)
 
 
 async def bump(session: AsyncSession, bot: str, at: datetime, metric: str, *, room_id: str | None = None,
@@ -62,20 +62,16 @@ def sender_hash(secret: bytes, sender_id: str) -> str:
 
 
 async def add_active_senders(session: AsyncSession, bot: str, seen: set[tuple[date, str, str]]) -> None:
-    if not seen:
-        return
-    insert = insert_for(session)
-    stmt = insert(ActiveSender).on_conflict_do_nothing()
-    await session.execute(stmt, [
-        {"bot": bot, "day": d, "room_id": room, "sender_hash": h} for d, room, h in sorted(seen)
-    ])
+    if seen:
+        await insert_later(session, insert_ignoring(session.bind.dialect.name, ActiveSender.__table__), [
+            {"bot": bot, "day": d, "room_id": room, "sender_hash": h} for d, room, h in sorted(seen)], routine=True)
 
 
 async def mark_processed(session: AsyncSession, bot: str, processed: dict[str, datetime]) -> None:
     """Note the ids of messages that needed no action (a redelivery after a restart is dropped)."""
     if processed:
-        await session.execute(insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__), [
-            {"bot": bot, "id": i, "received_at": at} for i, at in processed.items()])
+        await insert_later(session, insert_ignoring(session.bind.dialect.name, ProcessedMessage.__table__), [
+            {"bot": bot, "id": i, "received_at": at} for i, at in processed.items()], routine=True)
 
 
 ROOMS_PER_STATEMENT = 500  # keeps the bound parameters far below SQLite's limit

@@ -13,6 +13,13 @@ One statement is atomic by itself, so a transaction that did nothing else sends 
 and COMMIT (bench/bench_pipeline.py --postgres). Its text depends only on which tables and columns
 take part, not on how many rows, so the server's prepared form is reused.
 
+Routine rows (`routine=True`: counts, message ids, the reply to someone who just wrote, the record
+of a question the guide answered) do not need the server's disk: lost in a server crash, a count is
+one short or the resident asks again. A statement of routine rows only, sent alone, commits without
+waiting for the disk (`set_config('synchronous_commit', 'off', true)`, for that statement alone),
+as SQLite commits everything (WAL, synchronous NORMAL). A statement with anything else in it (a
+tip, a suggestion, a numbered record, an officer's notice) waits, as every commit does by default.
+
 For rows nothing in the same transaction reads back: a handler that inserts a row and then
 queries it must insert it now. On SQLite an insert costs ~50 µs and no round trip: the rows go in
 at once, as before.
@@ -30,7 +37,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-PENDING = "inserts_later"  # session.info key: [(_Shape, rows)] waiting for the commit
+PENDING = "inserts_later"  # session.info key: [(_Shape, rows, routine)] waiting for the commit
 
 
 def defers(session: AsyncSession) -> bool:
@@ -40,11 +47,12 @@ def defers(session: AsyncSession) -> bool:
         session.sync_session, "writes_later", False)
 
 
-async def insert_later(session: AsyncSession, stmt: Insert, rows: dict | list[dict]) -> None:
+async def insert_later(session: AsyncSession, stmt: Insert, rows: dict | list[dict], *, routine: bool = False) -> None:
     """Insert `rows` with `stmt` (an insert built once, such as storage.upsert's) in the session's
     transaction: on PostgreSQL when it commits, elsewhere now. Rows of a statement already waiting
     join its arrays; a statement that updates on a conflict is sent first instead (two of its rows
-    could be the same row, which one statement cannot update twice)."""
+    could be the same row, which one statement cannot update twice). `routine`: rows a server
+    crash may lose (see the module's docstring)."""
     rows = [rows] if isinstance(rows, dict) else rows
     if not rows:
         return
@@ -58,14 +66,14 @@ async def insert_later(session: AsyncSession, stmt: Insert, rows: dict | list[di
         # (a session closed without one would keep them for its next transaction).
         session.sync_session.begin()
     pending = session.info.setdefault(PENDING, [])
-    for i, (queued, queued_rows) in enumerate(pending):
+    for i, (queued, queued_rows, queued_routine) in enumerate(pending):
         if queued is shape and shape.merges:
-            pending[i] = (shape, queued_rows + rows)
+            pending[i] = (shape, queued_rows + rows, queued_routine and routine)
             return
         if queued.table == shape.table:  # the same table another way: its rows go in first
             await session.run_sync(write_pending)
             break
-    session.info.setdefault(PENDING, []).append((shape, rows))
+    session.info.setdefault(PENDING, []).append((shape, rows, routine))
 
 
 def has_pending(session: AsyncSession) -> bool:
@@ -79,8 +87,8 @@ def write_pending(session: Session, at_commit: bool = False) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
-    sql, params = _combined(pending)
     alone = at_commit and not session.info.get("connected") and not (session.new or session.dirty or session.deleted)
+    sql, params = _combined(pending, alone and all(routine for _, _, routine in pending))
     conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"} if alone else None)
     conn.exec_driver_sql(sql, tuple(params))
 
@@ -159,24 +167,30 @@ def _missing(name: str) -> Callable[[], Any]:
     return fail
 
 
-def _combined(parts: list[tuple[_Shape, list[dict]]]) -> tuple[str, list]:
+def _combined(parts: list[tuple[_Shape, list[dict], bool]], no_wait: bool = False) -> tuple[str, list]:
     """The inserts as one statement: all but the last as data-modifying WITH queries (PostgreSQL
-    runs every one of them, referenced or not), and its parameters: one array per column."""
+    runs every one of them, referenced or not), and its parameters: one array per column.
+    `no_wait`: every insert a WITH query, and the statement itself turns off synchronous_commit
+    for its own transaction (a statement sent alone, in autocommit, is one)."""
     params = []
-    for shape, rows in parts:
+    for shape, rows, _ in parts:
         params.extend(shape.arrays(rows))
-    return _text(tuple(shape for shape, _ in parts)), params
+    return _text(tuple(shape for shape, _, _ in parts), no_wait), params
+
+
+NO_WAIT = "SELECT set_config('synchronous_commit', 'off', true)"
 
 
 @cache
-def _text(shapes: tuple[_Shape, ...]) -> str:
+def _text(shapes: tuple[_Shape, ...], no_wait: bool = False) -> str:
     """The statement's text, for these tables and columns in this order (a handful of them)."""
     texts, n = [], 0
     for shape in shapes:
         placeholders = ", ".join(f"${n + i + 1}::{cast}" for i, cast in enumerate(shape.casts))
         texts.append(f"{shape.head}{placeholders}{shape.tail}")
         n += len(shape.casts)
-    if len(texts) == 1:
-        return texts[0]
-    ctes = ", ".join(f"w{i} AS ({t})" for i, t in enumerate(texts[:-1]))
-    return f"WITH {ctes} {texts[-1]}"
+    last = NO_WAIT if no_wait else texts.pop()
+    if not texts:
+        return last
+    ctes = ", ".join(f"w{i} AS ({t})" for i, t in enumerate(texts))
+    return f"WITH {ctes} {last}"

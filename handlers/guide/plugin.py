@@ -282,8 +282,10 @@ def _asks(text: str) -> bool:
 
 async def _answer(ctx: Context, index: GuideIndex, entry: Entry) -> None:
     answer = index.answer(entry)
-    # No number is told for an answered question: its row goes in with the reply's (storage.later)
-    await insert_later(ctx.session, plain_insert(Consultation.__table__), _row(ctx, entry.id, ANSWERED, answer))
+    # No number is told for an answered question: its row goes in with the reply's (storage.later),
+    # a routine one (it counts the question; lost in a server crash, the count is one short)
+    await insert_later(ctx.session, plain_insert(Consultation.__table__), _row(ctx, entry.id, ANSWERED, answer),
+                       routine=True)
     await ctx.reply(TEXTS["answer"].format(answer=answer))
     await ctx.count("consultations", "answered")
     await ctx.count("consultation_topics", entry.id)
