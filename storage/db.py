@@ -36,7 +36,8 @@ def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_time
     PostgreSQL: at most pool_size + max_overflow connections (config database.pool_size and
     max_overflow); a district's bots share the server's max_connections. `synchronous_commit`
     (database.synchronous_commit): the server's setting of that name on the bot's connections, on
-    or off; None leaves the server's.
+    or off; None leaves the server's, but for storage.later's routine rows, which never wait for
+    the disk unless it is True.
     SQLite: one connection, waiting up to `lock_timeout` seconds for another's write lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -56,8 +57,9 @@ def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_time
                                    hide_parameters=True)
     settings = {} if synchronous_commit is None else {
         "server_settings": {"synchronous_commit": "on" if synchronous_commit else "off"}}
+    # synchronous_commit: true is every commit, the routine ones of storage.later too
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True,
-                                 connect_args=settings)
+                                 connect_args=settings, execution_options={later.EVERY_COMMIT_WAITS: bool(synchronous_commit)})
     event.listen(engine.sync_engine, "connect", _fresh)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_asyncpg)

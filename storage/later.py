@@ -18,7 +18,8 @@ of a question the guide answered) do not need the server's disk: lost in a serve
 one short or the resident asks again. A statement of routine rows only, sent alone, commits without
 waiting for the disk (`set_config('synchronous_commit', 'off', true)`, for that statement alone),
 as SQLite commits everything (WAL, synchronous NORMAL). A statement with anything else in it (a
-tip, a suggestion, a numbered record, an officer's notice) waits, as every commit does by default.
+tip, a suggestion, a numbered record, an officer's notice) waits, as every commit does by default,
+and so does every statement of an engine whose config says `synchronous_commit: true`.
 
 For rows nothing in the same transaction reads back: a handler that inserts a row and then
 queries it must insert it now. On SQLite an insert costs ~50 µs and no round trip: the rows go in
@@ -37,6 +38,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+# An engine's execution option (storage.db, database.synchronous_commit: true): routine rows wait too
+EVERY_COMMIT_WAITS = "every_commit_waits"
 PENDING = "inserts_later"  # session.info key: [(_Shape, rows, routine)] waiting for the commit
 
 
@@ -88,7 +91,9 @@ def write_pending(session: Session, at_commit: bool = False) -> None:
     if not pending:
         return
     alone = at_commit and not session.info.get("connected") and not (session.new or session.dirty or session.deleted)
-    sql, params = _combined(pending, alone and all(routine for _, _, routine in pending))
+    no_wait = alone and all(routine for _, _, routine in pending) and not (
+        session.bind.get_execution_options().get(EVERY_COMMIT_WAITS))
+    sql, params = _combined(pending, no_wait)
     conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"} if alone else None)
     conn.exec_driver_sql(sql, tuple(params))
 

@@ -102,3 +102,34 @@ async def test_rows_written_now_and_rows_waiting_share_one_transaction(sessions)
         await insert_later(s, OUTBOX, reply("与读取同一事务"))
         await s.commit()
     assert [b for b, *_ in await bodies(sessions)] == ["与读取同一事务"]
+
+
+@pytest.mark.parametrize("setting, waits", [(None, False), (True, True), (False, False)])
+async def test_routine_rows_wait_for_the_disk_only_where_the_config_says_every_commit_does(db_url, setting, waits):
+    """database.synchronous_commit unset or false: routine rows (a reply, a message id) commit
+    without waiting for PostgreSQL's disk; true: they wait as everything does. Either way they are written."""
+    from sqlalchemy import event
+
+    from storage.later import NO_WAIT
+
+    engine = db.create_engine(db_url, synchronous_commit=setting)
+    if engine.dialect.name != "postgresql":
+        await engine.dispose()
+        pytest.skip("on SQLite no commit waits for the disk (WAL, synchronous NORMAL)")
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda conn, cursor, statement, *a: sent.append(statement))
+    sessions = db.session_factory(engine)
+    try:
+        async with sessions() as s:
+            await insert_later(s, OUTBOX, reply("您好，办居住证请带身份证"), routine=True)
+            await insert_later(s, PROCESSED, {"bot": "xingfuli", "id": "m1", "received_at": AT}, routine=True)
+            await s.commit()
+        async with sessions() as s:  # a row that is not routine: the whole statement waits
+            await insert_later(s, OUTBOX, reply("民警通知"))
+            await insert_later(s, PROCESSED, {"bot": "xingfuli", "id": "m2", "received_at": AT}, routine=True)
+            await s.commit()
+        [routine, mixed] = [t for t in sent if "INSERT INTO outbox" in t]
+        assert (NO_WAIT in routine) is not waits and NO_WAIT not in mixed
+        assert [b for b, *_ in await bodies(sessions)] == ["您好，办居住证请带身份证", "民警通知"]
+    finally:
+        await engine.dispose()
