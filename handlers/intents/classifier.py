@@ -32,8 +32,8 @@ EMERGENCY_MIN_UNNAMED = 0.5  # no danger, call for help or urgency named ("路�
 MIN_CONFIDENCE = 0.40
 # A decisive cue ("救命", "着火了") rings the alarm below EMERGENCY_MIN, but not when the model,
 # which has read the whole message, puts it this low: "救命 这个月又胖了五斤", "真着火了消防车都进不来
-# 建议…", "热得要着火了". Chosen by leaving one training author out in turn (8,761 messages, 20
-# authors): 26 of the 88 false alarms on look-alikes were such a cue under 0.2, and no
+# 建议…", "热得要着火了". Chosen by leaving one training author out in turn (t1–t20, 8,761
+# messages): 26 of the 88 false alarms on look-alikes were such a cue under 0.2, and no
 # emergency was caught that way below 0.35.
 DECISIVE_MIN = 0.2
 # A message that warns about scams ("转发派出所提醒：骗子常用话术…") quotes the script it warns
