@@ -7,9 +7,10 @@ buffered.
 
 A flush costs a bounded number of statements whatever the number of groups (one upsert of the
 counters, one insert of the senders, one of the ids, one update of the rooms; on PostgreSQL the
-first three go in as one statement of arrays, storage.later), and only one flush is ever pending. A batch the database refuses for what is in it (one bad id) is split and
-retried, so that one item is dropped and logged and the rest are written; a batch it refuses
-because it is down or locked is kept for the next flush, within `max_buffer` items.
+first three go in as one statement of arrays, storage.later), and only one flush is ever pending.
+A batch the database refuses for what is in it (one bad id) is split and retried, so that one
+item is dropped and logged and the rest are written; a batch it refuses because it is down or
+locked is kept for the next flush, within `max_buffer` items.
 """
 
 from __future__ import annotations
