@@ -138,8 +138,7 @@ class Router:
         group = self.app.directory.group(event.room_id)
         if group is None or not event.name or group.name == event.name:
             return
-        async with self.app.sessions.begin() as session:
-            await self.app.directory.save_group(session, replace(group, name=event.name), event.at)
+        await self._write(lambda session: self.app.directory.save_group(session, replace(group, name=event.name), event.at))
         log.info("group renamed", extra={"room_id": event.room_id})
 
     async def _run_event(self, name: str, event, room_id: str | None) -> None:
@@ -479,11 +478,24 @@ class Router:
         group = self.app.directory.group(msg.room_id)
         if group is None:
             # A room the account's list did not show until it spoke: keep it, uncategorised.
-            async with self.app.sessions.begin() as session:
-                group = await self.app.directory.save_group(
-                    session, Group(msg.room_id, msg.room_name or msg.room_id, None), self.app.clock.now())
+            group = await self._write(lambda session: self.app.directory.save_group(
+                session, Group(msg.room_id, msg.room_name or msg.room_id, None), self.app.clock.now()))
             log.info("new group registered", extra={"room_id": msg.room_id})
         return group
+
+    async def _write(self, work):
+        """A short transaction of the router's own (a new group, a rename): once more, on a new
+        connection, if the server had closed the pooled one (as _handle; the directory's memory
+        changes only after the commit)."""
+        try:
+            async with self.app.sessions.begin() as session:
+                return await work(session)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("database connection lost; writing again")
+        async with self.app.sessions.begin() as session:
+            return await work(session)
 
     @asynccontextmanager
     async def _chat_lock(self, key: str):

@@ -287,3 +287,25 @@ async def _fast_sleep(seconds, result=None):
 
 async def _sleep0(_):
     await _real_sleep(0)
+
+
+async def test_a_new_groups_first_question_right_after_the_server_dropped_the_connection_is_answered(pg_bot, caplog):
+    """A group the bot has never seen is registered in a transaction of the router's own before
+    the message is handled: that one too is tried again on a new connection."""
+    bot = pg_bot
+    bot.rooms["幸福里二期业主群"] = "room_erqi"  # not in config.yaml: the bot learns of it when it speaks
+    await bot.say("王阿姨", "请问办理居住证需要带什么材料？", "幸福里居民群")
+    url = bot.app.engine.url.render_as_string(hide_password=False)
+
+    async def terminate(conn) -> None:
+        await conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    outside = threading.Thread(target=_on_database, args=(url, terminate))
+    outside.start()
+    outside.join()  # the bot's loop does not run until it is done
+    with caplog.at_level(logging.WARNING):
+        await bot.say("陈大爷", "请问办理居住证需要带什么材料？", "幸福里二期业主群")
+    assert "租房合同" in bot.texts_to("幸福里二期业主群")[-1]
+    assert "writing again" in caplog.text
+    assert bot.app.directory.group_named("幸福里二期业主群") is not None
