@@ -341,8 +341,6 @@ async def test_chatter_gets_no_reply(bot):
     assert bot.take() == []
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: the model reads 我觉得… as a suggestion (0.63, just over the "
-                                       "group bar of 0.6)")
 async def test_passing_remark_gets_no_reply(bot):
     await bot.say("小周", "我觉得还行", room=RESIDENTS)
     assert bot.take() == []
