@@ -90,21 +90,28 @@ async def test_a_push_now_and_its_summary_survive_a_terminated_connection(pg_bot
     assert any("推送" in t and ("完成" in t or "已发" in t or "成功" in t) for t in officer), officer[-3:]
 
 
+def _end_connections_while_the_loop_waits(bot) -> None:
+    """The server ends the bot's pooled connections (and waits, 5 s at most, until each has gone)
+    from another thread, on purpose without await: the bot's loop does not run meanwhile, so the
+    pool cannot notice before its next checkout."""
+    url = bot.app.engine.url.render_as_string(hide_password=False)
+
+    async def terminate(conn) -> None:
+        await conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    outside = threading.Thread(target=_on_database, args=(url, terminate))
+    outside.start()
+    outside.join()
+
+
 async def test_a_question_right_after_the_server_dropped_the_connection_is_answered(pg_bot, caplog):
     """The pool does not ping a connection it used a moment ago (storage.db). Here the server
     ends it in that moment, before the bot can notice (this loop is blocked meanwhile): the
     first statement fails, and the router handles the message again on a new connection."""
     bot = pg_bot
     await bot.say("王阿姨", "请问办理居住证需要带什么材料？", "幸福里居民群")
-    url = bot.app.engine.url.render_as_string(hide_password=False)
-
-    async def terminate(conn) -> None:  # and wait (5 s at most) until each of them has gone
-        await conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-
-    outside = threading.Thread(target=_on_database, args=(url, terminate))
-    outside.start()
-    outside.join()  # on purpose without await: the bot's loop does not run until it is done
+    _end_connections_while_the_loop_waits(bot)
     with caplog.at_level(logging.WARNING):
         await bot.say("陈大爷", "请问办理居住证需要带什么材料？", "幸福里居民群")
     answers = bot.texts_to("幸福里居民群")
@@ -295,15 +302,7 @@ async def test_a_new_groups_first_question_right_after_the_server_dropped_the_co
     bot = pg_bot
     bot.rooms["幸福里二期业主群"] = "room_erqi"  # not in config.yaml: the bot learns of it when it speaks
     await bot.say("王阿姨", "请问办理居住证需要带什么材料？", "幸福里居民群")
-    url = bot.app.engine.url.render_as_string(hide_password=False)
-
-    async def terminate(conn) -> None:
-        await conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-
-    outside = threading.Thread(target=_on_database, args=(url, terminate))
-    outside.start()
-    outside.join()  # the bot's loop does not run until it is done
+    _end_connections_while_the_loop_waits(bot)
     with caplog.at_level(logging.WARNING):
         await bot.say("陈大爷", "请问办理居住证需要带什么材料？", "幸福里二期业主群")
     assert "租房合同" in bot.texts_to("幸福里二期业主群")[-1]
