@@ -113,7 +113,9 @@ class DatabaseSettings(Strict):
     # PostgreSQL only: false commits without waiting for the server's disk (its synchronous_commit
     # off): the embedded SQLite's own durability (WAL, synchronous NORMAL). A crash of the bot
     # loses nothing either way; a crash of the server may lose the last fraction of a second of
-    # commits (answers, counts, records), never the database's consistency. Unset: the server's.
+    # commits (answers, counts, records), never the database's consistency. Unset: the server's,
+    # except that routine rows (counts, answered questions: storage/later.py) never wait for the
+    # disk; true: every commit waits, those too.
     synchronous_commit: bool | None = None
 
     @field_validator("url")

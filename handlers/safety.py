@@ -76,7 +76,9 @@ async def scam(ctx: Context, found: Classification) -> bool:
     kind = found.detail or T.SCAM_GENERIC
     why, signs = T.SCAM_WHY.get(kind, ""), _signs(ctx.text)
     if ctx.is_private:
-        await ctx.reply(T.SCAM_PRIVATE.format(kind=kind, why=why, signs=signs))
+        # Not a routine reply (storage.later): a warning waits for the server's disk
+        await ctx.send(Outgoing(None, ctx.sender.id, T.SCAM_PRIVATE.format(kind=kind, why=why, signs=signs)),
+                       source="scam-warning")
         await ctx.count("scam_warnings", kind)
         return True
     dedup = f"scam:{ctx.message.room_id}:{kind}:{ctx.now.strftime(SCAM_REPEAT_WINDOW)}"

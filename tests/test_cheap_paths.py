@@ -101,7 +101,8 @@ async def test_a_suggestion_is_a_few_statements_and_the_officer_gets_its_number(
 async def test_on_postgresql_an_answer_does_not_wait_for_the_disk_and_a_suggestion_does(bot):
     """What a server crash may lose (a count, the reply to a question the guide answered: the
     resident asks again) commits as SQLite commits everything, without waiting for the server's
-    disk; a suggestion, whose number the resident and the officer are told, waits."""
+    disk; a suggestion, whose number the resident and the officer are told, waits, and so does a
+    scam warning."""
     if bot.app.engine.dialect.name != "postgresql":
         pytest.skip("on SQLite no commit waits for the disk (WAL, synchronous NORMAL)")
     sent: list[str] = []
@@ -113,9 +114,14 @@ async def test_on_postgresql_an_answer_does_not_wait_for_the_disk_and_a_suggesti
     [suggested] = [s for s in sent if "INSERT INTO suggestions" in s]
     assert answered.endswith(NO_WAIT) and "INSERT INTO outbox" in answered, answered
     assert NO_WAIT not in suggested and "INSERT INTO outbox" in suggested, suggested
+    sent.clear()  # a scam warning, even a private one, is no routine reply
+    await bot.say("王阿姨", "刚才有人打电话说是公安局的，说我涉嫌洗钱，要我把钱转到安全账户", settle=False)
+    [warned] = [s for s in sent if "INSERT INTO outbox" in s]
+    assert NO_WAIT not in warned, warned
     await bot.settle()
     assert "租房合同" in bot.texts_to("幸福里居民群")[-2]
     assert "充电桩" in bot.texts_to("张警官")[-1]
+    assert "诈骗" in bot.texts_to("王阿姨")[-1]
     async with bot.app.sessions() as s:  # both written, whichever way they committed
         assert (await s.execute(select(func.count()).select_from(Consultation))).scalar_one() == 1
         assert (await s.execute(select(func.count()).select_from(Suggestion))).scalar_one() == 1

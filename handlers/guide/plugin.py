@@ -121,9 +121,9 @@ class GuideIndex:
         built = self._build(edits, train=False)
         if built is not None:
             self.generation += 1
-            self._swap(built)
+            self._swap_in(built)
         elif self._in_background():
-            self._swap(self._provisional(edits))
+            self._swap_in(self._provisional(edits))
             app.spawn(self._rebuild(edits), name="guide-training")
         else:
             await self._rebuild(edits)
@@ -138,10 +138,7 @@ class GuideIndex:
         generation = self.generation
         built = await asyncio.to_thread(self._build, edits)
         if generation == self.generation:
-            before = self.retriever
-            self._swap(built)
-            if before is not self.retriever:
-                retrieval.forget(before)  # ~25 MB no longer answering (kept on disk if trained here)
+            self._swap_in(built)
 
     def _merged(self, edits: list[dict]) -> dict[str, Entry]:
         entries = {e.id: e for e in self.base}
@@ -176,6 +173,14 @@ class GuideIndex:
 
     def _swap(self, built: tuple) -> None:
         self.entries, self.by_id, self.retriever, self.bonus = built
+
+    def _swap_in(self, built: tuple) -> None:
+        """In place of the guide answering until now, which is let go: ~25 MB no longer answering
+        (its arrays stay on disk where they were trained here)."""
+        before = self.retriever
+        self._swap(built)
+        if before is not self.retriever:
+            retrieval.forget(before)
 
     def find(self, text: str) -> Hit | None:
         return self.retriever.best(text, self.bonus)

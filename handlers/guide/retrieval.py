@@ -29,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -374,6 +375,7 @@ def load(path: Path, key: str) -> dict | None:
 TRAIN_APART = True
 _built: OrderedDict[str, Retriever] = OrderedDict()
 _BUILT_KEEP = 4  # a few guides (each ~25 MB) per process
+_built_lock = threading.Lock()  # guides are built in worker threads and let go on the event loop
 
 
 def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cache: Path | None = None,
@@ -386,7 +388,8 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
     in a process of its own, so the bot never loads scikit-learn (~75 MB it would keep).
     train=False: None instead of training."""
     key = model_key(entries, unrelated)
-    found = _built.get(key)
+    with _built_lock:
+        found = _built.get(key)
     if found is None:
         saved = cache / f"guide-{key}.npz" if cache is not None else None
         arrays = load(MODEL_PATH, key)
@@ -398,10 +401,12 @@ def retriever_for(entries: list[Matchable], unrelated: tuple[str, ...] = (), cac
             arrays = _train_apart(entries, unrelated, key, saved)
         if arrays is None:
             arrays = train_arrays(entries, unrelated)
-        found = _built[key] = Retriever(entries, unrelated, arrays)
+        found = Retriever(entries, unrelated, arrays)
+    with _built_lock:
+        _built[key] = found
+        _built.move_to_end(key)
         while len(_built) > _BUILT_KEEP:
             _built.popitem(last=False)
-    _built.move_to_end(key)
     return found
 
 
@@ -409,8 +414,9 @@ def forget(retriever: Retriever) -> None:
     """Drop a guide no longer answering from the process's cache: the built-in one answering while
     a community's own entries were trained, or the guide as it was before an officer's edit (its
     arrays stay in the data directory, see retriever_for). A bot still using it keeps it."""
-    for key in [k for k, r in _built.items() if r is retriever]:
-        del _built[key]
+    with _built_lock:
+        for key in [k for k, r in _built.items() if r is retriever]:
+            del _built[key]
 
 
 def _train_apart(entries: list[Matchable], unrelated: tuple[str, ...], key: str, path: Path) -> dict | None:
