@@ -138,6 +138,15 @@ def test_short_cries_for_help_stay_emergencies(text):
     assert classify(text).intent == "emergency"
 
 
+@pytest.mark.parametrize("text", ["救命啊 我妈被骗子骗走了十万 刚转的", "救命 我被骗了", "救命 有人骗我转账",
+                                  pytest.param("救命 银行卡被盗刷了", marks=pytest.mark.xfail(
+                                      strict=True, reason="known miss: read as a figure of speech (other)"))])
+def test_a_cry_for_help_after_a_fraud_is_never_left_unanswered(text):
+    """The decisive cue's floor lets the model overrule "救命"; what is left must still be the
+    fraud (a tip, or a scam going on), not a figure of speech the bot stays quiet about."""
+    assert classify(text).intent in ("tip", "scam", "emergency")
+
+
 @pytest.mark.parametrize("word", DIALOG_ANSWERS + ["有？", "ok!", "1", "对对对", "嗯嗯", "改时间"])
 def test_short_answers_ask_for_nothing(word):
     """Outside a dialog too: too short to be a question, a booking (it would start one), a tip,
