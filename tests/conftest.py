@@ -228,6 +228,18 @@ def pg_url():
         yield url
 
 
+@pytest.fixture
+def pg_migrated_url():
+    """PostgreSQL only, with the schema at head (as db_url's postgresql one): for what only
+    PostgreSQL does (e.g. commits that wait for its disk)."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but JINGMIN_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL")
+    with fresh_postgres(PG_URL, migrated=True) as url:
+        yield url
+
+
 def sample_raw() -> dict:
     return yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 

@@ -105,17 +105,15 @@ async def test_rows_written_now_and_rows_waiting_share_one_transaction(sessions)
 
 
 @pytest.mark.parametrize("setting, waits", [(None, False), (True, True), (False, False)])
-async def test_routine_rows_wait_for_the_disk_only_where_the_config_says_every_commit_does(db_url, setting, waits):
+async def test_routine_rows_wait_for_the_disk_only_where_the_config_says_every_commit_does(pg_migrated_url, setting,
+                                                                                          waits):
     """database.synchronous_commit unset or false: routine rows (a reply, a message id) commit
     without waiting for PostgreSQL's disk; true: they wait as everything does. Either way they are written."""
     from sqlalchemy import event
 
     from storage.later import NO_WAIT
 
-    engine = db.create_engine(db_url, synchronous_commit=setting)
-    if engine.dialect.name != "postgresql":
-        await engine.dispose()
-        pytest.skip("on SQLite no commit waits for the disk (WAL, synchronous NORMAL)")
+    engine = db.create_engine(pg_migrated_url, synchronous_commit=setting)  # (SQLite never waits for the disk)
     sent: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda conn, cursor, statement, *a: sent.append(statement))
     sessions = db.session_factory(engine)
