@@ -138,7 +138,8 @@ class Router:
         group = self.app.directory.group(event.room_id)
         if group is None or not event.name or group.name == event.name:
             return
-        await self._write(lambda session: self.app.directory.save_group(session, replace(group, name=event.name), event.at))
+        renamed = replace(group, name=event.name)
+        await self._write(lambda session: self.app.directory.save_group(session, renamed, event.at))
         log.info("group renamed", extra={"room_id": event.room_id})
 
     async def _run_event(self, name: str, event, room_id: str | None) -> None:

@@ -59,7 +59,8 @@ def create_engine(url: str, pool_size: int = 2, max_overflow: int = 2, lock_time
         "server_settings": {"synchronous_commit": "on" if synchronous_commit else "off"}}
     # synchronous_commit: true is every commit, the routine ones of storage.later too
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True,
-                                 connect_args=settings, execution_options={later.EVERY_COMMIT_WAITS: bool(synchronous_commit)})
+                                 connect_args=settings,
+                                 execution_options={later.EVERY_COMMIT_WAITS: bool(synchronous_commit)})
     event.listen(engine.sync_engine, "connect", _fresh)
     event.listen(engine.sync_engine, "checkin", _checked_in)
     event.listen(engine.sync_engine, "checkout", _ping_asyncpg)

@@ -115,7 +115,8 @@ async def test_routine_rows_wait_for_the_disk_only_where_the_config_says_every_c
 
     engine = db.create_engine(pg_migrated_url, synchronous_commit=setting)  # (SQLite never waits for the disk)
     sent: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda conn, cursor, statement, *a: sent.append(statement))
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *a: sent.append(statement))
     sessions = db.session_factory(engine)
     try:
         async with sessions() as s:
