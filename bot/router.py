@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from bot.commands import parse_command, strip_mentions
 from bot.context import Context
@@ -30,7 +30,7 @@ from bot.messages import (
     FriendRequest, IncomingMessage, MemberJoined, MemberLeft, MessageKind, RoomInvitation, RoomRenamed,
 )
 from bot.plugin import CommandSpec, SubcommandSpec
-from storage.db import has_work
+from storage.db import connection_lost, has_work, retrying
 from storage.later import insert_later
 from storage.models import AuditEntry, ProcessedMessage
 from storage.upsert import insert_ignoring, plain_insert
@@ -139,7 +139,7 @@ class Router:
         if group is None or not event.name or group.name == event.name:
             return
         renamed = replace(group, name=event.name)
-        await self._write(lambda session: self.app.directory.save_group(session, renamed, event.at))
+        await self._write(lambda session: self.app.directory.save_group(session, renamed, event.at), "group rename")
         log.info("group renamed", extra={"room_id": event.room_id})
 
     async def _run_event(self, name: str, event, room_id: str | None) -> None:
@@ -304,7 +304,7 @@ class Router:
             return
         except Exception as error:
             await self._close(session)  # first: the apology must not wait for this one's lock
-            if again and isinstance(error, DBAPIError) and error.connection_invalidated:
+            if again and connection_lost(error):
                 log.warning("database connection lost; handling the message again", extra={"message_id": msg.id})
                 return await self._handle(msg, group, text, route, again=False)
             log.exception("handler failed", extra={"message_id": msg.id, "route": kind})
@@ -480,23 +480,15 @@ class Router:
         if group is None:
             # A room the account's list did not show until it spoke: keep it, uncategorised.
             group = await self._write(lambda session: self.app.directory.save_group(
-                session, Group(msg.room_id, msg.room_name or msg.room_id, None), self.app.clock.now()))
+                session, Group(msg.room_id, msg.room_name or msg.room_id, None), self.app.clock.now()), "new group")
             log.info("new group registered", extra={"room_id": msg.room_id})
         return group
 
-    async def _write(self, work):
-        """A short transaction of the router's own (a new group, a rename): once more, on a new
-        connection, if the server had closed the pooled one (as _handle; the directory's memory
-        changes only after the commit)."""
-        try:
-            async with self.app.sessions.begin() as session:
-                return await work(session)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            log.warning("database connection lost; writing again")
-        async with self.app.sessions.begin() as session:
-            return await work(session)
+    async def _write(self, work, what: str):
+        """A short transaction of the router's own (a new group, a rename): once more, at once, on
+        a new connection, if the server had closed the pooled one (as _handle; the directory's
+        memory changes only after the commit)."""
+        return await retrying(self.app.sessions, work, what, delays=(0.0,), retry_on=connection_lost)
 
     @asynccontextmanager
     async def _chat_lock(self, key: str):

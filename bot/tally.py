@@ -22,7 +22,7 @@ from collections import Counter as Bag
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -30,6 +30,7 @@ from bot.directory import Group
 from bot.masking import mask_text
 from bot.messages import IncomingMessage, MessageKind
 from storage import counters
+from storage.db import connection_lost
 from storage.counters import WHOLE_DAY, CountKey
 from storage.sqlite_direct import DirectWriter
 
@@ -88,7 +89,7 @@ def _transient(exc: BaseException) -> bool:
     """The database is down, locked or gone: keep the batch. Anything else is about its content."""
     if isinstance(exc, (OperationalError, InterfaceError, OSError, asyncio.TimeoutError, sqlite3.OperationalError)):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    return connection_lost(exc)
 
 
 class Tally:

@@ -205,25 +205,33 @@ _TRANSIENT = ("deadlock", "could not serialize", "connection was closed", "conne
               "database is locked", "connection refused", "connection reset")
 
 
+def connection_lost(error: BaseException) -> bool:
+    """The connection a statement ran on turned out dead (the pool replaces it for the next one)."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def is_transient(error: BaseException) -> bool:
     """A fault another try may not meet: a dropped connection, SQLite's lock, a deadlock or a
     serialization failure. Not a constraint or a bad value: those would fail again."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if connection_lost(error):
         return True
     text = str(getattr(error, "orig", error)).lower()
     return any(word in text for word in _TRANSIENT)
 
 
 async def retrying(sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]],
-                   what: str, delays: tuple[float, ...] = RETRY_DELAYS) -> T:
+                   what: str, delays: tuple[float, ...] = RETRY_DELAYS,
+                   retry_on: Callable[[BaseException], bool] | None = None) -> T:
     """Run `work` in a transaction of its own, again on a transient fault (the checkout ping
-    replaces a dead connection, see create_engine); the last fault is raised."""
+    replaces a dead connection, see create_engine), or only on those `retry_on` names; the last
+    fault is raised."""
     for attempt, delay in enumerate((*delays, None)):
         try:
             async with sessions.begin() as session:
                 return await work(session)
         except (DBAPIError, OSError) as error:
-            if delay is None or not (isinstance(error, OSError) or is_transient(error)):
+            again = retry_on(error) if retry_on else isinstance(error, OSError) or is_transient(error)
+            if delay is None or not again:
                 raise
             log.warning("database fault; trying again", extra={"what": what, "attempt": attempt + 1,
                                                                "error": type(error).__name__})
