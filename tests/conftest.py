@@ -14,12 +14,15 @@ import shutil
 import tempfile
 import uuid
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bot.clock import SHANGHAI, FakeClock
 from bot.config import Config, parse_config
 from bot.harness import Harness
 
@@ -238,6 +241,23 @@ def pg_migrated_url():
         pytest.skip("PostgreSQL not configured: set JINGMIN_TEST_PG_URL")
     with fresh_postgres(PG_URL, migrated=True) as url:
         yield url
+
+
+@pytest.fixture
+async def pg_bot(pg_url):
+    """The sample community's bot on PostgreSQL only, on a Monday at 08:00."""
+    harness = Harness(make_config(pg_url), clock=FakeClock(datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)))
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+def sent_statements(engine) -> list[str]:
+    """Every statement `engine` sends from now on, in full, in order."""
+    sent: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *a: sent.append(statement))
+    return sent
 
 
 def sample_raw() -> dict:

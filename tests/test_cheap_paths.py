@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import event, func, select
 
-from bot.harness import Harness
 from storage.later import NO_WAIT
 from storage.models import ProcessedMessage
 from storage.understanding import Consultation, Suggestion
-from tests.conftest import make_config
+from tests.conftest import sent_statements
 
 
 def statements(app) -> list[str]:
@@ -100,23 +98,13 @@ async def test_a_suggestion_is_a_few_statements_and_the_officer_gets_its_number(
     assert "#1" in notices[0] and "路灯" in notices[0] and "#2" in notices[1] and "充电桩" in notices[1]
 
 
-@pytest.fixture
-async def pg_bot(pg_url):
-    harness = Harness(make_config(pg_url))
-    await harness.start()
-    yield harness
-    await harness.stop()
-
-
 async def test_on_postgresql_an_answer_does_not_wait_for_the_disk_and_a_suggestion_does(pg_bot):
     """What a server crash may lose (a count, the reply to a question the guide answered: the
     resident asks again) commits as SQLite commits everything, without waiting for the server's
     disk; a suggestion, whose number the resident and the officer are told, waits, and so does a
     scam warning."""
     bot = pg_bot  # (on SQLite no commit waits for the disk: WAL, synchronous NORMAL)
-    sent: list[str] = []
-    event.listen(bot.app.engine.sync_engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *a: sent.append(statement))
+    sent = sent_statements(bot.app.engine)
     await bot.say("王阿姨", "请问办理居住证需要带什么材料？", room="幸福里居民群", settle=False)
     await bot.say("陈大爷", "建议：车棚装个充电桩吧", room="幸福里居民群", settle=False)
     [answered] = [s for s in sent if "INSERT INTO consultations" in s]

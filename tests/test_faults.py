@@ -49,14 +49,6 @@ async def _terminate_connections(bot: Harness) -> int:
     return killed
 
 
-@pytest.fixture
-async def pg_bot(pg_url):
-    harness = Harness(make_config(pg_url), clock=FakeClock(MONDAY))
-    await harness.start()
-    yield harness
-    await harness.stop()
-
-
 # ---- PostgreSQL connections terminated mid-flow ------------------------------------------------
 
 async def test_schedules_survive_connections_terminated_mid_flow(pg_bot):

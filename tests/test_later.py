@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import counters, db
-from storage.later import insert_later
+from storage.later import NO_WAIT, insert_later
 from storage.models import OutboxMessage, ProcessedMessage
 from storage.upsert import plain_insert
+from tests.conftest import sent_statements
 
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.timezone.utc)
 OUTBOX = plain_insert(OutboxMessage.__table__)
@@ -109,14 +110,8 @@ async def test_routine_rows_wait_for_the_disk_only_where_the_config_says_every_c
                                                                                           waits):
     """database.synchronous_commit unset or false: routine rows (a reply, a message id) commit
     without waiting for PostgreSQL's disk; true: they wait as everything does. Either way they are written."""
-    from sqlalchemy import event
-
-    from storage.later import NO_WAIT
-
     engine = db.create_engine(pg_migrated_url, synchronous_commit=setting)  # (SQLite never waits for the disk)
-    sent: list[str] = []
-    event.listen(engine.sync_engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *a: sent.append(statement))
+    sent = sent_statements(engine)
     sessions = db.session_factory(engine)
     try:
         async with sessions() as s:
