@@ -4,11 +4,12 @@
   dataclasses. Login, logout, error, heartbeat, dong, dirty, ready, scan and unknown events are
   handled here, every time they come (the SDK's own bridge handles a login once per stream and
   never sees a heartbeat): we do not use the SDK's bridge at all.
-- Order: each event is noted in arrival order and converted at once (a message needs more
-  RPCs); as each conversion finishes, every finished one at the head of the line is handed on,
-  in that order, to one queue per chat (a room, or a private contact), drained by one task per
-  chat. Chats proceed in parallel, each in arrival order. An event stuck loading for
-  convert_timeout is given up (counted as dropped) so those behind it move on.
+- Order: each event is noted in arrival order and converted (a message needs more RPCs), at
+  most CONVERT_AT_ONCE at a time, the others waiting their turn; as each conversion finishes,
+  every finished one at the head of the line is handed on, in that order, to one queue per chat
+  (a room, or a private contact), drained by one task per chat. Chats proceed in parallel, each
+  in arrival order. An event stuck loading for convert_timeout is given up (counted as dropped)
+  so those behind it move on.
 - Never deaf: an event the gateway sends in a shape nobody expected is dropped and counted
   (wechaty_compat.parse_event), not the stream; every exception of a connection attempt ends
   that attempt, is logged once with its cause (one line per cause and outage, no token) and is
@@ -59,6 +60,11 @@ log = logging.getLogger(__name__)
 MAX_ATTACHMENT = 10 * 1024 * 1024
 ATTACHMENT_TIMEOUT = 30.0
 CONVERT_TIMEOUT = 30.0  # seconds one event may take to load (plus the attachment timeout)
+# Events loading at once. A gateway takes ~100 streams on one connection (HTTP/2
+# max_concurrent_streams); past that grpclib wakes every waiting RPC each time one stream ends
+# (O(n^2) on a burst of n messages: more than half the CPU on 5,000 at once), and the sends wait in
+# the same crowd. Below it, a burst loads in order, a slot at a time, and a reply finds a stream.
+CONVERT_AT_ONCE = 32
 WATCH_INTERVAL = 1.0
 AT_SEPARATOR = "\u2005"  # WeChat puts a four-per-em space after an @name
 FATAL_AT_START = ("refused", "tls")  # no use waiting for a login
@@ -120,6 +126,7 @@ class WechatyTransport(Transport):
         self._heard = 0  # responses on the Event stream, for the watchdog
         self._heard_at: datetime = self._clock.now()
         self._arrivals: collections.deque[asyncio.Future] = collections.deque()
+        self._convert_slots = asyncio.Semaphore(CONVERT_AT_ONCE)  # FIFO: arrival order
         self._chats: dict[str, collections.deque] = {}
         self._chat_tasks: set[asyncio.Task] = set()
         self.on_connection_change: Callable[[bool, timedelta | None], Any] | None = None
@@ -379,7 +386,7 @@ class WechatyTransport(Transport):
         def listener(payload: Any) -> None:  # synchronous: runs in the order the stream delivers
             self.inflight += 1
             metrics.EVENTS.labels(name).inc()
-            task = asyncio.ensure_future(self._convert(name, payload))
+            task = asyncio.ensure_future(self._convert_in_turn(name, payload))
             self._arrivals.append(task)
             task.add_done_callback(self._converted)
 
@@ -449,6 +456,10 @@ class WechatyTransport(Transport):
         finally:
             if self._chats.get(key) is queue:
                 del self._chats[key]
+
+    async def _convert_in_turn(self, name: str, payload: Any) -> Any:
+        async with self._convert_slots:
+            return await self._convert(name, payload)
 
     async def _convert(self, name: str, payload: Any) -> Any:
         bot = self._bot

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from datetime import timedelta
@@ -98,6 +99,32 @@ async def test_messages_of_one_chat_are_handled_in_arrival_order(tmp_path):
             bot.say("张警官", word)
         sent = await bot.wait_sent(3)
         assert ["没有" in s.text for s in sent] == [False, True, False]
+
+
+async def test_a_burst_loads_a_few_messages_at_a_time_in_order_and_a_question_behind_it_is_answered(tmp_path):
+    """A gateway takes ~100 streams at once; 200 messages arriving together must not all load at
+    once (grpclib then wakes every waiting call each time one ends), and not one is lost or
+    handled out of order."""
+    from bot.wechaty_transport import CONVERT_AT_ONCE
+
+    async with live_bot(_db(tmp_path), tmp_path) as bot:
+        # a gateway a few ms away: loads overlap
+        bot.simulator.options = dataclasses.replace(bot.simulator.options, payload_seconds=0.005)
+        handled: list[str] = []
+        sink = bot.transport._sink  # noqa: SLF001 - watched, and still called
+
+        async def watched(event) -> None:  # noqa: ANN001
+            handled.append(getattr(event, "id", ""))
+            await sink(event)
+
+        bot.transport._sink = watched  # noqa: SLF001
+        ids = [bot.say("王阿姨", f"大家好 {i:04d}", room="幸福里居民群") for i in range(200)]
+        bot.say("张警官", "/帮助")
+        [reply] = await bot.wait_sent(1)
+        assert reply.contact_id == bot.contact("张警官") and "警民群助手" in reply.text
+        await bot.until(lambda: bot.transport.inflight == 0)
+        assert [i for i in handled if i in set(ids)] == ids
+        assert 2 <= bot.simulator.most_in_flight["MessagePayload"] <= CONVERT_AT_ONCE
 
 
 async def test_gateway_killed_mid_push_then_back_every_message_arrives_once(tmp_path):

@@ -66,6 +66,8 @@ class SimulatorOptions:
     # How MessageImage / MessageFile answer: a URL FileBox (as CDN-backed puppets do) or the
     # bytes inline as a base64 FileBox.
     attachments: Literal["url", "base64"] = "url"
+    # Seconds every MessagePayload takes to answer (a gateway far away or busy); 0 answers at once.
+    payload_seconds: float = 0.0
 
 
 # MessageForward came into the wechaty-grpc protocol (puppet/message.proto) after the 0.20
@@ -125,6 +127,8 @@ class PuppetSimulator:
         self.heartbeats = 0
         self._tags: dict[str, set[str]] = {}
         self.calls: dict[str, int] = {}  # route -> count, to see what the SDK asks
+        self.in_flight: dict[str, int] = {}  # route -> calls being answered now
+        self.most_in_flight: dict[str, int] = {}  # route -> the most answered at once
         world.feed.keep_while_offline = self.options.queue_while_offline
 
     @property
@@ -172,8 +176,13 @@ class PuppetSimulator:
     def _unary(self, route: str, answer: Callable[[Any], Awaitable[Any]]) -> Callable[[Stream], Awaitable[None]]:
         async def handle(stream: Stream) -> None:
             self.calls[route] = self.calls.get(route, 0) + 1
-            request = await stream.recv_message()
-            await stream.send_message(await answer(request))
+            now = self.in_flight[route] = self.in_flight.get(route, 0) + 1
+            self.most_in_flight[route] = max(now, self.most_in_flight.get(route, 0))
+            try:
+                request = await stream.recv_message()
+                await stream.send_message(await answer(request))
+            finally:
+                self.in_flight[route] -= 1
         return handle
 
     def _end_event_streams(self) -> None:
@@ -360,6 +369,8 @@ class PuppetSimulator:
         return message
 
     async def rpc_message_payload(self, request: pb.MessagePayloadRequest) -> pb.MessagePayloadResponse:
+        if self.options.payload_seconds:
+            await asyncio.sleep(self.options.payload_seconds)
         m = self._message(request.id)
         return pb.MessagePayloadResponse(
             id=m.id, filename=m.filename, text=m.text, timestamp=int(m.at.timestamp() * 1000),
