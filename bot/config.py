@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
+from bot import yamlfile
+
 CATEGORIES: dict[str, str] = {
     "resident": "居民群",
     "building": "楼栋群",
@@ -406,7 +408,7 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read ({exc})"]) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlfile.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from bot import yamlfile
 from bot.config import ConfigError, Strict, _format_errors, duplicate_names
 
 
@@ -86,7 +87,7 @@ class District(Strict):
             path = self.config_path(community)
             if name is None and path is not None:
                 try:
-                    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+                    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
                     name = raw["bot"]["community"]
                 except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
                     name = None
@@ -133,7 +134,7 @@ def parse_district(raw: Any, base_dir: Path | None = None) -> District:
 def load_district(path: str | Path) -> District:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from bot import yamlfile
+
 ROOT = Path(__file__).resolve().parent.parent
 STEP_KINDS = ("say", "join", "friend", "invite", "advance", "expect")
 TOP_KEYS = {"start", "config", "community", "bots", "district", "steps"}
@@ -117,7 +119,7 @@ def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
     from bot.config import ConfigError, parse_config
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ScenarioError(f"{path}: {error.strerror}") from None
     except yaml.YAMLError as error:
@@ -141,7 +143,7 @@ def load_scenario(path: Path, db_url: str, data_dir: Path | None = None):
             raise ScenarioError(f"config: '{config_path}' not found next to the scenario or here")
     else:
         found = ROOT / "config.yaml"
-    config_raw = yaml.safe_load(found.read_text(encoding="utf-8"))
+    config_raw = yamlfile.safe_load(found.read_text(encoding="utf-8"))
     if "bots" in raw or "district" in raw:
         return _load_district(raw, config_raw, start, db_url, data_dir)
     community = raw.get("community")

@@ -106,6 +106,9 @@ class Tally:
         self._task: asyncio.Task | None = None
         self._early: asyncio.Task | None = None
         self._flush_lock = asyncio.Lock()
+        # room id -> when someone last wrote in it since start-up (the database has it too, a
+        # flush later; before start-up the directory has it from there)
+        self.last_active: dict[str, datetime] = {}
         self.dropped = 0  # items given up on (bad content, or the buffer full while the database was away)
         self._direct = _direct_writer(sessions)
 
@@ -122,6 +125,7 @@ class Tally:
             batch.senders.add((now.date(), room, msg.sender_id))
         if msg.room_id:
             batch.active[msg.room_id] = now
+            self.last_active[msg.room_id] = now
         if len(batch.processed) + len(batch.counts) > self.max_pending:
             self._flush_soon()
 

@@ -89,8 +89,8 @@ def list_text(app) -> str:
         return TEXTS["none"]
     lines = [TEXTS["list_head"]]
     for g in groups:
-        active = g.last_active_at.astimezone(app.clock.now().tzinfo).strftime("%m-%d %H:%M") \
-            if g.last_active_at else TEXTS["never"]
+        when = app.tally.last_active.get(g.id) or g.last_active_at
+        active = when.astimezone(app.clock.now().tzinfo).strftime("%m-%d %H:%M") if when else TEXTS["never"]
         lines.append(TEXTS["line"].format(name=g.name, category=CATEGORIES.get(g.category, TEXTS["uncategorised"])
                                           if g.category else TEXTS["uncategorised"],
                                           members=g.member_count, active=active))

@@ -176,3 +176,17 @@ async def test_a_renamed_group_stays_the_same_group_under_its_new_name(bot):
     assert "幸福里邻里一家亲" in listing and "幸福里居民群" not in listing
     await bot.restart()
     assert bot.app.directory.group(bot.room_id("幸福里居民群")).name == "幸福里邻里一家亲"
+
+
+async def test_the_group_list_says_when_each_group_last_spoke_and_a_restart_keeps_it(bot):
+    """/群 tells an officer which groups are quiet: a group that spoke at 09:30 says so at once,
+    and still says so after a restart."""
+    bot.clock.set(bot.clock.now().replace(hour=9, minute=30))
+    await bot.say("王阿姨", "早上好", room="幸福里居民群")
+    for attempt in ("at once", "after a restart"):
+        if attempt == "after a restart":
+            await bot.restart()
+        await bot.say("张警官", "/群", room="幸福里警务工作群")
+        lines = bot.take()[-1].out.text.splitlines()
+        [residents] = [line for line in lines if line.startswith("· 幸福里居民群")]
+        assert residents.endswith("09:30"), (attempt, residents)

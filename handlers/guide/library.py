@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot import yamlfile
 from handlers.guide.texts import LOCAL
 
 LIBRARY = Path(__file__).with_name("library.yaml")
@@ -65,7 +65,7 @@ class Entry:
 @lru_cache(maxsize=1)
 def builtin_entries() -> tuple[Entry, ...]:
     """library.yaml, read once per process (a broken file fails the start, naming the entry)."""
-    raw = yaml.safe_load(LIBRARY.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(LIBRARY.read_text(encoding="utf-8"))
     asking = _ways_of_asking({item.get("id") for item in raw})
     entries = []
     for i, item in enumerate(raw):
@@ -82,7 +82,7 @@ def builtin_entries() -> tuple[Entry, ...]:
 
 
 def _ways_of_asking(ids: set[str]) -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(ASKING.read_text(encoding="utf-8")) or {}
+    raw = yamlfile.safe_load(ASKING.read_text(encoding="utf-8")) or {}
     if unknown := sorted(set(raw) - ids):
         raise ValueError(f"{ASKING.name}: not entries of {LIBRARY.name}: {', '.join(unknown)}")
     return {key: tuple(str(q) for q in value or ()) for key, value in raw.items()}
@@ -91,7 +91,7 @@ def _ways_of_asking(ids: set[str]) -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def unrelated_questions() -> tuple[str, ...]:
     """Questions no built-in entry answers (unrelated.yaml): where the guide ends."""
-    return tuple(str(q) for q in yaml.safe_load(UNRELATED.read_text(encoding="utf-8")) or ())
+    return tuple(str(q) for q in yamlfile.safe_load(UNRELATED.read_text(encoding="utf-8")) or ())
 
 
 def builtin_title(entry_id: str) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot import yamlfile
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 
@@ -94,7 +94,7 @@ def _needs_ascii(pattern: re.Pattern) -> bool:
 
 @lru_cache(maxsize=4)
 def lexicon(path: Path = LEXICON_PATH) -> Lexicon:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     return Lexicon(
         emergency=tuple(_group(k, v["cues"], str(v["service"])) for k, v in raw["emergency"].items()),
         scam=tuple(_group(k, v) for k, v in raw["scam"].items()),

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import yaml
 
+from bot import yamlfile
+
 FRAUD_TYPES = (
     "刷单返利", "虚假投资理财", "虚假网络贷款", "冒充电商物流客服", "冒充公检法",
     "虚假征信", "网络游戏虚假交易", "网络婚恋交友", "冒充领导熟人", "虚假购物服务",
@@ -153,7 +155,7 @@ def load_notices(dirs: Iterable[str | Path] | str | Path) -> list[Notice]:
 
 def load_notice_file(path: Path) -> Notice:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise NoticeError(f"{path}: cannot read YAML: {first_line}") from None
