@@ -113,6 +113,20 @@ def test_talk_about_danger_is_not_emergency(text):
     assert classify(text).intent != "emergency"
 
 
+@pytest.mark.parametrize("text", ["这件羽绒服才120块 划算", "我家房子120平 物业费一年多少", "今天买菜花了120",
+                                  "我们楼一共120户", "120路公交改道了吗", "第120期反诈简报",
+                                  pytest.param("孩子都快120斤了", marks=pytest.mark.xfail(
+                                      strict=True, reason="the model reads 孩子 + 快 as urgent (0.7), whatever follows"))])
+def test_120_of_something_is_not_a_call_for_an_ambulance(text):
+    """A price, an area, a count or a bus route of 120 names no danger: no alarm, no "call 120"."""
+    assert classify(text).intent != "emergency"
+
+
+@pytest.mark.parametrize("text", ["快打120 我妈倒地上起不来了", "120到了没 人还是叫不醒", "谁帮忙叫个120 有人晕倒了"])
+def test_120_to_call_still_rings(text):
+    assert (classify(text).intent, classify(text).detail) == ("emergency", "120")
+
+
 @pytest.mark.parametrize("text", ["3号楼201", "3号楼", "我家住3单元", "5号楼302室", "明天上午"])
 def test_dialog_answers_are_never_emergencies(text):
     """The emergency handler preempts every flow, so a bare address must not read as one."""

@@ -82,13 +82,31 @@ class Lexicon:
 
 
 _ASCII_ALNUM = re.compile(r"[0-9a-z]|\d")
-_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)")
+_LOOKAROUND_START = re.compile(r"\(\?<?[=!]")
+
+
+def _without_lookarounds(pattern: str) -> str:
+    """The pattern with its lookaround groups, nested ones included, cut out."""
+    out, i = [], 0
+    while (m := _LOOKAROUND_START.search(pattern, i)) is not None:
+        out.append(pattern[i:m.start()])
+        depth, j = 1, m.end()
+        while j < len(pattern) and depth:
+            if pattern[j] == "\\":
+                j += 1
+            elif pattern[j] == "(":
+                depth += 1
+            elif pattern[j] == ")":
+                depth -= 1
+            j += 1
+        i = j
+    return "".join(out) + pattern[i:]
 
 
 def _needs_ascii(pattern: re.Pattern) -> bool:
     """True when every character the pattern must match is ASCII and it names a letter or digit
-    (lookarounds aside): "(?<!\\d)120(?!\\d)", "https?://", "1[3-9]\\d{9}"."""
-    body = _LOOKAROUND.sub("", pattern.pattern)
+    (lookarounds aside): "(?<!\\d)120(?!块|元)", "https?://", "1[3-9]\\d{9}"."""
+    body = _without_lookarounds(pattern.pattern)
     return body.isascii() and re.search(r"\\d|[0-9a-z]", body) is not None
 
 
