@@ -114,9 +114,7 @@ def test_talk_about_danger_is_not_emergency(text):
 
 
 @pytest.mark.parametrize("text", ["这件羽绒服才120块 划算", "我家房子120平 物业费一年多少", "今天买菜花了120",
-                                  "我们楼一共120户", "120路公交改道了吗", "第120期反诈简报",
-                                  pytest.param("孩子都快120斤了", marks=pytest.mark.xfail(
-                                      strict=True, reason="the model reads 孩子 + 快 as urgent (0.7), whatever follows"))])
+                                  "我们楼一共120户", "孩子都快120斤了", "120路公交改道了吗", "第120期反诈简报"])
 def test_120_of_something_is_not_a_call_for_an_ambulance(text):
     """A price, an area, a count or a bus route of 120 names no danger: no alarm, no "call 120"."""
     assert classify(text).intent != "emergency"
