@@ -65,6 +65,17 @@ def mixed(i: int, rng: random.Random, actionable: float = DEFAULT_ACTIONABLE) ->
     return f"{rng.choice(pool)} {i}"
 
 
+async def burst(world, messages: int, senders: int, texts: list[str], busy) -> float:  # noqa: ANN001
+    """Inject every message into the bench group at once; seconds until `busy()` is false."""
+    started = time.perf_counter()
+    for i in range(messages):
+        world.inject_message(f"wx_resident_{i % senders}", texts[i], room_id="room_bench")
+    await asyncio.sleep(0.05)
+    while busy():
+        await asyncio.sleep(0.005)
+    return time.perf_counter() - started
+
+
 async def run_bot(messages: int, senders: int, tmp: str, texts: list[str]) -> dict:
     import yaml
 
@@ -83,13 +94,8 @@ async def run_bot(messages: int, senders: int, tmp: str, texts: list[str]) -> di
     freeze_startup_objects()  # as `jingmin run` does once the bot is up
     calls_before = dict(simulator.calls)
     try:
-        started = time.perf_counter()
-        for i in range(messages):
-            world.inject_message(f"wx_resident_{i % senders}", texts[i], room_id="room_bench")
-        await asyncio.sleep(0.05)
-        while transport.inflight or app.router.inflight or len(world.feed):
-            await asyncio.sleep(0.005)
-        elapsed = time.perf_counter() - started
+        elapsed = await burst(world, messages, senders, texts,
+                              lambda: transport.inflight or app.router.inflight or len(world.feed))
     finally:
         await app.stop()
         await simulator.stop()
@@ -112,13 +118,7 @@ async def run_transport(messages: int, senders: int, texts: list[str]) -> dict:
     await transport.start(nothing)
     freeze_startup_objects()
     try:
-        started = time.perf_counter()
-        for i in range(messages):
-            world.inject_message(f"wx_resident_{i % senders}", texts[i], room_id="room_bench")
-        await asyncio.sleep(0.05)
-        while transport.inflight or len(world.feed):
-            await asyncio.sleep(0.005)
-        elapsed = time.perf_counter() - started
+        elapsed = await burst(world, messages, senders, texts, lambda: transport.inflight or len(world.feed))
     finally:
         await transport.stop()
         await simulator.stop()
