@@ -146,9 +146,15 @@ class Router:
         handlers = self.app.registry.events.get(name, [])
         if not handlers:
             return
-        async with self.app.sessions.begin() as session:
+
+        async def run(session) -> None:
             for handler in handlers:
                 await handler(self.app, session, event)
+
+        # Once more on a new connection if the server had closed the pooled one: a newcomer's
+        # welcome or a friend request is not delivered twice by the gateway. The handlers keep
+        # what they change in memory idempotent (a name already waiting is not added again).
+        await self._write(run, f"{name} event")
         self.app.outbox.wake()
 
     # ---- messages --------------------------------------------------------------------------

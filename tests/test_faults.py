@@ -301,3 +301,19 @@ async def test_a_new_groups_first_question_right_after_the_server_dropped_the_co
     assert [r for r in caplog.records if r.getMessage() == "database fault; trying again"
             and getattr(r, "what", None) == "new group"]  # the path this test is for was taken
     assert bot.app.directory.group_named("幸福里二期业主群") is not None
+
+
+async def test_a_newcomer_right_after_the_server_dropped_the_connection_is_welcomed_and_counted(pg_bot, caplog):
+    """A member event is not delivered twice by the gateway: its transaction too is tried again
+    on a new connection, or the newcomer would get no welcome and the week's count miss them."""
+    bot = pg_bot
+    await bot.say("王阿姨", "大家早上好", "幸福里居民群")
+    _end_connections_while_the_loop_waits(bot)
+    with caplog.at_level(logging.WARNING):
+        await bot.join("幸福里居民群", ["小周"])
+    assert [r for r in caplog.records if r.getMessage() == "database fault; trying again"
+            and getattr(r, "what", None) == "joined event"]  # the path this test is for was taken
+    await bot.advance(timedelta(minutes=2))
+    assert any("欢迎 小周 加入本群" in t for t in bot.texts_to("幸福里居民群"))
+    await bot.say(OFFICER, "/统计", WORK)
+    assert "新入群1人" in bot.texts_to(WORK)[-1]
