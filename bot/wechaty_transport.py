@@ -8,8 +8,8 @@
   most CONVERT_AT_ONCE at a time, the others waiting their turn; as each conversion finishes,
   every finished one at the head of the line is handed on, in that order, to one queue per chat
   (a room, or a private contact), drained by one task per chat. Chats proceed in parallel, each
-  in arrival order. An event stuck loading for convert_timeout is given up (counted as dropped)
-  so those behind it move on.
+  in arrival order. An event stuck loading for convert_timeout (from when it began loading) is
+  given up, counted as dropped, so those behind it move on; many stuck at once go together.
 - Never deaf: an event the gateway sends in a shape nobody expected is dropped and counted
   (wechaty_compat.parse_event), not the stream; every exception of a connection attempt ends
   that attempt, is logged once with its cause (one line per cause and outage, no token) and is
@@ -127,6 +127,7 @@ class WechatyTransport(Transport):
         self._heard_at: datetime = self._clock.now()
         self._arrivals: collections.deque[asyncio.Future] = collections.deque()
         self._convert_slots = asyncio.Semaphore(CONVERT_AT_ONCE)  # FIFO: arrival order
+        self._loading: dict[asyncio.Task, float] = {}  # conversion -> when it took its slot (loop time)
         self._chats: dict[str, collections.deque] = {}
         self._chat_tasks: set[asyncio.Task] = set()
         self.on_connection_change: Callable[[bool, timedelta | None], Any] | None = None
@@ -414,16 +415,16 @@ class WechatyTransport(Transport):
                 self._dispatch(event)
 
     async def _watch_conversions(self) -> None:
-        """An event that takes too long to load (a hung RPC) must not hold back those behind it."""
+        """An event that takes too long to load (a hung RPC) must not hold back those behind it.
+        Each is timed from when it took its slot, so a gateway that hangs on many at once (all
+        CONVERT_AT_ONCE slots) costs one convert_timeout, not one per event in turn."""
         loop = asyncio.get_running_loop()
-        stuck, since = None, 0.0
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
-            head = self._arrivals[0] if self._arrivals else None
-            if head is not stuck:
-                stuck, since = head, loop.time()
-            elif head is not None and loop.time() - since >= self._convert_timeout:
-                head.cancel()
+            now = loop.time()
+            for task, since in list(self._loading.items()):
+                if now - since >= self._convert_timeout:
+                    task.cancel()
 
     def _dispatch(self, event: Any) -> None:
         if isinstance(event, IncomingMessage):
@@ -459,7 +460,12 @@ class WechatyTransport(Transport):
 
     async def _convert_in_turn(self, name: str, payload: Any) -> Any:
         async with self._convert_slots:
-            return await self._convert(name, payload)
+            task = asyncio.current_task()
+            self._loading[task] = asyncio.get_running_loop().time()
+            try:
+                return await self._convert(name, payload)
+            finally:
+                self._loading.pop(task, None)
 
     async def _convert(self, name: str, payload: Any) -> Any:
         bot = self._bot

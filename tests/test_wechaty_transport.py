@@ -127,6 +127,38 @@ async def test_a_burst_loads_a_few_messages_at_a_time_in_order_and_a_question_be
         assert 2 <= bot.simulator.most_in_flight["MessagePayload"] <= CONVERT_AT_ONCE
 
 
+async def test_a_gateway_that_hangs_on_many_messages_at_once_holds_the_rest_back_only_once(tmp_path, monkeypatch,
+                                                                                           caplog):
+    """Forty messages whose MessagePayload never answers fill every loading slot. Each is given up
+    after the convert timeout counted from when it began loading, all of them together: the
+    question behind them is answered a timeout later, not forty timeouts later."""
+    from bot import wechaty_transport
+
+    monkeypatch.setattr(wechaty_transport, "WATCH_INTERVAL", 0.05)
+    answer = PuppetSimulator.rpc_message_payload
+    never = asyncio.Event()
+
+    async def hanging(self, request):  # noqa: ANN001
+        if "卡住" in self.world.messages[request.id].text:
+            await never.wait()
+        return await answer(self, request)
+
+    monkeypatch.setattr(PuppetSimulator, "rpc_message_payload", hanging)
+    async with live_bot(_db(tmp_path), tmp_path) as bot:
+        bot.transport._convert_timeout = 0.5  # noqa: SLF001 - 35 s as shipped
+        for i in range(40):
+            bot.say("王阿姨", f"卡住 {i}", room="幸福里居民群")
+        bot.say("张警官", "/帮助")
+        with caplog.at_level(logging.WARNING):
+            started = asyncio.get_running_loop().time()
+            [reply] = await bot.wait_sent(1, timeout=15)
+            waited = asyncio.get_running_loop().time() - started
+        assert "警民群助手" in reply.text
+        assert waited < 5, f"the question waited {waited:.1f} s behind 40 hung loads"
+        await bot.until(lambda: bot.transport.inflight == 0)
+        assert caplog.text.count("gave up reading an event from the gateway") == 40
+
+
 async def test_gateway_killed_mid_push_then_back_every_message_arrives_once(tmp_path):
     from bot.messages import Outgoing
 
