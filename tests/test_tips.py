@@ -197,6 +197,26 @@ async def test_the_classifier_tip_intent_also_redirects_in_a_group(db_url):
         assert "私聊" in nudge.out.text and "可疑" not in nudge.out.text
 
 
+async def test_in_a_group_an_officers_warning_and_a_doubtful_tip_get_no_nudge(db_url):
+    from bot.app import App
+    from bot.plugin import Plugin
+    from bot.plugins import load_all
+    from handlers.intents import Classification
+
+    reader = Plugin("tip_reader")  # stands in for the classifier: how sure it is, is the point here
+    reader.classifies(lambda t: Classification("tip", 0.9 if "可疑" in t else 0.5) if "楼" in t
+                      else Classification("other", 0.9))
+    plugins = [p for p in load_all() if p.classifier is None] + [reader]
+    harness = Harness(tips_config(db_url), app_factory=lambda **kw: App(plugins=plugins, **kw))
+    async with harness:
+        await harness.say("张警官", "最近3号楼有可疑的人挨家敲门推销，大家注意", room="幸福里居民群")
+        await harness.say("陈大爷", "我们楼有三十户人家", room="幸福里居民群")
+        assert harness.take() == []
+        await harness.say("陈大爷", "楼下那家人天天半夜有可疑的人进出", room="幸福里居民群")
+        [nudge] = harness.take()
+        assert "私聊" in nudge.out.text
+
+
 async def test_ordinary_chatter_mentioning_tips_in_passing_is_left_alone(bot):
     bot.take()
     await bot.say("王阿姨", "上次社区讲座说遇到电信诈骗可以打96110反映，大家记一下", room="幸福里居民群")

@@ -7,6 +7,7 @@ import re
 
 from bot.context import Context
 from bot.plugin import OFFICER
+from handlers.followup import meant_for_us
 from handlers.tips import receipts
 from handlers.tips.dialog import start_tip
 from handlers.tips.plugin import plugin
@@ -43,8 +44,12 @@ async def redirect_from_group(ctx: Context) -> None:
 async def tip_intent(ctx: Context, found) -> bool:
     if ctx.is_private:
         await start_tip(ctx)
-    else:
-        await redirect_from_group(ctx)
+        return True
+    # In a group, as for suggestions and disputes: an officer warning the neighbours is doing the
+    # job, and a message that only leans towards a tip ("我们楼有三十户") is chatter, not a report.
+    if not meant_for_us(ctx, found.confidence):
+        return False
+    await redirect_from_group(ctx)
     return True
 
 
