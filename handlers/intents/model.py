@@ -78,7 +78,7 @@ class LinearModel:
     classes: tuple[str, ...]
     index: dict[str, int]
     idf: np.ndarray  # (n_features,)
-    coef: np.ndarray  # (n_features, n_classes)
+    coef: np.ndarray  # (n_features, n_classes); float32 when loaded
     intercept: np.ndarray  # (n_classes,)
     calib_a: np.ndarray  # (n_classes,) sigmoid calibration: p = 1 / (1 + exp(a*d + b))
     calib_b: np.ndarray
@@ -92,8 +92,9 @@ class LinearModel:
         # lookup is a C-level map with a default; each row holds its coefficients times its idf
         # and times the calibration slope, and the squared idf last, so one gather and one sum
         # give both the decision and the l2 norm.
+        # The rows are kept in float32 (the model is stored so; 100k features x 9 is 3.6 MB less).
         rows = np.hstack([self.coef * self.idf[:, None] * self.calib_a[None, :], (self.idf * self.idf)[:, None]])
-        object.__setattr__(self, "_rows", FeatureRows(rows, self.index))
+        object.__setattr__(self, "_rows", FeatureRows(rows, self.index, np.float32))
         object.__setattr__(self, "_z0", self.calib_a * self.intercept + self.calib_b)
 
     def text_features(self, norm: str) -> list[str]:
@@ -137,6 +138,6 @@ class LinearModel:
         with np.load(path, allow_pickle=False) as z:
             vocab = z["vocab"].tolist()
             return cls(tuple(z["classes"].tolist()), dict(zip(vocab, range(len(vocab)))),
-                       z["idf"].astype(np.float64), np.ascontiguousarray(z["coef"], dtype=np.float64),
+                       z["idf"].astype(np.float64), np.ascontiguousarray(z["coef"]),  # float32 as stored
                        z["intercept"], z["calib_a"], z["calib_b"], str(z["words"]),
                        float(z["signal_weight"]), bool(z["signals_in_text"]))

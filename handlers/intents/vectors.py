@@ -34,17 +34,20 @@ class FeatureRows:
     """One row of numbers per feature of a vocabulary, plus a zero row for every feature it does
     not know: a message's rows are then one C-level lookup with a default, one gather and one sum."""
 
-    def __init__(self, rows: np.ndarray, index: dict[str, int] | None = None) -> None:
+    def __init__(self, rows: np.ndarray, index: dict[str, int] | None = None, dtype=None) -> None:
+        """dtype: how the rows are kept (float32 halves the memory; sums are taken in float64)."""
         self.index = index or {}
         self.absent = len(rows)
-        self.rows = np.vstack([rows, np.zeros((1, rows.shape[1]), dtype=rows.dtype)])
+        self.rows = np.empty((len(rows) + 1, rows.shape[1]), dtype=dtype or rows.dtype)
+        self.rows[:-1] = rows
+        self.rows[-1] = 0
 
     def ids(self, features: list[str]) -> np.ndarray:
         return np.fromiter(map(self.index.get, features, repeat(self.absent)), dtype=np.intp, count=len(features))
 
     def total(self, features: list[str]) -> np.ndarray:
         """The sum of the features' rows (each feature counted once per time it is listed)."""
-        return self.rows.take(self.ids(features), axis=0).sum(axis=0)
+        return self.rows.take(self.ids(features), axis=0).sum(axis=0, dtype=np.float64)
 
     def weighted(self, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return weights @ self.rows.take(ids, axis=0)
