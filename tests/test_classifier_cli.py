@@ -56,13 +56,17 @@ def test_classify_eval_of_a_missing_file_is_one_line(capsys):
 
 
 def test_train_refuses_a_model_that_does_worse(tmp_path, capsys):
-    dev = dataset.load("dev")
-    poisoned = write_tsv(tmp_path / "poison.tsv", [("other", e.text) for e in dev] * 3)
+    # two emergencies in three of the corpus "corrected" to other, as if an officer dismissed the alerts
+    emergencies = [e.text for e in dataset.load("train") if e.intent == "emergency"]
+    poisoned = write_tsv(tmp_path / "poison.tsv", [("other", t) for i, t in enumerate(emergencies) if i % 3])
     out_file = tmp_path / "model.npz"
     code = main(["train", "--config", str(tmp_path / "none.yaml"), "--extra", str(poisoned), "--out", str(out_file)])
     out = capsys.readouterr().out
     assert code == 1 and "not installed" in out and "macro-F1" in out
     assert not out_file.exists()
+    # measured on the blind holdout of the checkout (sets 2 onward), not on the dev set
+    held = re.search(r"shipped model on the blind holdout \((\d+) messages in (\d+) files", out)
+    assert held and int(held.group(1)) >= 4800 and int(held.group(2)) >= 24, out[:300]
 
 
 async def test_an_officers_correction_is_trained_on_and_the_bot_uses_the_new_model(tmp_path, capsys):
