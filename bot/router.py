@@ -152,8 +152,9 @@ class Router:
                 await handler(self.app, session, event)
 
         # Once more on a new connection if the server had closed the pooled one: a newcomer's
-        # welcome or a friend request is not delivered twice by the gateway. The handlers keep
-        # what they change in memory idempotent (a name already waiting is not added again).
+        # welcome or a friend request is not delivered twice by the gateway. What the handlers
+        # change in memory bears a second run (a name already waiting is not added again; a
+        # friend request's slot may move one interval later).
         await self._write(run, f"{name} event")
         self.app.outbox.wake()
 

@@ -130,8 +130,9 @@ async def test_a_burst_loads_a_few_messages_at_a_time_in_order_and_a_question_be
 async def test_a_gateway_that_hangs_on_many_messages_at_once_holds_the_rest_back_only_once(tmp_path, monkeypatch,
                                                                                            caplog):
     """Forty messages whose MessagePayload never answers fill every loading slot. Each is given up
-    after the convert timeout counted from when it began loading, all of them together: the
-    question behind them is answered a timeout later, not forty timeouts later."""
+    after the convert timeout counted from when it began loading, those in the slots together:
+    the question behind them is answered two timeouts later (32 at once, then the other 8), not
+    forty timeouts later."""
     from bot import wechaty_transport
 
     monkeypatch.setattr(wechaty_transport, "WATCH_INTERVAL", 0.05)
