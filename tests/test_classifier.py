@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from handlers.intents import INTENTS, Classification, classify, dataset, evaluate
-from handlers.intents.model import MODEL_PATH, LinearModel
+from handlers.intents.model import MODEL_PATH, VERIFIER_PATH, LinearModel
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,51 @@ def test_numpy_scoring_reproduces_scikit_learn():
     probe = ["楼道里一股煤气味儿", "兼职刷单日赚300", "完全没见过的字词组合乂乜"]
     expected = clf.predict_proba(vec.transform([features(normalize(t)) for t in probe]))
     assert np.allclose([ours.proba(normalize(t)) for t in probe], expected, atol=1e-6)
+
+
+def test_shipped_verifier_is_trained_on_the_shipped_data():
+    """verifier.npz is rebuilt with model.npz (python -m handlers.intents.train)."""
+    from handlers.intents.train import fit_verifier
+
+    shipped, fresh = LinearModel.load(VERIFIER_PATH), fit_verifier(dataset.load("train"))
+    assert shipped.classes == fresh.classes == ("emergency", "not") and shipped.index == fresh.index
+    assert np.allclose(shipped.coef, fresh.coef, atol=1e-4)
+
+
+def test_the_verifiers_numpy_scoring_reproduces_scikit_learn():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    from handlers.intents.model import features, signal_features
+    from handlers.intents.normalize import normalize
+    from handlers.intents.train import _export_binary, _identity
+
+    def doc(text: str) -> list[str]:
+        return features(normalize(text)) + signal_features(normalize(text))
+
+    examples = dataset.load("dev")
+    vec = TfidfVectorizer(analyzer=_identity, binary=True, min_df=1)
+    X = vec.fit_transform([doc(e.text) for e in examples])
+    clf = CalibratedClassifierCV(LinearSVC(C=0.25), method="sigmoid", cv=3, ensemble=False)
+    clf.fit(X, ["emergency" if e.intent == "emergency" else "not" for e in examples])
+    ours = _export_binary(vec, clf)
+    probe = ["楼道里一股煤气味儿", "昨晚楼下着火了 已经扑灭了", "完全没见过的字词组合乂乜"]
+    expected = clf.predict_proba(vec.transform([doc(t) for t in probe]))
+    assert np.allclose([ours.proba(normalize(t)) for t in probe], expected, atol=1e-6)
+
+
+def test_the_verifier_has_the_last_word_on_an_alarm():
+    from handlers.intents.classifier import Classifier, default_classifier
+
+    shipped = default_classifier()
+    assert shipped.verifier is not None  # the bot runs with it
+    text = "快来人 三楼着火了 烟好大"
+    assert shipped.classify(text).intent == "emergency"
+    never = Classifier(shipped.model, verifier=shipped.verifier, verify_min=1.01)
+    assert never.classify(text).intent != "emergency"
+    alone = Classifier(shipped.model)
+    assert alone.classify(text).intent == "emergency"
 
 
 # --- quality (dev is for checking by hand; the blind holdout is measured outside) ---------

@@ -93,6 +93,7 @@ async def test_an_officers_correction_is_trained_on_and_the_bot_uses_the_new_mod
     out = capsys.readouterr().out
     assert "1 officers' corrections" in out and "new model on" in out and "installed" in out
     assert (tmp_path / "data" / INSTALLED_NAME).exists()
+    assert (tmp_path / "data" / "intent_model_verifier.npz").exists()  # its second opinion, trained with it
 
     async with Harness(load_config(config_file)) as bot:
         from handlers.intents.classifier import classify as shipped

@@ -93,8 +93,7 @@ def run(classify: Callable[[str], object], examples: Iterable[Example]) -> Repor
 def cross_validate(examples: Sequence[Example], folds: int = 5, recipe=None, seed: int = 7,
                    **classifier_options) -> Report:
     """Stratified k-fold: each fold's model never saw the messages it is scored on."""
-    from handlers.intents.classifier import Classifier
-    from handlers.intents.train import RECIPE, fit
+    from handlers.intents.train import RECIPE, fit_classifier
 
     by_class: dict[str, list[Example]] = {}
     for e in examples:
@@ -108,21 +107,20 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, recipe=None, see
     outcomes = []
     for k in range(folds):
         train = [e for e in examples if fold_of[id(e)] != k]
-        clf = Classifier(fit(train, recipe or RECIPE), **classifier_options)
+        clf = fit_classifier(train, recipe or RECIPE, **classifier_options)
         outcomes += run(clf.classify, [e for e in examples if fold_of[id(e)] == k]).outcomes
     return Report(tuple(outcomes))
 
 
 def by_author(examples: Sequence[Example]) -> Report:
     """Leave one author batch out (t1_*, t2_* … files): the closest to messages written apart."""
-    from handlers.intents.classifier import Classifier
-    from handlers.intents.train import fit
+    from handlers.intents.train import fit_classifier
 
     batches = sorted({e.source.split("_")[0] for e in examples if "_" in e.source} - {"t0"})
     outcomes = []
     for batch in batches:
         mine = [e for e in examples if e.source.startswith(batch + "_")]
-        clf = Classifier(fit([e for e in examples if not e.source.startswith(batch + "_")]))
+        clf = fit_classifier([e for e in examples if not e.source.startswith(batch + "_")])
         outcomes += run(clf.classify, mine).outcomes
     return Report(tuple(outcomes))
 

@@ -92,8 +92,9 @@ def _local_examples(config_path: str) -> tuple[list[dataset.Example], Path | Non
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from handlers.intents.classifier import Classifier, load
-    from handlers.intents.train import combine, fit
+    from handlers.intents.classifier import load
+    from handlers.intents.model import verifier_path
+    from handlers.intents.train import combine, fit_classifier
 
     local, data_path = _local_examples(args.config)
     extra = []
@@ -114,7 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     examples = combine(dataset.load("train"), extra, local)
     print(f"training on {len(examples)} messages ({len(local)} officers' corrections, {len(extra)} extra)")
     started = time.perf_counter()
-    candidate = Classifier(fit(examples))
+    candidate = fit_classifier(examples)
     print(f"trained in {time.perf_counter() - started:.1f} s")
     if args.cv:
         print("5-fold cross-validation:\n" + evaluate.cross_validate(examples, 5).format())
@@ -134,5 +135,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else installed_path(data_path or Path("data"))
     out.parent.mkdir(parents=True, exist_ok=True)
     candidate.model.save(out)
+    candidate.verifier.save(verifier_path(out))
     print(f"installed {out} (the bot uses it from its next start)")
     return 0

@@ -21,6 +21,14 @@ from handlers.intents import rules, segment
 from handlers.intents.vectors import FeatureRows
 
 MODEL_PATH = Path(__file__).with_name("model.npz")
+VERIFIER_PATH = Path(__file__).with_name("verifier.npz")  # the second opinion on an alarm (train.fit_verifier)
+
+
+def verifier_path(model_path: Path) -> Path:
+    """Where the verifier of a model lives: verifier.npz beside model.npz, X_verifier.npz beside X.npz."""
+    return VERIFIER_PATH if model_path == MODEL_PATH else model_path.with_name(model_path.stem + "_verifier.npz")
+
+
 NGRAMS = (1, 2, 3, 4)
 _DIGITS = re.compile(r"\d+")
 # "5号楼502", "3单元", "12栋1101": where says nothing about what (emergencies and tips both give

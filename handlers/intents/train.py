@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from handlers.intents import dataset
-from handlers.intents.model import MODEL_PATH, LinearModel, features, signal_features
+from handlers.intents.model import MODEL_PATH, VERIFIER_PATH, LinearModel, features, signal_features
 from handlers.intents.normalize import normalize
 
 INTENTS = dataset.INTENTS
@@ -32,6 +32,19 @@ class Recipe:
 
 
 RECIPE = Recipe()
+
+
+@dataclass(frozen=True)
+class VerifierRecipe:
+    """The second opinion on an alarm (classifier.VERIFY_MIN): emergencies against the messages
+    that look like one, alone. C chosen with VERIFY_MIN by leaving one author out (t1-t27)."""
+
+    C: float = 0.25
+    min_df: int = 2
+    lookalike_weight: float = 3.0
+
+
+VERIFIER = VerifierRecipe()
 
 
 def _identity(doc):
@@ -63,6 +76,57 @@ def fit(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, seed: int 
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=max(2, folds), ensemble=False)
     clf.fit(X, labels, sample_weight=weights)
     return _export(vec, clf, recipe.words, sig, recipe.signal_weight, recipe.signals_in_text)
+
+
+def verifier_examples(examples: Sequence[dataset.Example]) -> list[dataset.Example]:
+    """Emergencies, and what could be taken for one: look-alikes of an emergency and any other
+    message that names a danger (a fire drill, a past fall, a question about gas)."""
+    from handlers.intents import rules
+
+    return [e for e in examples if e.intent == "emergency" or e.looks_like == "emergency"
+            or rules.present(normalize(e.text))[0]]
+
+
+def fit_verifier(examples: Sequence[dataset.Example], recipe: VerifierRecipe = VERIFIER, words: str = "fast",
+                 seed: int = 0) -> LinearModel:
+    """A calibrated binary model, emergency or not, over the same features as the main model
+    (n-grams, words and signals as tokens), exported as two classes that sum to one."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    chosen = verifier_examples(examples)
+    norms = [normalize(e.text) for e in chosen]
+    docs = [features(n, words) + signal_features(n) for n in norms]
+    labels = np.array(["emergency" if e.intent == "emergency" else "not" for e in chosen])
+    weights = np.array([recipe.lookalike_weight if e.looks_like else 1.0 for e in chosen])
+    vec = TfidfVectorizer(analyzer=_identity, binary=True, min_df=recipe.min_df, norm="l2")
+    X = vec.fit_transform(docs)
+    clf = CalibratedClassifierCV(LinearSVC(C=recipe.C, class_weight="balanced", random_state=seed),
+                                 method="sigmoid", cv=5, ensemble=False)
+    clf.fit(X, labels, sample_weight=weights)
+    return _export_binary(vec, clf, words)
+
+
+def _export_binary(vec, clf, words: str = "fast") -> LinearModel:
+    fitted = clf.calibrated_classifiers_[0]
+    assert tuple(clf.classes_) == ("emergency", "not")
+    # scikit-learn's binary decision d = w.x + i is for "not": p(not) = 1 / (1 + exp(a*d + b)).
+    # "emergency" gets -w, -i and -b, so that its p is 1 - p(not) and the two sum to one.
+    w = np.asarray(fitted.estimator.coef_[0], dtype=np.float64)
+    i = float(fitted.estimator.intercept_[0])
+    a, b = float(fitted.calibrators[0].a_), float(fitted.calibrators[0].b_)
+    return LinearModel(classes=("emergency", "not"), index={f: int(j) for f, j in vec.vocabulary_.items()},
+                       idf=vec.idf_.astype(np.float64), coef=np.ascontiguousarray(np.stack([-w, w], axis=1)),
+                       intercept=np.array([-i, i]), calib_a=np.array([a, a]), calib_b=np.array([-b, b]),
+                       words=words, signal_weight=0.0, signals_in_text=True)
+
+
+def fit_classifier(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, **options):
+    """The classifier as shipped: the model and the verifier, fitted on the same examples."""
+    from handlers.intents.classifier import Classifier
+
+    return Classifier(fit(examples, recipe), verifier=fit_verifier(examples, words=recipe.words), **options)
 
 
 def _export(vec, clf, words: str = "fast", sig=None, signal_weight: float = 0.0,
@@ -100,6 +164,9 @@ def main() -> None:
     model.save(MODEL_PATH)
     print(f"wrote {MODEL_PATH.name}: {len(examples)} messages, {len(model.index)} features, "
           f"{len(model.classes)} classes")
+    verifier = fit_verifier(examples)
+    verifier.save(VERIFIER_PATH)
+    print(f"wrote {VERIFIER_PATH.name}: {len(verifier_examples(examples))} messages, {len(verifier.index)} features")
 
 
 def combine(*sets: Iterable[dataset.Example]) -> list[dataset.Example]:
