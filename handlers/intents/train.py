@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -34,17 +34,10 @@ class Recipe:
 RECIPE = Recipe()
 
 
-@dataclass(frozen=True)
-class VerifierRecipe:
-    """The second opinion on an alarm (classifier.VERIFY_MIN): emergencies against the messages
-    that look like one, alone. C chosen with VERIFY_MIN by leaving one author out (t1-t27)."""
-
-    C: float = 0.25
-    min_df: int = 2
-    lookalike_weight: float = 3.0
-
-
-VERIFIER = VerifierRecipe()
+# The second opinion on an alarm (classifier.VERIFY_MIN): emergencies against the messages that look
+# like one, alone, fitted as the main model is. C chosen with VERIFY_MIN by leaving one author out
+# (t1-t27).
+VERIFIER = Recipe(C=0.25)
 
 
 def _identity(doc):
@@ -75,6 +68,9 @@ def fit(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, seed: int 
     folds = min(5, int(np.bincount(np.unique(labels, return_inverse=True)[1]).min()))
     clf = CalibratedClassifierCV(base, method="sigmoid", cv=max(2, folds), ensemble=False)
     clf.fit(X, labels, sample_weight=weights)
+    if len(clf.classes_) == 2:  # the verifier: emergency or not (its signals are tokens of the text block)
+        assert sig is None, "a binary model is exported with its signals in the text block"
+        return _export_binary(vec, clf, recipe.words, recipe.signals_in_text)
     return _export(vec, clf, recipe.words, sig, recipe.signal_weight, recipe.signals_in_text)
 
 
@@ -87,28 +83,14 @@ def verifier_examples(examples: Sequence[dataset.Example]) -> list[dataset.Examp
             or rules.present(normalize(e.text))[0]]
 
 
-def fit_verifier(examples: Sequence[dataset.Example], recipe: VerifierRecipe = VERIFIER, words: str = "fast",
-                 seed: int = 0) -> LinearModel:
+def fit_verifier(examples: Sequence[dataset.Example], recipe: Recipe = VERIFIER, seed: int = 0) -> LinearModel:
     """A calibrated binary model, emergency or not, over the same features as the main model
     (n-grams, words and signals as tokens), exported as two classes that sum to one."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
-
-    chosen = verifier_examples(examples)
-    norms = [normalize(e.text) for e in chosen]
-    docs = [features(n, words) + signal_features(n) for n in norms]
-    labels = np.array(["emergency" if e.intent == "emergency" else "not" for e in chosen])
-    weights = np.array([recipe.lookalike_weight if e.looks_like else 1.0 for e in chosen])
-    vec = TfidfVectorizer(analyzer=_identity, binary=True, min_df=recipe.min_df, norm="l2")
-    X = vec.fit_transform(docs)
-    clf = CalibratedClassifierCV(LinearSVC(C=recipe.C, class_weight="balanced", random_state=seed),
-                                 method="sigmoid", cv=5, ensemble=False)
-    clf.fit(X, labels, sample_weight=weights)
-    return _export_binary(vec, clf, words)
+    chosen = [replace(e, intent="emergency" if e.intent == "emergency" else "not") for e in verifier_examples(examples)]
+    return fit(chosen, recipe, seed)
 
 
-def _export_binary(vec, clf, words: str = "fast") -> LinearModel:
+def _export_binary(vec, clf, words: str = "fast", signals_in_text: bool = True) -> LinearModel:
     fitted = clf.calibrated_classifiers_[0]
     assert tuple(clf.classes_) == ("emergency", "not")
     # scikit-learn's binary decision d = w.x + i is for "not": p(not) = 1 / (1 + exp(a*d + b)).
@@ -119,14 +101,15 @@ def _export_binary(vec, clf, words: str = "fast") -> LinearModel:
     return LinearModel(classes=("emergency", "not"), index={f: int(j) for f, j in vec.vocabulary_.items()},
                        idf=vec.idf_.astype(np.float64), coef=np.ascontiguousarray(np.stack([-w, w], axis=1)),
                        intercept=np.array([-i, i]), calib_a=np.array([a, a]), calib_b=np.array([-b, b]),
-                       words=words, signal_weight=0.0, signals_in_text=True)
+                       words=words, signal_weight=0.0, signals_in_text=signals_in_text)
 
 
 def fit_classifier(examples: Sequence[dataset.Example], recipe: Recipe = RECIPE, **options):
     """The classifier as shipped: the model and the verifier, fitted on the same examples."""
     from handlers.intents.classifier import Classifier
 
-    return Classifier(fit(examples, recipe), verifier=fit_verifier(examples, words=recipe.words), **options)
+    return Classifier(fit(examples, recipe), verifier=fit_verifier(examples, replace(VERIFIER, words=recipe.words)),
+                      **options)
 
 
 def _export(vec, clf, words: str = "fast", sig=None, signal_weight: float = 0.0,
